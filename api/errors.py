@@ -1,0 +1,148 @@
+"""The one error shape every response uses, and the handlers that produce it.
+
+``{"error": {"code": "...", "message": "...", "field": "..." | null}}`` — for our own errors,
+FastAPI's validation errors, Starlette's routing 404/405 and anything unexpected. Messages are
+written here or in the services, never copied from a raised exception, so they cannot carry a
+token, a password or an e-mail address.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger(__name__)
+
+_CODES_BY_STATUS = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "invalid",
+    429: "rate_limited",
+    503: "unavailable",
+}
+_LOCATION_ROOTS = {"body", "query", "path", "header", "cookie"}
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    field: str | None = None
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorDetail
+
+
+class ApiError(Exception):
+    """Raised anywhere below a router; becomes an error response with this status."""
+
+    def __init__(
+        self,
+        status_code: int,
+        code: str,
+        message: str,
+        *,
+        field: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.code = code
+        self.message = message
+        self.field = field
+        self.headers = dict(headers or {})
+
+
+def not_found(what: str) -> ApiError:
+    return ApiError(404, "not_found", f"{what} not found")
+
+
+def error_response(
+    status_code: int,
+    code: str,
+    message: str,
+    *,
+    field: str | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    body = ErrorResponse(error=ErrorDetail(code=code, message=message, field=field))
+    return JSONResponse(body.model_dump(), status_code=status_code, headers=headers)
+
+
+def _api_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiError)
+    return error_response(
+        exc.status_code, exc.code, exc.message, field=exc.field, headers=exc.headers
+    )
+
+
+def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = _CODES_BY_STATUS.get(exc.status_code, f"http_{exc.status_code}")
+    # Starlette's own details ("Not Found", "Method Not Allowed") are fixed strings.
+    message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ").capitalize()
+    return error_response(exc.status_code, code, message, headers=exc.headers)
+
+
+def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = exc.errors()
+    if not errors:
+        return error_response(422, "invalid", "The request is invalid")
+    first = errors[0]
+    # pydantic's msg never includes the input; the input itself is deliberately left out.
+    message = str(first.get("msg") or "Invalid value")
+    if first.get("type") == "json_invalid":
+        return error_response(422, "invalid", "The request body is not valid JSON")
+    return error_response(422, "invalid", message, field=_field(first.get("loc", ())))
+
+
+def _field(loc: tuple[int | str, ...] | list[int | str]) -> str | None:
+    parts = list(loc)
+    if parts and parts[0] in _LOCATION_ROOTS:
+        parts = parts[1:]
+    return ".".join(str(p) for p in parts) or None
+
+
+def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    request_id = getattr(request.state, "request_id", None)
+    log.error("unhandled error (request_id=%s)", request_id, exc_info=exc)
+    headers = {"X-Request-ID": request_id} if request_id else None
+    return error_response(500, "internal", "Internal error", headers=headers)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(Exception, _unexpected_error)
+
+
+# Documented on every route so that the OpenAPI document shows the shape clients really get
+# (instead of FastAPI's default HTTPValidationError for 422).
+# The explicit JSON content keeps the shape documented on routes whose success is not JSON.
+def documented_error(description: str) -> dict[str, object]:
+    return {
+        "model": ErrorResponse,
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}},
+    }
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
+    400: documented_error("Malformed request: an unparseable body"),
+    422: documented_error("Invalid input; `field` names the culprit"),
+}

@@ -1,0 +1,46 @@
+"""The audit log: who changed what, when and from where (admins)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from api.deps import AdminMember, SessionDep
+from api.errors import ErrorResponse
+from api.pagination import decode_cursor, encode_cursor, strict_int
+from api.schemas.audit import AuditEventOut, AuditPage
+from api.schemas.common import SafeText
+from api.schemas.items import Instant
+from api.services import audit_log
+from api.services.inbox import start_of
+
+router = APIRouter(prefix="/audit-events", tags=["audit"])
+
+
+@router.get(
+    "",
+    summary="The organisation's audit log, newest first",
+    responses={400: {"model": ErrorResponse, "description": "The cursor is invalid"}},
+)
+def list_events(
+    member: AdminMember,
+    session: SessionDep,
+    action: Annotated[SafeText | None, Query(max_length=100, examples=["reply.created"])] = None,
+    since: Annotated[Instant | None, Query(description="At or after")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[SafeText | None, Query(max_length=500)] = None,
+) -> AuditPage:
+    before_id = decode_cursor("audit", cursor, lambda v: strict_int(v[0])) if cursor else None
+    rows, has_more = audit_log.events(
+        session,
+        organisation_id=member.organisation_id,
+        limit=limit,
+        before_id=before_id,
+        action=action,
+        since=start_of(since) if since is not None else None,
+    )
+    return AuditPage(
+        events=[AuditEventOut.model_validate(row) for row in rows],
+        next_cursor=encode_cursor("audit", [rows[-1].id]) if has_more else None,
+    )

@@ -1,0 +1,231 @@
+"""Sign-up, log-in, sessions (refresh, log-out), password change, and who am I."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response, status
+
+from api import audit
+from api.deps import CurrentMember, CurrentUser, PersonMember, SessionDep
+from api.errors import ErrorResponse
+from api.schemas.auth import (
+    LoginIn,
+    MembershipOut,
+    MeOut,
+    OrganisationOut,
+    PasswordChangeIn,
+    RefreshIn,
+    ResetIn,
+    ResetRequested,
+    ResetRequestIn,
+    SignupIn,
+    SignupOut,
+    TokenOut,
+    UserOut,
+)
+from api.services import accounts, login_throttle, sessions
+from models import Role
+from plaudit.crypto import blind_index
+
+router = APIRouter(tags=["auth"])
+
+_THROTTLED = {429: {"model": ErrorResponse, "description": "Too many failed log-ins"}}
+
+
+def _client_ip(request: Request) -> str:
+    # Behind a proxy this is the client only when uvicorn runs with --proxy-headers.
+    return request.client.host if request.client else "unknown"
+
+
+def _tokens(pair: sessions.TokenPair) -> dict[str, object]:
+    return {
+        "access_token": pair.access_token,
+        "expires_in": pair.expires_in,
+        "refresh_token": pair.refresh_token,
+        "refresh_expires_in": pair.refresh_expires_in,
+    }
+
+
+def tokens_out(pair: sessions.TokenPair) -> TokenOut:
+    return TokenOut(**_tokens(pair))
+
+
+@router.post(
+    "/auth/signup",
+    status_code=status.HTTP_201_CREATED,
+    summary="Create an organisation and its owner",
+    responses={409: {"model": ErrorResponse, "description": "The e-mail address is taken"}},
+)
+def signup(body: SignupIn, session: SessionDep, request: Request) -> SignupOut:
+    user, organisation = accounts.sign_up(
+        session,
+        email=body.email,
+        password=body.password,
+        name=body.name,
+        organisation_name=body.organisation_name,
+    )
+    audit.record(
+        session,
+        request=request,
+        user_id=user.id,
+        organisation_id=organisation.id,
+        action="organisation.created",
+        target_type="organisation",
+        target_id=organisation.id,
+    )
+    pair = sessions.start(session, user_id=user.id, organisation_id=organisation.id)
+    return SignupOut(
+        user=UserOut(id=user.id, email=user.email, name=user.name),
+        organisation=OrganisationOut(id=organisation.id, name=organisation.name),
+        **_tokens(pair),
+    )
+
+
+@router.post(
+    "/auth/login",
+    summary="Exchange an e-mail and password for an access token and a refresh token",
+    responses={
+        401: {"model": ErrorResponse, "description": "Wrong e-mail or password"},
+        **_THROTTLED,
+    },
+)
+def login(body: LoginIn, session: SessionDep, request: Request) -> TokenOut:
+    user, membership = accounts.log_in(
+        session,
+        email=body.email,
+        password=body.password,
+        organisation_id=body.organisation_id,
+        ip=_client_ip(request),
+    )
+    audit.record(
+        session,
+        request=request,
+        user_id=user.id,
+        organisation_id=membership.organisation_id,
+        action="user.logged_in",
+        target_type="user",
+        target_id=user.id,
+    )
+    pair = sessions.start(session, user_id=user.id, organisation_id=membership.organisation_id)
+    return tokens_out(pair)
+
+
+@router.post(
+    "/auth/refresh",
+    summary="Exchange a refresh token for a new access token and refresh token",
+    responses={401: {"model": ErrorResponse, "description": "Invalid, expired or reused"}},
+)
+def refresh(body: RefreshIn, session: SessionDep) -> TokenOut:
+    return tokens_out(sessions.rotate(session, refresh_token=body.refresh_token))
+
+
+@router.post(
+    "/auth/logout",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="End this session: its refresh token and access tokens stop working",
+)
+def logout(member: PersonMember, session: SessionDep, request: Request) -> Response:
+    sessions.end(session, user_id=member.user_id, session_id=member.session_id)
+    audit.record_by(session, request=request, member=member, action="user.logged_out")
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/auth/logout-everywhere",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="End every session of the caller, on every device",
+)
+def logout_everywhere(member: PersonMember, session: SessionDep, request: Request) -> Response:
+    ended = sessions.end_all(session, user_id=member.user_id)
+    audit.record_by(
+        session,
+        request=request,
+        member=member,
+        action="user.logged_out_everywhere",
+        details={"refresh_tokens_revoked": ended},
+    )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/auth/password",
+    summary="Change the caller's password; every other session ends",
+    responses={422: {"model": ErrorResponse, "description": "The current password is wrong"}},
+)
+def change_password(
+    body: PasswordChangeIn,
+    member: PersonMember,
+    user: CurrentUser,
+    session: SessionDep,
+    request: Request,
+) -> TokenOut:
+    accounts.change_password(
+        session,
+        user=user,
+        current_password=body.current_password,
+        new_password=body.new_password,
+    )
+    sessions.end_all(session, user_id=user.id)
+    audit.record_by(
+        session,
+        request=request,
+        member=member,
+        action="user.password_changed",
+        target_type="user",
+        target_id=user.id,
+    )
+    pair = sessions.start(session, user_id=user.id, organisation_id=member.organisation_id)
+    return tokens_out(pair)
+
+
+@router.post(
+    "/auth/password-reset",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="E-mail a one-time reset link (the same answer whether the account exists or not)",
+    responses=_THROTTLED,
+)
+def request_password_reset(
+    body: ResetRequestIn, session: SessionDep, request: Request
+) -> ResetRequested:
+    # An account or address locked out of logging in is not offered a way around it.
+    login_throttle.check(session, email_index=blind_index(body.email), ip=_client_ip(request))
+    accounts.request_password_reset(session, email=body.email)
+    return ResetRequested()
+
+
+@router.post(
+    "/auth/password-reset/confirm",
+    summary="Set a new password with the e-mailed token; every session ends",
+    responses={400: {"model": ErrorResponse, "description": "Invalid, expired or used token"}},
+)
+def reset_password(body: ResetIn, session: SessionDep, request: Request) -> TokenOut:
+    user = accounts.reset_password(session, token=body.token, new_password=body.new_password)
+    sessions.end_all(session, user_id=user.id)
+    organisation = accounts.memberships(session, user_id=user.id)[0][0]
+    audit.record(
+        session,
+        request=request,
+        user_id=user.id,
+        organisation_id=organisation.id,
+        action="user.password_reset",
+        target_type="user",
+        target_id=user.id,
+    )
+    pair = sessions.start(session, user_id=user.id, organisation_id=organisation.id)
+    return tokens_out(pair)
+
+
+@router.get("/me", summary="The caller, the organisation they act in, and their memberships")
+def me(member: CurrentMember, user: CurrentUser, session: SessionDep) -> MeOut:
+    memberships = [
+        MembershipOut(organisation=OrganisationOut(id=org.id, name=org.name), role=Role(role))
+        for org, role in accounts.memberships(session, user_id=member.user_id)
+    ]
+    current = next(
+        m.organisation for m in memberships if m.organisation.id == member.organisation_id
+    )
+    return MeOut(
+        user=UserOut(id=user.id, email=user.email, name=user.name),
+        organisation=current,
+        role=member.role,
+        memberships=memberships,
+    )

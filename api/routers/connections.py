@@ -1,0 +1,198 @@
+"""Connecting provider accounts, listing connections and asking for a sync."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from fastapi import APIRouter, Query, Request, Response, status
+from fastapi.responses import RedirectResponse
+
+from api import audit
+from api.deps import AdminMember, CurrentMember, ManagerMember, SessionDep
+from api.errors import ApiError, ErrorResponse
+from api.schemas.common import Id, SafeText
+from api.schemas.connections import (
+    AuthorizeIn,
+    AuthorizeOut,
+    ConnectionEnvelope,
+    ConnectionList,
+    ConnectionOut,
+    SyncOut,
+)
+from api.services import connections
+from models import Connection
+
+router = APIRouter(prefix="/connections", tags=["connections"])
+
+_NOT_FOUND = {404: {"model": ErrorResponse, "description": "No such connection here"}}
+_UNKNOWN_PROVIDER = {404: {"model": ErrorResponse, "description": "Unsupported provider"}}
+# The provider's error and scope parameters are short tokens; bound what we store or echo.
+_ProviderToken = Annotated[SafeText | None, Query(max_length=2000)]
+
+
+@router.post(
+    "/{provider}/authorize",
+    summary="Start connecting a provider account (admin)",
+    responses=_UNKNOWN_PROVIDER,
+)
+def authorize(
+    provider: str,
+    member: AdminMember,
+    session: SessionDep,
+    request: Request,
+    body: AuthorizeIn | None = None,
+) -> AuthorizeOut:
+    url, state = connections.start_authorization(
+        session,
+        provider=provider,
+        organisation_id=member.organisation_id,
+        user_id=member.user_id,
+        redirect_after=body.redirect_after if body else None,
+    )
+    audit.record(
+        session,
+        request=request,
+        user_id=member.user_id,
+        organisation_id=member.organisation_id,
+        action="connection.authorization_started",
+        details={"provider": provider},
+    )
+    return AuthorizeOut(authorization_url=url, state=state)
+
+
+@router.get(
+    "/{provider}/callback",
+    summary="Where the provider sends the browser back (no token: the state is the credential)",
+    response_model=ConnectionEnvelope,
+    responses={
+        303: {"description": "Redirect to `redirect_after?connection_id=N`"},
+        400: {"model": ErrorResponse, "description": "Bad or spent state, or access denied"},
+        **_UNKNOWN_PROVIDER,
+    },
+)
+def callback(
+    provider: str,
+    session: SessionDep,
+    request: Request,
+    state: _ProviderToken = None,
+    code: _ProviderToken = None,
+    scope: _ProviderToken = None,
+    error: _ProviderToken = None,
+) -> Response | ConnectionEnvelope:
+    oauth_state = connections.claim_state(session, provider=provider, state=state)
+    if error is not None:
+        # The person said no: spend the state for good, even though the answer is an error.
+        session.delete(oauth_state)
+        session.commit()
+        raise ApiError(400, "access_denied", "Access was not granted at the provider")
+    if not code:
+        raise ApiError(
+            400, "invalid_request", "The provider sent no authorization code", field="code"
+        )
+    connection = connections.open_connection(
+        session, oauth_state=oauth_state, code=code, granted_scopes=scope
+    )
+    audit.record(
+        session,
+        request=request,
+        user_id=oauth_state.user_id,
+        organisation_id=connection.organisation_id,
+        action="connection.created",
+        target_type="connection",
+        target_id=connection.id,
+        details={"provider": provider},
+    )
+    if oauth_state.redirect_after:
+        target = _with_query(oauth_state.redirect_after, connection_id=connection.id)
+        return RedirectResponse(target, status_code=status.HTTP_303_SEE_OTHER)
+    return ConnectionEnvelope(connection=_out(connection, location_count=0))
+
+
+@router.get("", summary="The organisation's connections")
+def list_connections(member: CurrentMember, session: SessionDep) -> ConnectionList:
+    rows = connections.list_connections(session, organisation_id=member.organisation_id)
+    return ConnectionList(connections=[_out(c, location_count=n) for c, n in rows])
+
+
+@router.get("/{connection_id}", summary="One connection", responses=_NOT_FOUND)
+def get_connection(connection_id: Id, member: CurrentMember, session: SessionDep) -> ConnectionOut:
+    connection, location_count = connections.get_connection(
+        session, organisation_id=member.organisation_id, connection_id=connection_id
+    )
+    return _out(connection, location_count=location_count)
+
+
+@router.post(
+    "/{connection_id}/sync",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Sync this connection now (manager)",
+    responses={
+        **_NOT_FOUND,
+        409: {"model": ErrorResponse, "description": "The connection is not active"},
+    },
+)
+def sync(
+    connection_id: Id, member: ManagerMember, session: SessionDep, request: Request
+) -> SyncOut:
+    connection, location_count, enqueued = connections.request_sync(
+        session, organisation_id=member.organisation_id, connection_id=connection_id
+    )
+    audit.record(
+        session,
+        request=request,
+        user_id=member.user_id,
+        organisation_id=member.organisation_id,
+        action="connection.sync_requested",
+        target_type="connection",
+        target_id=connection.id,
+        details={"capabilities": enqueued},
+    )
+    return SyncOut(connection=_out(connection, location_count=location_count), enqueued=enqueued)
+
+
+@router.delete(
+    "/{connection_id}",
+    summary="Disconnect: tokens are deleted now, the data after the retention period (admin)",
+    responses=_NOT_FOUND,
+)
+def disconnect(
+    connection_id: Id, member: AdminMember, session: SessionDep, request: Request
+) -> ConnectionOut:
+    connection = connections.disconnect(
+        session, organisation_id=member.organisation_id, connection_id=connection_id
+    )
+    audit.record(
+        session,
+        request=request,
+        user_id=member.user_id,
+        organisation_id=member.organisation_id,
+        action="connection.disconnected",
+        target_type="connection",
+        target_id=connection.id,
+    )
+    return _out(connection, location_count=0)
+
+
+def _out(connection: Connection, *, location_count: int) -> ConnectionOut:
+    return ConnectionOut(
+        id=connection.id,
+        provider=connection.provider,
+        status=connection.status,
+        needs_reauth=connection.needs_reauth,
+        status_message=connection.status_message,
+        account_label=connection.account_label,
+        scopes=connection.scopes,
+        capabilities=connection.capabilities,
+        last_synced_at=connection.last_synced_at,
+        next_sync_at=connection.next_sync_at,
+        location_count=location_count,
+        created_at=connection.created_at,
+    )
+
+
+def _with_query(url: str, **params: object) -> str:
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    query += [(key, str(value)) for key, value in params.items()]
+    return urlunsplit(parts._replace(query=urlencode(query)))

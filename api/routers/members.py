@@ -1,0 +1,121 @@
+"""The organisation's settings and its members' roles."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response, status
+
+from api import audit
+from api.deps import AdminMember, CurrentMember, SessionDep
+from api.errors import ErrorResponse
+from api.schemas.common import Id
+from api.schemas.members import (
+    MemberList,
+    MemberOut,
+    OrganisationDetail,
+    OrganisationPatch,
+    RoleIn,
+)
+from api.services import members
+from models import Membership, Role, User
+
+router = APIRouter(tags=["organisation"])
+
+_NOT_FOUND = {
+    404: {"model": ErrorResponse, "description": "No such member here"},
+    409: {"model": ErrorResponse, "description": "That would leave no owner"},
+}
+
+
+@router.get("/organisation", summary="The organisation the caller acts in")
+def get_organisation(member: CurrentMember, session: SessionDep) -> OrganisationDetail:
+    organisation = members.get_organisation(session, organisation_id=member.organisation_id)
+    return OrganisationDetail.model_validate(organisation)
+
+
+@router.patch("/organisation", summary="Rename the organisation or set its reply approval (admin)")
+def update_organisation(
+    body: OrganisationPatch, member: AdminMember, session: SessionDep, request: Request
+) -> OrganisationDetail:
+    organisation = members.get_organisation(session, organisation_id=member.organisation_id)
+    changes = body.model_dump(exclude_unset=True, exclude_none=True)
+    for name, value in changes.items():
+        setattr(organisation, name, value)
+    audit.record_by(
+        session,
+        request=request,
+        member=member,
+        action="organisation.updated",
+        target_type="organisation",
+        target_id=organisation.id,
+        details={"fields": sorted(changes)},
+    )
+    return OrganisationDetail.model_validate(organisation)
+
+
+@router.get("/members", summary="The organisation's members and their roles")
+def list_members(member: CurrentMember, session: SessionDep) -> MemberList:
+    rows = members.list_members(session, organisation_id=member.organisation_id)
+    return MemberList(members=[_out(m, u) for m, u in rows])
+
+
+@router.patch(
+    "/members/{member_id}",
+    summary="Change a member's role (admin; never above your own)",
+    responses=_NOT_FOUND,
+)
+def change_role(
+    member_id: Id, body: RoleIn, member: AdminMember, session: SessionDep, request: Request
+) -> MemberOut:
+    membership, user = members.change_role(
+        session,
+        organisation_id=member.organisation_id,
+        membership_id=member_id,
+        actor_role=member.role,
+        role=body.role,
+    )
+    audit.record_by(
+        session,
+        request=request,
+        member=member,
+        action="member.role_changed",
+        target_type="membership",
+        target_id=membership.id,
+        details={"role": body.role},
+    )
+    return _out(membership, user)
+
+
+@router.delete(
+    "/members/{member_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Remove a member from the organisation (admin)",
+    responses=_NOT_FOUND,
+)
+def remove_member(
+    member_id: Id, member: AdminMember, session: SessionDep, request: Request
+) -> Response:
+    members.remove(
+        session,
+        organisation_id=member.organisation_id,
+        membership_id=member_id,
+        actor_role=member.role,
+    )
+    audit.record_by(
+        session,
+        request=request,
+        member=member,
+        action="member.removed",
+        target_type="membership",
+        target_id=member_id,
+    )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+def _out(membership: Membership, user: User) -> MemberOut:
+    return MemberOut(
+        id=membership.id,
+        user_id=user.id,
+        name=user.name,
+        email=user.email,
+        role=Role(membership.role),
+    )

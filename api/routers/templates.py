@@ -1,0 +1,133 @@
+"""Reply templates: managers keep them, everyone renders them for an item."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response, status
+
+from api import audit
+from api.deps import CurrentMember, ManagerMember, SessionDep
+from api.errors import ErrorResponse
+from api.schemas.common import Id
+from api.schemas.templates import (
+    RenderIn,
+    RenderOut,
+    TemplateIn,
+    TemplateList,
+    TemplateOut,
+    TemplatePatch,
+)
+from api.services import templates
+
+router = APIRouter(prefix="/reply-templates", tags=["reply templates"])
+
+_NOT_FOUND = {404: {"model": ErrorResponse, "description": "No such template here"}}
+_CONFLICT = {409: {"model": ErrorResponse, "description": "The name is taken"}}
+
+
+@router.get("", summary="The organisation's reply templates and the variables they may use")
+def list_templates(member: CurrentMember, session: SessionDep) -> TemplateList:
+    rows = templates.list_templates(session, organisation_id=member.organisation_id)
+    return TemplateList(
+        templates=[TemplateOut.model_validate(row) for row in rows], variables=templates.VARIABLES
+    )
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Create a template (manager)",
+    responses=_CONFLICT,
+)
+def create_template(
+    body: TemplateIn, member: ManagerMember, session: SessionDep, request: Request
+) -> TemplateOut:
+    template = templates.save(
+        session,
+        organisation_id=member.organisation_id,
+        template=None,
+        name=body.name,
+        body=body.body,
+    )
+    _audit(session, request, member, "template.created", template.id)
+    return TemplateOut.model_validate(template)
+
+
+@router.get("/{template_id}", summary="One template", responses=_NOT_FOUND)
+def get_template(template_id: Id, member: CurrentMember, session: SessionDep) -> TemplateOut:
+    template = templates.get_template(
+        session, organisation_id=member.organisation_id, template_id=template_id
+    )
+    return TemplateOut.model_validate(template)
+
+
+@router.patch(
+    "/{template_id}",
+    summary="Rename or rewrite a template (manager)",
+    responses={**_NOT_FOUND, **_CONFLICT},
+)
+def update_template(
+    template_id: Id,
+    body: TemplatePatch,
+    member: ManagerMember,
+    session: SessionDep,
+    request: Request,
+) -> TemplateOut:
+    template = templates.get_template(
+        session, organisation_id=member.organisation_id, template_id=template_id
+    )
+    templates.save(
+        session,
+        organisation_id=member.organisation_id,
+        template=template,
+        name=body.name,
+        body=body.body,
+    )
+    _audit(session, request, member, "template.updated", template.id)
+    return TemplateOut.model_validate(template)
+
+
+@router.delete(
+    "/{template_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete a template (manager)",
+    responses=_NOT_FOUND,
+)
+def delete_template(
+    template_id: Id, member: ManagerMember, session: SessionDep, request: Request
+) -> Response:
+    template = templates.get_template(
+        session, organisation_id=member.organisation_id, template_id=template_id
+    )
+    session.delete(template)
+    _audit(session, request, member, "template.deleted", template_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/{template_id}/render",
+    summary="The template filled in for an item, ready to edit and send",
+    responses={404: {"model": ErrorResponse, "description": "No such template or item here"}},
+)
+def render(
+    template_id: Id, body: RenderIn, member: CurrentMember, session: SessionDep
+) -> RenderOut:
+    text = templates.render_for_item(
+        session,
+        organisation_id=member.organisation_id,
+        template_id=template_id,
+        item_id=body.item_id,
+    )
+    return RenderOut(text=text)
+
+
+def _audit(
+    session: SessionDep, request: Request, member: ManagerMember, action: str, template_id: int
+) -> None:
+    audit.record_by(
+        session,
+        request=request,
+        member=member,
+        action=action,
+        target_type="reply_template",
+        target_id=template_id,
+    )

@@ -1,0 +1,125 @@
+"""Outbound webhooks (admins): register endpoints, read their delivery log."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response, status
+
+from api import audit
+from api.deps import AdminMember, SessionDep
+from api.errors import ErrorResponse
+from api.pagination import decode_cursor, encode_cursor, strict_int
+from api.schemas.common import Id, SafeText
+from api.schemas.webhook_endpoints import (
+    DeliveryOut,
+    DeliveryPage,
+    WebhookCreated,
+    WebhookIn,
+    WebhookList,
+    WebhookOut,
+    WebhookPatch,
+)
+from api.services import webhook_endpoints
+
+router = APIRouter(prefix="/webhook-endpoints", tags=["webhook endpoints"])
+
+_NOT_FOUND = {404: {"model": ErrorResponse, "description": "No such webhook here"}}
+
+
+@router.get("", summary="The organisation's webhook endpoints")
+def list_webhooks(member: AdminMember, session: SessionDep) -> WebhookList:
+    rows = webhook_endpoints.list_webhooks(session, organisation_id=member.organisation_id)
+    return WebhookList(webhooks=[WebhookOut.model_validate(row) for row in rows])
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Register an endpoint; its signing secret is in this response only",
+)
+def create_webhook(
+    body: WebhookIn, member: AdminMember, session: SessionDep, request: Request
+) -> WebhookCreated:
+    webhook, secret = webhook_endpoints.create(
+        session, organisation_id=member.organisation_id, url=body.url, events=body.events
+    )
+    _audit(session, request, member, "webhook.created", webhook.id)
+    return WebhookCreated(webhook=WebhookOut.model_validate(webhook), secret=secret)
+
+
+@router.get("/{webhook_id}", summary="One endpoint", responses=_NOT_FOUND)
+def get_webhook(webhook_id: Id, member: AdminMember, session: SessionDep) -> WebhookOut:
+    webhook = webhook_endpoints.get(
+        session, organisation_id=member.organisation_id, webhook_id=webhook_id
+    )
+    return WebhookOut.model_validate(webhook)
+
+
+@router.patch(
+    "/{webhook_id}", summary="Change the URL or events, or re-enable", responses=_NOT_FOUND
+)
+def update_webhook(
+    webhook_id: Id, body: WebhookPatch, member: AdminMember, session: SessionDep, request: Request
+) -> WebhookOut:
+    webhook = webhook_endpoints.get(
+        session, organisation_id=member.organisation_id, webhook_id=webhook_id
+    )
+    webhook_endpoints.update(webhook, url=body.url, events=body.events, active=body.active)
+    _audit(session, request, member, "webhook.updated", webhook.id)
+    return WebhookOut.model_validate(webhook)
+
+
+@router.delete(
+    "/{webhook_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete an endpoint and its log",
+    responses=_NOT_FOUND,
+)
+def delete_webhook(
+    webhook_id: Id, member: AdminMember, session: SessionDep, request: Request
+) -> Response:
+    webhook = webhook_endpoints.get(
+        session, organisation_id=member.organisation_id, webhook_id=webhook_id
+    )
+    session.delete(webhook)
+    _audit(session, request, member, "webhook.deleted", webhook_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get(
+    "/{webhook_id}/deliveries",
+    summary="The endpoint's delivery log, newest first",
+    responses={**_NOT_FOUND, 400: {"model": ErrorResponse, "description": "Bad cursor"}},
+)
+def list_deliveries(
+    webhook_id: Id,
+    member: AdminMember,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 25,
+    cursor: Annotated[SafeText | None, Query(max_length=500)] = None,
+) -> DeliveryPage:
+    webhook = webhook_endpoints.get(
+        session, organisation_id=member.organisation_id, webhook_id=webhook_id
+    )
+    before_id = decode_cursor("deliveries", cursor, lambda v: strict_int(v[0])) if cursor else None
+    rows, has_more = webhook_endpoints.deliveries(
+        session, webhook=webhook, before_id=before_id, limit=limit
+    )
+    return DeliveryPage(
+        deliveries=[DeliveryOut.model_validate(row) for row in rows],
+        next_cursor=encode_cursor("deliveries", [rows[-1].id]) if has_more else None,
+    )
+
+
+def _audit(
+    session: SessionDep, request: Request, member: AdminMember, action: str, webhook_id: int
+) -> None:
+    audit.record_by(
+        session,
+        request=request,
+        member=member,
+        action=action,
+        target_type="webhook",
+        target_id=webhook_id,
+    )

@@ -1,0 +1,23 @@
+"""Analytics over the inbox."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+
+class PeriodOut(BaseModel):
+    period_start: datetime
+    count: int = Field(description="New items in the period.")
+    average_rating: float | None
+
+
+class AnalyticsOut(BaseModel):
+    series: list[PeriodOut]
+    rating_distribution: dict[str, int] = Field(description="Items by stars.")
+    total: int
+    replied: int
+    reply_rate: float | None = Field(description="Replied items / all items; null if none.")
+    median_seconds_to_reply: float | None
+    p90_seconds_to_reply: float | None

@@ -1,0 +1,68 @@
+"""Provider connections and the OAuth round trip that creates them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from api.schemas.common import Input, SafeText
+
+
+def _redirect_target(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError("must be an absolute http(s) URL")
+    if any(c.isspace() or ord(c) < 0x20 for c in value):
+        raise ValueError("must not contain whitespace or control characters")
+    return value
+
+
+RedirectTarget = Annotated[SafeText, Field(max_length=2000), AfterValidator(_redirect_target)]
+
+
+class AuthorizeIn(Input):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"redirect_after": "https://app.example.com/connected"}]}
+    )
+
+    redirect_after: RedirectTarget | None = Field(
+        None,
+        description="Where to send the browser after the callback, with `?connection_id=N` "
+        "added; without it the callback answers JSON.",
+    )
+
+
+class AuthorizeOut(BaseModel):
+    authorization_url: str = Field(description="Send the person's browser here.")
+    state: str
+
+
+class ConnectionOut(BaseModel):
+    id: int
+    provider: str
+    status: str
+    needs_reauth: bool
+    status_message: str | None
+    account_label: str
+    scopes: list[str]
+    capabilities: dict[str, Any]
+    last_synced_at: datetime | None
+    next_sync_at: datetime | None
+    location_count: int
+    created_at: datetime
+
+
+class ConnectionEnvelope(BaseModel):
+    connection: ConnectionOut
+
+
+class ConnectionList(BaseModel):
+    connections: list[ConnectionOut]
+
+
+class SyncOut(BaseModel):
+    connection: ConnectionOut
+    enqueued: list[str] = Field(description="The capabilities a sync was requested for.")

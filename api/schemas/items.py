@@ -1,0 +1,275 @@
+"""The inbox: items from every source, and their filters."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Self
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema
+from sqlalchemy import Row
+
+from api.schemas.common import Id, Input, SafeText
+from api.schemas.replies import ReplyOut, ReplyState
+from api.services.inbox import InboxFilters, Sort
+from models import Item, ItemStatus, Kind, Source
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _instant(value: object) -> datetime | date:
+    # Only ISO-8601: pydantic's datetime would also take Unix timestamps, a silent surprise.
+    if not isinstance(value, str):
+        raise ValueError("must be an ISO-8601 date or date-time")
+    try:
+        if _DATE.fullmatch(value):
+            return date.fromisoformat(value)
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError("must be an ISO-8601 date or date-time") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+Instant = Annotated[
+    datetime | date,
+    PlainValidator(_instant),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "description": "An ISO-8601 date (a whole day, UTC) or date-time (UTC if no offset)",
+            "examples": ["2025-01-31", "2025-01-31T17:30:00+01:00"],
+        }
+    ),
+]
+
+
+class Author(BaseModel):
+    name: str | None
+    anonymous: bool
+    photo_url: str | None
+
+
+class ProviderReply(BaseModel):
+    """The reply as the provider shows it (ours once sent, or one made elsewhere)."""
+
+    text: str
+    updated_at: datetime | None
+
+
+class ReplyRef(BaseModel):
+    id: int
+    status: ReplyState
+
+
+class ItemOut(BaseModel):
+    id: int
+    source: Source
+    kind: Kind
+    connection_id: int | None
+    location_id: int | None
+    external_id: str
+    author: Author
+    rating: int | None
+    text: str | None
+    original_text: str | None
+    posted_at: datetime
+    provider_updated_at: datetime | None
+    replied: bool
+    reply: ProviderReply | None
+    deleted: bool
+    status: ItemStatus
+    assignee_user_id: int | None
+    tags: list[str]
+    language: str | None
+    latest_reply: ReplyRef | None
+
+    @classmethod
+    def build(cls, item: Item | Row[Any], *, latest_reply: ReplyRef | None, **extra: Any) -> Self:
+        """From an Item, or an inbox row with the same column names."""
+        return cls(
+            id=item.id,
+            source=item.source,
+            kind=item.kind,
+            connection_id=item.connection_id,
+            location_id=item.location_id,
+            external_id=item.external_id,
+            author=Author(
+                name=item.author_name,
+                anonymous=item.author_anonymous,
+                photo_url=item.author_photo_url,
+            ),
+            rating=item.rating,
+            text=item.text,
+            original_text=item.original_text,
+            posted_at=item.posted_at,
+            provider_updated_at=item.provider_updated_at,
+            replied=item.reply_text is not None,
+            reply=(
+                ProviderReply(text=item.reply_text, updated_at=item.reply_updated_at)
+                if item.reply_text is not None
+                else None
+            ),
+            deleted=item.deleted,
+            status=item.status,
+            assignee_user_id=item.assignee_user_id,
+            tags=item.tags,
+            language=item.language,
+            latest_reply=latest_reply,
+            **extra,
+        )
+
+
+class ItemPage(BaseModel):
+    items: list[ItemOut]
+    next_cursor: str | None
+
+
+class ItemDetail(ItemOut):
+    replies: list[ReplyOut]
+
+
+def _tag(value: str) -> str:
+    value = value.strip().lower()
+    if not value:
+        raise ValueError("must not be blank")
+    return value
+
+
+Tag = Annotated[SafeText, Field(max_length=50), AfterValidator(_tag)]
+Tags = Annotated[list[Tag], Field(max_length=20)]
+Rating = Annotated[int, Field(ge=1, le=5)]
+Language = Annotated[
+    SafeText, Field(min_length=2, max_length=20, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+]
+
+
+class InboxFilterIn(Input):
+    """A filter over the inbox; in a query string, repeat a list parameter for each value."""
+
+    location_id: Annotated[list[Id], Field(max_length=100)] = []
+    source: Source | None = None
+    kind: Kind | None = None
+    rating: Annotated[list[Rating], Field(max_length=5)] = []
+    min_rating: Rating | None = None
+    max_rating: Rating | None = None
+    recommended: bool | None = Field(
+        None, description="Facebook recommendations: positive (true) or negative (false)"
+    )
+    replied: bool | None = Field(None, description="Whether the provider shows a reply")
+    status: Annotated[list[ItemStatus], Field(max_length=3)] = []
+    assignee_user_id: Id | None = None
+    unassigned: bool = False
+    tag: Annotated[Tags, Field(description="Items carrying all of these tags")] = []
+    language: Language | None = None
+    q: Annotated[
+        SafeText | None,
+        Field(
+            max_length=200,
+            description="Full-text search over the text (both texts of a translated review) "
+            "and the author, in web-search syntax",
+        ),
+    ] = None
+    since: Instant | None = Field(None, description="Posted at or after")
+    until: Instant | None = Field(
+        None, description="Posted before (a date: up to the end of that day)"
+    )
+    include_deleted: bool = False
+
+    def filters(self) -> InboxFilters:
+        return InboxFilters(
+            location_ids=self.location_id,
+            source=self.source,
+            kind=self.kind,
+            ratings=self.rating,
+            min_rating=self.min_rating,
+            max_rating=self.max_rating,
+            recommended=self.recommended,
+            replied=self.replied,
+            statuses=self.status,
+            assignee_user_id=self.assignee_user_id,
+            unassigned=self.unassigned,
+            tags=self.tag,
+            language=self.language,
+            search=self.q.strip() if self.q and self.q.strip() else None,
+            since=self.since,
+            until=self.until,
+            include_deleted=self.include_deleted,
+        )
+
+
+class InboxQuery(InboxFilterIn):
+    sort: Sort = Sort.NEWEST
+    limit: Annotated[int, Field(ge=1, le=100)] = 25
+    cursor: Annotated[
+        SafeText | None, Field(max_length=500, description="`next_cursor` of the previous page")
+    ] = None
+
+
+class ItemPatch(Input):
+    """Only the fields given change; `assignee_user_id: null` unassigns."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"status": "closed", "tags": ["staff", "parking"]}]}
+    )
+
+    status: ItemStatus | None = None
+    assignee_user_id: Id | None = None
+    tags: Tags | None = None
+    language: Language | None = None
+
+
+class BulkChanges(Input):
+    status: ItemStatus | None = None
+    assignee_user_id: Id | None = None
+    unassign: bool = False
+    add_tags: Tags = []
+    remove_tags: Tags = []
+
+
+class BulkIn(Input):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "filter": {"max_rating": 2, "status": ["open"]},
+                    "changes": {"add_tags": ["urgent"]},
+                }
+            ]
+        }
+    )
+
+    filter: InboxFilterIn
+    changes: BulkChanges
+
+
+class BulkOut(BaseModel):
+    updated: int = Field(description="How many items matched the filter and were changed.")
+
+
+class FacetsOut(BaseModel):
+    total: int
+    status: dict[str, int]
+    source: dict[str, int]
+    kind: dict[str, int]
+    rating: dict[str, int] = Field(description="By stars; `none` for items without a rating.")
+    replied: dict[str, int] = Field(description="`true` and `false`.")
+
+
+class NoteIn(Input):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"body": "Called them back."}]})
+
+    body: Annotated[SafeText, Field(min_length=1, max_length=5000)]
+
+
+class NoteOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    item_id: int
+    author_user_id: int | None
+    body: str
+    created_at: datetime
+
+
+class NoteList(BaseModel):
+    notes: list[NoteOut]

@@ -1,0 +1,57 @@
+"""Our outbox replies to inbox items."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from api.schemas.common import Input, SafeText
+from models import ApprovalStatus, ReplyAction, ReplyStatus
+
+# Where a reply is: waiting for a manager (approval flow), then in the outbox.
+ReplyState = ApprovalStatus | ReplyStatus
+
+
+def _not_blank(value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise ValueError("must not be blank")
+    return value
+
+
+class ReplyIn(Input):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"text": "Thank you, Ada!"}]})
+
+    # The provider's length limit depends on the item, so it is checked by the service; this
+    # bound only keeps absurd bodies out.
+    text: Annotated[SafeText, Field(max_length=100_000), AfterValidator(_not_blank)]
+    # A reply that looks like it holds personal data is refused unless this says it is meant.
+    confirm_personal_data: bool = False
+
+
+class ReplyOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    item_id: int
+    action: ReplyAction
+    status: ReplyState
+    attempts: int
+    last_error: str | None
+    body: str
+    created_at: datetime
+    updated_at: datetime
+    sent_at: datetime | None
+    approved_by_user_id: int | None
+    approved_at: datetime | None
+
+
+class ReplyEnvelope(BaseModel):
+    reply: ReplyOut
+
+
+class ReplyPage(BaseModel):
+    replies: list[ReplyOut]
+    next_cursor: str | None

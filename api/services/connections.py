@@ -1,0 +1,190 @@
+"""Connecting provider accounts (the OAuth round trip) and asking for syncs.
+
+The callback only records the code: exchanging it means calling the provider, which belongs in
+a worker (`workers.connect.finish_connection`), not in a browser's request.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Select, func, select, update
+from sqlalchemy.orm import Session
+
+from api.errors import ApiError, not_found
+from connectors.capabilities import BY_PROVIDER
+from connectors.facebook import oauth as facebook_oauth
+from connectors.google import oauth as google_oauth
+from models import (
+    CapabilityState,
+    Connection,
+    ConnectionStatus,
+    Location,
+    OAuthState,
+    Provider,
+)
+from plaudit.settings import get_settings
+from workers.connect import finish_connection
+from workers.enqueue import enqueue_after_commit
+from workers.sync import sync_capability
+
+STATE_TTL = timedelta(minutes=10)
+# What token_urlsafe produces; anything else cannot be one of ours and is not even queried.
+_STATE = re.compile(r"[A-Za-z0-9_-]{1,100}")
+
+# (state, redirect_uri) -> (consent URL, PKCE verifier), for each provider that can be connected.
+_AUTHORIZERS: dict[str, Callable[..., tuple[str, str]]] = {
+    Provider.GOOGLE: google_oauth.authorization_url,
+    Provider.FACEBOOK: facebook_oauth.authorization_url,
+}
+
+
+def _require_provider(provider: str) -> None:
+    if provider not in _AUTHORIZERS:
+        raise ApiError(404, "unknown_provider", "This provider cannot be connected")
+
+
+def start_authorization(
+    session: Session,
+    *,
+    provider: str,
+    organisation_id: int,
+    user_id: int,
+    redirect_after: str | None,
+) -> tuple[str, str]:
+    """The consent URL and its state; the state and PKCE verifier stay server-side."""
+    _require_provider(provider)
+    state = secrets.token_urlsafe(32)
+    url, code_verifier = _AUTHORIZERS[provider](
+        state=state, redirect_uri=get_settings().oauth_callback_url(provider)
+    )
+    session.add(
+        OAuthState(
+            state=state,
+            organisation_id=organisation_id,
+            user_id=user_id,
+            provider=provider,
+            code_verifier=code_verifier,
+            redirect_after=redirect_after,
+            expires_at=datetime.now(UTC) + STATE_TTL,
+        )
+    )
+    return url, state
+
+
+def claim_state(session: Session, *, provider: str, state: str | None) -> OAuthState:
+    """The pending OAuth state, locked so that two callbacks cannot both use it."""
+    _require_provider(provider)
+    oauth_state = None
+    if state and _STATE.fullmatch(state):
+        oauth_state = session.scalar(
+            select(OAuthState)
+            .where(OAuthState.state == state, OAuthState.provider == provider)
+            .with_for_update()
+        )
+    if (
+        oauth_state is None
+        or oauth_state.connection_id is not None
+        or oauth_state.expires_at <= datetime.now(UTC)
+    ):
+        raise ApiError(
+            400,
+            "invalid_state",
+            "This authorization link is unknown, expired or already used; start again",
+            field="state",
+        )
+    return oauth_state
+
+
+def open_connection(
+    session: Session, *, oauth_state: OAuthState, code: str, granted_scopes: str | None
+) -> Connection:
+    """A connection in `connecting`, with the code handed to the worker that finishes it."""
+    connection = Connection(
+        organisation_id=oauth_state.organisation_id,
+        provider=oauth_state.provider,
+        status=ConnectionStatus.CONNECTING,
+        scopes=[],
+        capabilities={},
+    )
+    session.add(connection)
+    session.flush()
+    oauth_state.code = code
+    oauth_state.granted_scopes = granted_scopes
+    oauth_state.connection_id = connection.id
+    enqueue_after_commit(session, finish_connection, oauth_state.state)
+    return connection
+
+
+def list_connections(session: Session, *, organisation_id: int) -> list[tuple[Connection, int]]:
+    query = _with_location_count().where(Connection.organisation_id == organisation_id)
+    return [(c, n) for c, n in session.execute(query.order_by(Connection.id)).tuples()]
+
+
+def get_connection(
+    session: Session, *, organisation_id: int, connection_id: int
+) -> tuple[Connection, int]:
+    row = session.execute(
+        _with_location_count().where(
+            Connection.id == connection_id, Connection.organisation_id == organisation_id
+        )
+    ).one_or_none()
+    if row is None:
+        raise not_found("Connection")
+    return row.tuple()
+
+
+def disconnect(session: Session, *, organisation_id: int, connection_id: int) -> Connection:
+    """Stop using a connection: its tokens go at once; its data goes after the retention
+    period for disconnected connections (30 days by default)."""
+    connection, _ = get_connection(
+        session, organisation_id=organisation_id, connection_id=connection_id
+    )
+    connection.status, connection.status_message = ConnectionStatus.DISCONNECTED, None
+    connection.access_token = connection.refresh_token = None
+    connection.next_sync_at = None
+    session.execute(
+        update(Location).where(Location.connection_id == connection.id).values(access_token=None)
+    )
+    return connection
+
+
+def request_sync(
+    session: Session, *, organisation_id: int, connection_id: int
+) -> tuple[Connection, int, list[str]]:
+    """Mark the connection due now and enqueue a sync of each capability it still has."""
+    connection, location_count = get_connection(
+        session, organisation_id=organisation_id, connection_id=connection_id
+    )
+    if connection.status != ConnectionStatus.ACTIVE:
+        message = _NOT_SYNCABLE.get(connection.status, "The connection cannot sync now")
+        raise ApiError(409, "connection_not_active", message)
+    capabilities = [
+        capability
+        for capability in BY_PROVIDER.get(connection.provider, ())
+        if connection.capability_state(capability) == CapabilityState.AVAILABLE
+    ]
+    connection.next_sync_at = datetime.now(UTC)
+    for capability in capabilities:
+        enqueue_after_commit(session, sync_capability, connection.id, capability)
+    return connection, location_count, capabilities
+
+
+_NOT_SYNCABLE = {
+    ConnectionStatus.CONNECTING: "The connection is still being set up",
+    ConnectionStatus.NEEDS_REAUTH: "The connection must be reconnected before it can sync",
+    ConnectionStatus.DISCONNECTED: "The connection is disconnected",
+}
+
+
+def _with_location_count() -> Select[tuple[Connection, int]]:
+    count = (
+        select(func.count(Location.id))
+        .where(Location.connection_id == Connection.id, Location.active.is_(True))
+        .correlate(Connection)
+        .scalar_subquery()
+    )
+    return select(Connection, count)

@@ -1,0 +1,136 @@
+"""Invitations by e-mail: an admin invites an address with a role; following the e-mailed link
+joins the organisation (creating the account if the address has none). The link's token is
+stored only as a SHA-256 and works once, for seven days."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api import security
+from api.errors import ApiError, not_found
+from models import Invitation, Membership, Organisation, Role, User
+from plaudit.crypto import blind_index
+from plaudit.email import queue_email
+from plaudit.settings import get_settings
+
+INVITATION_TTL = timedelta(days=7)
+
+
+def invite(
+    session: Session,
+    *,
+    organisation_id: int,
+    user_id: int,
+    actor_role: Role,
+    email: str,
+    role: Role,
+) -> Invitation:
+    if role.rank > actor_role.rank:
+        raise ApiError(403, "forbidden", "You cannot invite to a role above your own", field="role")
+    email_index = blind_index(email)
+    already = session.scalar(
+        select(Membership.id)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.organisation_id == organisation_id, User.email_index == email_index)
+    )
+    if already is not None:
+        raise ApiError(409, "conflict", "This address is already a member", field="email")
+    token = security.new_secret()
+    invitation = Invitation(
+        organisation_id=organisation_id,
+        email=email,
+        email_index=email_index,
+        role=role,
+        token_hash=security.secret_hash(token),
+        invited_by_user_id=user_id,
+        expires_at=datetime.now(UTC) + INVITATION_TTL,
+    )
+    session.add(invitation)
+    session.flush()
+    name = session.scalar(select(Organisation.name).where(Organisation.id == organisation_id))
+    queue_email(
+        session,
+        organisation_id=organisation_id,
+        to=email,
+        template="notice",
+        context={
+            "subject": f"You are invited to {name} on plaudit",
+            "body": f"You have been invited to join {name} as {role.value}. The link works once, "
+            "for seven days.",
+            "action_url": get_settings().public_url.rstrip("/")
+            + "/accept-invitation#token="
+            + token,
+            "action_label": "Accept the invitation",
+        },
+    )
+    return invitation
+
+
+def pending(session: Session, *, organisation_id: int) -> list[Invitation]:
+    return list(
+        session.scalars(
+            select(Invitation)
+            .where(Invitation.organisation_id == organisation_id, Invitation.accepted_at.is_(None))
+            .order_by(Invitation.id)
+        )
+    )
+
+
+def revoke(session: Session, *, organisation_id: int, invitation_id: int) -> None:
+    invitation = session.scalar(
+        select(Invitation).where(
+            Invitation.id == invitation_id, Invitation.organisation_id == organisation_id
+        )
+    )
+    if invitation is None:
+        raise not_found("Invitation")
+    session.delete(invitation)
+
+
+def accept(
+    session: Session, *, token: str, name: str | None, password: str | None
+) -> tuple[User, Invitation]:
+    invitation = session.scalar(
+        select(Invitation)
+        .where(Invitation.token_hash == security.secret_hash(token))
+        .with_for_update()
+    )
+    if (
+        invitation is None
+        or invitation.accepted_at is not None
+        or invitation.expires_at <= datetime.now(UTC)
+    ):
+        raise ApiError(
+            400, "invalid_token", "The invitation is invalid, expired or used", field="token"
+        )
+    user = session.scalar(select(User).where(User.email_index == invitation.email_index))
+    if user is None:
+        if not name or not password:
+            raise ApiError(
+                422, "invalid", "A new account needs a name and a password", field="password"
+            )
+        user = User(
+            email=invitation.email,
+            email_index=invitation.email_index,
+            name=name,
+            password_hash=security.hash_password(password),
+        )
+        session.add(user)
+        session.flush()
+    already = session.scalar(
+        select(Membership.id).where(
+            Membership.organisation_id == invitation.organisation_id,
+            Membership.user_id == user.id,
+        )
+    )
+    if already is None:
+        session.add(
+            Membership(
+                organisation_id=invitation.organisation_id, user_id=user.id, role=invitation.role
+            )
+        )
+    invitation.accepted_at = datetime.now(UTC)
+    return user, invitation

@@ -1,0 +1,141 @@
+"""Privacy settings and requests for one organisation."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.errors import ApiError, not_found
+from api.schemas.privacy import RedactionSettings, RetentionSettings, SubjectRequestOut
+from models import Item, RedactionPolicy
+from models.privacy import DEFAULT_RETENTION_DAYS, DataSubjectRequest, RetentionPolicy
+from models.redaction_policy import forget_policy, policy_for
+from plaudit.redaction import PatternRefused, compile_custom, find
+
+
+def redaction_settings(session: Session, *, organisation_id: int) -> RedactionSettings:
+    row = session.get(RedactionPolicy, organisation_id)
+    if row is None:
+        return RedactionSettings()
+    return RedactionSettings.model_validate(
+        {"disabled_detectors": row.disabled_detectors, "patterns": row.patterns}
+    )
+
+
+def save_redaction(
+    session: Session, *, organisation_id: int, settings: RedactionSettings
+) -> RedactionSettings:
+    for n, custom in enumerate(settings.patterns):
+        try:
+            compile_custom(custom.pattern)
+        except PatternRefused as exc:
+            raise ApiError(
+                422, "invalid_pattern", str(exc), field=f"patterns.{n}.pattern"
+            ) from None
+    row = session.get(RedactionPolicy, organisation_id) or RedactionPolicy(
+        organisation_id=organisation_id
+    )
+    row.disabled_detectors = list(settings.disabled_detectors)
+    row.patterns = [p.model_dump() for p in settings.patterns]
+    session.add(row)
+    forget_policy(organisation_id)
+    return settings
+
+
+def retention_settings(session: Session, *, organisation_id: int) -> RetentionSettings:
+    days = dict(DEFAULT_RETENTION_DAYS)
+    for row in session.scalars(
+        select(RetentionPolicy).where(RetentionPolicy.organisation_id == organisation_id)
+    ):
+        days[row.data_class] = row.days
+    return RetentionSettings(days=days)
+
+
+def save_retention(
+    session: Session, *, organisation_id: int, settings: RetentionSettings
+) -> RetentionSettings:
+    for data_class, days in settings.days.items():
+        if days is not None and not 1 <= days <= 36500:
+            raise ApiError(
+                422, "invalid", "days must be 1 to 36500, or null", field=f"days.{data_class}"
+            )
+        row = session.get(RetentionPolicy, (organisation_id, data_class)) or RetentionPolicy(
+            organisation_id=organisation_id, data_class=data_class
+        )
+        row.days = days
+        session.add(row)
+    session.flush()
+    return retention_settings(session, organisation_id=organisation_id)
+
+
+def redact_item(
+    session: Session, *, organisation_id: int, item_id: int, start: int | None, end: int | None
+) -> Item:
+    item = session.get(Item, item_id)
+    if item is None or item.organisation_id != organisation_id:
+        raise not_found("Item")
+    if start is None and end is None:
+        item.text, item.original_text = "[redacted:request]", None
+        return item
+    text = item.text or ""
+    if start is None or end is None or not start < end <= len(text):
+        raise ApiError(
+            422,
+            "invalid",
+            f"start and end must satisfy 0 <= start < end <= {len(text)}",
+            field="end",
+        )
+    item.text = text[:start] + "[redacted:request]" + text[end:]
+    return item
+
+
+def request_out(request: DataSubjectRequest, *, with_export: bool = False) -> SubjectRequestOut:
+    now = datetime.now(UTC)
+    return SubjectRequestOut(
+        id=request.id,
+        kind=request.kind,
+        status=request.status,
+        received_at=request.received_at,
+        due_at=request.due_at,
+        completed_at=request.completed_at,
+        overdue=request.status != "done" and request.due_at < now,
+        counts=request.counts or {},
+        export=json.loads(request.result) if with_export and request.result else None,
+    )
+
+
+def get_request(session: Session, *, organisation_id: int, request_id: int) -> DataSubjectRequest:
+    request = session.get(DataSubjectRequest, request_id)
+    if request is None or request.organisation_id != organisation_id:
+        raise not_found("Request")
+    return request
+
+
+def list_requests(session: Session, *, organisation_id: int) -> list[DataSubjectRequest]:
+    return list(
+        session.scalars(
+            select(DataSubjectRequest)
+            .where(DataSubjectRequest.organisation_id == organisation_id)
+            .order_by(DataSubjectRequest.due_at)
+        )
+    )
+
+
+def check_reply_text(
+    session: Session, *, organisation_id: int, text: str, confirmed: bool, field: str = "text"
+) -> None:
+    """A reply goes out in public: refuse one that carries personal data unless the sender
+    has confirmed it does so on purpose."""
+    found = find(text, policy_for(session, organisation_id))
+    if found and not confirmed:
+        kinds = ", ".join(sorted(found))
+        raise ApiError(
+            422,
+            "personal_data",
+            f"The reply looks like it contains personal data ({kinds}); "
+            "send it again with confirm_personal_data=true to post it anyway",
+            field=field,
+        )

@@ -1,0 +1,200 @@
+"""Writing replies into the outbox; `workers.reply.send_reply` delivers them.
+
+The row is written before anything is sent, and the message goes out only after the commit, so
+a reply is never lost and never sent for a row that does not exist. A row's ``action`` says what
+to do at the provider: post a new reply, update the posted one, or delete it. Where the
+organisation asks for approval, a responder's row waits in ``awaiting_approval`` and nothing is
+enqueued until a manager approves it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from api.errors import ApiError, not_found
+from api.services.inbox import get_item
+from api.services.privacy import check_reply_text
+from models import (
+    ApprovalStatus,
+    Item,
+    Kind,
+    Organisation,
+    Reply,
+    ReplyAction,
+    ReplyStatus,
+    Role,
+    Source,
+)
+from workers.enqueue import enqueue_after_commit
+from workers.reply import send_reply
+
+
+@dataclass(frozen=True)
+class Limit:
+    size: int
+    unit: str  # "bytes" (of UTF-8) or "characters"
+
+    def measure(self, text: str) -> int:
+        return len(text.encode("utf-8")) if self.unit == "bytes" else len(text)
+
+
+# The kinds of item a reply can be sent to, with the provider's limit. Google documents 4,096
+# bytes for a review reply; Facebook replies are comments, limited to 8,000 characters.
+REPLY_LIMITS: dict[tuple[str, str], Limit] = {
+    (Source.GOOGLE, Kind.REVIEW): Limit(4096, "bytes"),
+    # Answering a question is answers.upsert (Q&A API, discontinued by Google in 2025).
+    (Source.GOOGLE, Kind.QUESTION): Limit(4096, "characters"),
+    (Source.FACEBOOK, Kind.RECOMMENDATION): Limit(8000, "characters"),
+    (Source.FACEBOOK, Kind.COMMENT): Limit(8000, "characters"),
+    (Source.FACEBOOK, Kind.MENTION): Limit(8000, "characters"),
+    # First-party feedback: the reply is e-mailed to the reviewer (workers.reviewer_notice).
+    (Source.PLAUDIT, Kind.FEEDBACK): Limit(5000, "characters"),
+}
+_PROVIDER_NAMES = {Source.GOOGLE: "Google", Source.FACEBOOK: "Facebook"}
+
+
+def create_reply(
+    session: Session,
+    *,
+    organisation_id: int,
+    user_id: int,
+    role: Role,
+    item_id: int,
+    text: str,
+    idempotency_key: str,
+    action: ReplyAction = ReplyAction.POST,
+    confirm_personal_data: bool = False,
+) -> tuple[Reply, bool]:
+    """The outbox row for this reply and whether it is new (False: the key was seen before)."""
+    item = get_item(session, organisation_id=organisation_id, item_id=item_id)
+    existing = _by_key(session, organisation_id=organisation_id, idempotency_key=idempotency_key)
+    if existing is not None:
+        return _replayed(existing, item_id=item_id, text=text, action=action), False
+    check_repliable(item, text=text, action=action)
+    if action != ReplyAction.DELETE:
+        check_reply_text(
+            session, organisation_id=organisation_id, text=text, confirmed=confirm_personal_data
+        )
+    waits = _needs_approval(session, organisation_id=organisation_id, role=role)
+    reply = Reply(
+        organisation_id=organisation_id,
+        item_id=item.id,
+        author_user_id=user_id,
+        body=text,
+        action=action,
+        status=ApprovalStatus.AWAITING_APPROVAL if waits else ReplyStatus.PENDING,
+        attempts=0,
+        idempotency_key=idempotency_key,
+    )
+    try:
+        # A savepoint, so that losing a race for the same key leaves the session usable.
+        with session.begin_nested():
+            session.add(reply)
+    except IntegrityError:
+        winner = _by_key(session, organisation_id=organisation_id, idempotency_key=idempotency_key)
+        assert winner is not None  # the unique index said it exists
+        return _replayed(winner, item_id=item_id, text=text, action=action), False
+    if not waits:
+        enqueue_after_commit(session, send_reply, reply.id)
+    return reply, True
+
+
+def decide(
+    session: Session, *, organisation_id: int, reply_id: int, user_id: int, approve: bool
+) -> Reply:
+    """A manager's answer to a reply awaiting approval: send it, or never."""
+    reply = session.scalar(
+        select(Reply)
+        .where(Reply.id == reply_id, Reply.organisation_id == organisation_id)
+        .with_for_update()
+    )
+    if reply is None:
+        raise not_found("Reply")
+    if reply.status != ApprovalStatus.AWAITING_APPROVAL:
+        raise ApiError(409, "not_awaiting_approval", "This reply is not awaiting approval")
+    reply.approved_by_user_id = user_id
+    reply.approved_at = datetime.now(UTC)
+    if approve:
+        # The item may have changed while the reply waited (deleted, replied elsewhere).
+        item = session.get_one(Item, reply.item_id)
+        check_repliable(item, text=reply.body, action=ReplyAction(reply.action))
+        reply.status = ReplyStatus.PENDING
+        enqueue_after_commit(session, send_reply, reply.id)
+    else:
+        reply.status = ApprovalStatus.REJECTED
+    return reply
+
+
+def get_reply(session: Session, *, organisation_id: int, reply_id: int) -> Reply:
+    reply = session.scalar(
+        select(Reply).where(Reply.id == reply_id, Reply.organisation_id == organisation_id)
+    )
+    if reply is None:
+        raise not_found("Reply")
+    return reply
+
+
+def list_replies(
+    session: Session, *, organisation_id: int, status: str | None, before_id: int | None, limit: int
+) -> tuple[list[Reply], bool]:
+    query = select(Reply).where(Reply.organisation_id == organisation_id)
+    if status is not None:
+        query = query.where(Reply.status == status)
+    if before_id is not None:
+        query = query.where(Reply.id < before_id)
+    rows = list(session.scalars(query.order_by(Reply.id.desc()).limit(limit + 1)))
+    return rows[:limit], len(rows) > limit
+
+
+def _needs_approval(session: Session, *, organisation_id: int, role: Role) -> bool:
+    if role.at_least(Role.MANAGER):
+        return False
+    required = session.scalar(
+        select(Organisation.reply_approval_required).where(Organisation.id == organisation_id)
+    )
+    return bool(required)
+
+
+def _by_key(session: Session, *, organisation_id: int, idempotency_key: str) -> Reply | None:
+    return session.scalar(
+        select(Reply).where(
+            Reply.organisation_id == organisation_id, Reply.idempotency_key == idempotency_key
+        )
+    )
+
+
+def _replayed(reply: Reply, *, item_id: int, text: str, action: ReplyAction) -> Reply:
+    # A retried request must be the same request; anything else is a client bug to surface.
+    if reply.item_id != item_id or reply.body != text or reply.action != action:
+        raise ApiError(
+            409,
+            "idempotency_key_reused",
+            "This Idempotency-Key was already used for a different reply",
+            field="Idempotency-Key",
+        )
+    return reply
+
+
+def check_repliable(item: Item, *, text: str, action: ReplyAction = ReplyAction.POST) -> None:
+    if item.deleted:
+        raise ApiError(409, "item_deleted", "The item was deleted at the provider")
+    limit = REPLY_LIMITS.get((item.source, item.kind))
+    if limit is None:
+        raise ApiError(409, "not_repliable", f"A {item.source} {item.kind} cannot be replied to")
+    if action != ReplyAction.POST and item.reply_text is None:
+        raise ApiError(409, "no_reply", "The item has no posted reply to change or delete")
+    size = limit.measure(text)
+    if size > limit.size:
+        provider = _PROVIDER_NAMES.get(item.source, item.source)
+        raise ApiError(
+            422,
+            "too_long",
+            f"A {provider} reply can be at most {limit.size} {limit.unit}"
+            f"{' of UTF-8 text' if limit.unit == 'bytes' else ''}; this one is {size}",
+            field="text",
+        )

@@ -1,0 +1,177 @@
+"""The inbox workflow: status, assignment, tags and notes, one item at a time or in bulk, and
+facet counts beside a filter's results."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select, text, tuple_, update
+from sqlalchemy.orm import Session
+
+from api.errors import ApiError, not_found
+from api.services.inbox import InboxFilters, conditions, get_item
+from models import Item, ItemNote, Membership, Role
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What to set; a field left as None is not touched (``unassign`` clears the assignee)."""
+
+    status: str | None = None
+    assignee_user_id: int | None = None
+    unassign: bool = False
+    add_tags: Sequence[str] = ()
+    remove_tags: Sequence[str] = ()
+    tags: Sequence[str] | None = None  # replaces the tags
+    language: str | None = None
+
+    def values(self) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        if self.status is not None:
+            values["status"] = self.status
+        if self.assignee_user_id is not None:
+            values["assignee_user_id"] = self.assignee_user_id
+        if self.unassign:
+            values["assignee_user_id"] = None
+        if self.language is not None:
+            values["language"] = self.language
+        if self.tags is not None:
+            values["tags"] = sorted(set(self.tags))
+        elif self.add_tags or self.remove_tags:
+            values["tags"] = _TAG_EDIT.bindparams(
+                add_tags=list(self.add_tags), remove_tags=list(self.remove_tags)
+            )
+        return values
+
+
+# Set semantics in SQL, so that a bulk edit is one statement: append, drop, de-duplicate, sort.
+_TAG_EDIT = text(
+    "ARRAY(SELECT DISTINCT t FROM unnest(array_cat(items.tags, CAST(:add_tags AS varchar[])))"
+    " AS t WHERE t <> ALL(CAST(:remove_tags AS varchar[])) ORDER BY t)"
+)
+
+
+def check_assignee(session: Session, *, organisation_id: int, user_id: int | None) -> None:
+    if user_id is None:
+        return
+    role = session.scalar(
+        select(Membership.role).where(
+            Membership.organisation_id == organisation_id, Membership.user_id == user_id
+        )
+    )
+    # A viewer cannot act on an item, so assigning one would be a dead end.
+    if role is None or not Role(role).at_least(Role.RESPONDER):
+        raise ApiError(
+            422,
+            "invalid",
+            "The assignee must be a member who can reply (responder or higher)",
+            field="assignee_user_id",
+        )
+
+
+def update_item(session: Session, *, organisation_id: int, item_id: int, changes: Changes) -> Item:
+    item = get_item(session, organisation_id=organisation_id, item_id=item_id)
+    check_assignee(session, organisation_id=organisation_id, user_id=changes.assignee_user_id)
+    values = changes.values()
+    if values:
+        session.execute(
+            update(Item).where(Item.id == item.id).values(**values),
+            execution_options={"synchronize_session": False},
+        )
+        session.refresh(item)
+    return item
+
+
+def bulk_update(
+    session: Session, *, organisation_id: int, filters: InboxFilters, changes: Changes
+) -> int:
+    """Apply ``changes`` to every item the filter matches, in one statement."""
+    check_assignee(session, organisation_id=organisation_id, user_id=changes.assignee_user_id)
+    values = changes.values()
+    if not values:
+        return 0
+    result = session.execute(
+        update(Item)
+        .where(*conditions(organisation_id=organisation_id, filters=filters))
+        .values(**values),
+        execution_options={"synchronize_session": False},
+    )
+    return result.rowcount
+
+
+def notes(session: Session, *, organisation_id: int, item_id: int) -> list[ItemNote]:
+    get_item(session, organisation_id=organisation_id, item_id=item_id)
+    return list(
+        session.scalars(
+            select(ItemNote)
+            .where(ItemNote.organisation_id == organisation_id, ItemNote.item_id == item_id)
+            .order_by(ItemNote.id)
+        )
+    )
+
+
+def add_note(
+    session: Session, *, organisation_id: int, item_id: int, user_id: int, body: str
+) -> ItemNote:
+    get_item(session, organisation_id=organisation_id, item_id=item_id)
+    note = ItemNote(
+        organisation_id=organisation_id, item_id=item_id, author_user_id=user_id, body=body
+    )
+    session.add(note)
+    session.flush()
+    return note
+
+
+def delete_note(
+    session: Session, *, organisation_id: int, item_id: int, note_id: int, user_id: int, role: Role
+) -> None:
+    note = session.scalar(
+        select(ItemNote).where(
+            ItemNote.id == note_id,
+            ItemNote.item_id == item_id,
+            ItemNote.organisation_id == organisation_id,
+        )
+    )
+    if note is None:
+        raise not_found("Note")
+    if note.author_user_id != user_id and not role.at_least(Role.MANAGER):
+        raise ApiError(403, "forbidden", "Only its author or a manager can delete a note")
+    session.delete(note)
+
+
+@dataclass
+class Facets:
+    total: int = 0
+    status: dict[str, int] = field(default_factory=dict)
+    source: dict[str, int] = field(default_factory=dict)
+    kind: dict[str, int] = field(default_factory=dict)
+    rating: dict[str, int] = field(default_factory=dict)
+    replied: dict[str, int] = field(default_factory=dict)
+
+
+def facets(session: Session, *, organisation_id: int, filters: InboxFilters) -> Facets:
+    """Exact counts of the filter's results by status, source, kind, rating and replied, in one
+    scan (GROUPING SETS)."""
+    replied = Item.reply_text.is_not(None).label("replied")
+    dimensions = [Item.status, Item.source, Item.kind, Item.rating, replied]
+    grouping = func.grouping(*dimensions).label("grouping")
+    query = (
+        select(*dimensions, grouping, func.count().label("n"))
+        .where(*conditions(organisation_id=organisation_id, filters=filters))
+        .group_by(func.grouping_sets(*(tuple_(d) for d in dimensions), tuple_()))
+    )
+    result = Facets()
+    names = ["status", "source", "kind", "rating", "replied"]
+    everything = (1 << len(dimensions)) - 1
+    for row in session.execute(query):
+        if row.grouping == everything:
+            result.total = row.n
+            continue
+        # GROUPING() sets a bit for each dimension rolled up; the one clear bit is the facet's.
+        index = next(i for i in range(len(dimensions)) if not row.grouping >> (4 - i) & 1)
+        value = row[index]
+        key = "none" if value is None else str(value).lower()
+        getattr(result, names[index])[key] = row.n
+    return result

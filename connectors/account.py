@@ -1,0 +1,104 @@
+"""What one connection can do at its provider, for the length of one job.
+
+Workers hold a ``ProviderAccount`` and never look at provider details: which locations the grant
+sees, a stream per capability and location, a replier per item kind, and the tokens to save back
+when the provider rotated or refreshed them.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import ClassVar
+
+from connectors.base import ProviderClient, Stream
+from connectors.records import LocationRecord
+
+
+@dataclass(frozen=True)
+class Tokens:
+    access_token: str | None
+    refresh_token: str | None
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True)
+class TokenSet:
+    """What a finished OAuth exchange yields, whichever the provider."""
+
+    access_token: str
+    refresh_token: str | None
+    expires_at: datetime | None
+    scopes: list[str]
+
+
+@dataclass(frozen=True)
+class LocationRef:
+    """A location as a connector needs it: its provider id and, where the provider has them,
+    its own token (Facebook page tokens)."""
+
+    external_id: str
+    access_token: str | None = None
+
+
+@dataclass(frozen=True)
+class PostedReply:
+    text: str
+    updated_at: datetime | None
+
+
+class Replier(ABC):
+    """Our reply to one kind of item. ``post`` must be safe to call again with the same text."""
+
+    @abstractmethod
+    def current(self, location: LocationRef, item_external_id: str) -> str | None:
+        """The text of our reply as the provider has it now, or None."""
+
+    @abstractmethod
+    def post(self, location: LocationRef, item_external_id: str, text: str) -> PostedReply:
+        """Create our reply, or replace its text if there is one already."""
+
+    @abstractmethod
+    def delete(self, location: LocationRef, item_external_id: str) -> None:
+        """Remove our reply; nothing happens when there is none."""
+
+
+class ProviderAccount(ABC):
+    """Built as ``Account(tokens, limiter=…)``: the limiter is shared by every worker process."""
+
+    provider: ClassVar[str]
+    # capability name -> stream class; the scheduler syncs each available one.
+    streams: ClassVar[dict[str, type[Stream]]]
+
+    @abstractmethod
+    def locations(self) -> Iterator[LocationRecord]: ...
+
+    @classmethod
+    def enabled(cls, capability: str) -> bool:
+        """False when plaudit's settings turn a capability off for every connection."""
+        return capability in cls.streams
+
+    def subscribe(self, location: LocationRef) -> bool:
+        """Ask the provider to push this location's changes; True if it will."""
+        return False
+
+    @abstractmethod
+    def stream(self, capability: str, location: LocationRef) -> Stream: ...
+
+    @abstractmethod
+    def replier(self, kind: str) -> Replier | None:
+        """None when items of this kind cannot be replied to."""
+
+    @abstractmethod
+    def tokens(self) -> Tokens:
+        """The tokens as they are now (refreshed in place by the client library)."""
+
+    @property
+    @abstractmethod
+    def clients(self) -> list[ProviderClient]: ...
+
+    @property
+    def requests_made(self) -> int:
+        return sum(client.requests_made for client in self.clients)

@@ -1,0 +1,279 @@
+"""The part every connector shares: requests with retries and rate limits, paging, checkpoints.
+
+A provider capability only declares what is specific to it: where its records are, how to page,
+how to parse one record, and which error table classifies its failures.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import random
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar, Protocol
+
+import requests
+
+from connectors import errors
+from connectors.paging import Paginator
+from connectors.records import ItemRecord, MalformedRecord, Page
+
+log = logging.getLogger(__name__)
+
+
+class Action(enum.Enum):
+    RETRY = "retry"
+    RATE_LIMITED = "rate_limited"
+    NEEDS_REAUTH = "needs_reauth"
+    MISSING_PERMISSION = "missing_permission"
+    RETIRED = "retired"
+    NOT_FOUND = "not_found"
+    FAIL = "fail"
+
+
+_RAISES: dict[Action, type[errors.ProviderError]] = {
+    Action.RETRY: errors.Transient,
+    Action.RATE_LIMITED: errors.RateLimited,
+    Action.NEEDS_REAUTH: errors.NeedsReauth,
+    Action.MISSING_PERMISSION: errors.MissingPermission,
+    Action.RETIRED: errors.CapabilityRetired,
+    Action.NOT_FOUND: errors.NotFound,
+    Action.FAIL: errors.Rejected,
+}
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A provider's answer that was not a success, before classification."""
+
+    status: int
+    body: dict[str, Any]
+    retry_after: float | None = None
+
+
+class ErrorTable(Protocol):
+    def classify(self, failure: Failure) -> tuple[Action, str]:
+        """The action to take and a message safe to store (no tokens, no personal data)."""
+
+
+class Limiter(Protocol):
+    def acquire(self) -> None:
+        """Block until one more request to the provider is allowed."""
+
+
+class Unlimited:
+    def acquire(self) -> None:
+        return None
+
+
+class _FailedResponse(Exception):
+    def __init__(self, failure: Failure) -> None:
+        self.failure = failure
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None  # an HTTP date: rare from these providers, and backoff covers it
+
+
+class ProviderClient:
+    """Sends requests for one connection; retries what the error table says is worth it.
+
+    Short waits happen here; a wait longer than ``max_wait`` is handed back to the worker as
+    ``RateLimited``/``Transient`` so that it can re-enqueue the job instead of holding a thread.
+    """
+
+    def __init__(
+        self,
+        *,
+        session: requests.Session | None = None,
+        base_url: str,
+        error_table: ErrorTable,
+        limiter: Limiter | None = None,
+        timeout: float = 30.0,
+        max_attempts: int = 4,
+        base_backoff: float = 0.5,
+        max_wait: float = 30.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.session = session
+        self.base_url = base_url if base_url.endswith("/") else base_url + "/"
+        self.error_table = error_table
+        self.limiter = limiter or Unlimited()
+        self.timeout = timeout
+        self.max_attempts = max_attempts
+        self.base_backoff = base_backoff
+        self.max_wait = max_wait
+        self.sleep = sleep
+        self.requests_made = 0
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        assert self.session is not None, "this client only classifies calls made elsewhere"
+        session = self.session
+        url = self.base_url + path.lstrip("/")
+
+        def attempt() -> dict[str, Any]:
+            response = session.request(method, url, params=params, json=json, timeout=self.timeout)
+            if response.status_code >= 400:
+                raise _FailedResponse(
+                    Failure(
+                        response.status_code,
+                        _json_or_empty(response),
+                        retry_after_seconds(response.headers.get("Retry-After")),
+                    )
+                )
+            return _json_or_empty(response)
+
+        return self.call(attempt)
+
+    def call(self, attempt: Callable[[], Any]) -> Any:
+        """Run one provider call with classification and retries. ``attempt`` raises
+        ``_FailedResponse`` (see :meth:`failure`) for a provider error answer."""
+        for number in range(1, self.max_attempts + 1):
+            self.limiter.acquire()
+            self.requests_made += 1
+            try:
+                return attempt()
+            except _FailedResponse as exc:
+                action, message = self.error_table.classify(exc.failure)
+                wait = exc.failure.retry_after
+            except requests.RequestException as exc:
+                action, message, wait = Action.RETRY, f"network error: {type(exc).__name__}", None
+            except errors.ProviderError:
+                raise
+            if action not in (Action.RETRY, Action.RATE_LIMITED):
+                raise _RAISES[action](message)
+            wait = wait if wait is not None else self._backoff(number)
+            if number == self.max_attempts or wait > self.max_wait:
+                raise _RAISES[action](message, retry_after=wait)
+            log.info("provider asked to wait %.1fs (%s), attempt %d", wait, action.value, number)
+            self.sleep(wait)
+        raise AssertionError("unreachable")
+
+    @staticmethod
+    def failure(status: int, body: dict[str, Any], retry_after: float | None = None) -> Exception:
+        """For attempts made through another client library (googleapiclient)."""
+        return _FailedResponse(Failure(status, body, retry_after))
+
+    def _backoff(self, attempt: int) -> float:
+        # Full jitter keeps many workers from retrying in lockstep.
+        return random.uniform(0, self.base_backoff * 2 ** (attempt - 1))
+
+
+def _json_or_empty(response: requests.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+class Stream(ABC):
+    """A listing of one location's records, newest-updated first (the providers' default).
+
+    Subclasses declare ``name``, ``kind``, ``records_key`` and ``paginator`` and implement ``path``,
+    ``parse`` and ``record_id``; the reading loop and the cursor rule live here.
+    """
+
+    name: ClassVar[str]
+    kind: ClassVar[str]  # the kind of item it yields; a full pass marks unseen ones deleted
+    records_key: ClassVar[str]
+    paginator: ClassVar[type[Paginator]]
+
+    def __init__(self, client: ProviderClient) -> None:
+        self.client = client
+
+    @abstractmethod
+    def path(self, location: str) -> str: ...
+
+    def params(self) -> dict[str, Any]:
+        return {}
+
+    @abstractmethod
+    def parse(self, record: dict[str, Any]) -> ItemRecord:
+        """Normalise one record; raise MalformedRecord when it cannot be understood."""
+
+    @abstractmethod
+    def record_id(self, record: Any) -> str | None:
+        """The record's id if it can be found even in a malformed record."""
+
+    def read(self, location: str, cursor: datetime | None) -> IncrementalPass:
+        return IncrementalPass(self, location, cursor)
+
+
+class IncrementalPass:
+    """One pass over a location, newest-updated first.
+
+    The listing is sorted by update time, descending, so everything at or after the cursor
+    comes first: the pass stops at the first older record. ``new_cursor`` is only set once the
+    pass is complete; an interrupted pass leaves the old cursor, and the next one starts again
+    from the top (upserts are idempotent, so re-reading is harmless). With ``cursor=None`` the
+    pass reads everything: a first sync, or a full pass that finds deletions.
+    """
+
+    def __init__(self, stream: Stream, location: str, cursor: datetime | None) -> None:
+        self.stream = stream
+        self.location = location
+        self.cursor = cursor
+        self.new_cursor: datetime | None = None
+        self.complete = False
+        self.skipped = 0
+
+    def pages(self) -> Iterator[Page]:
+        stream = self.stream
+        paginator = stream.paginator()
+        params = stream.params()
+        highest = self.cursor
+        while True:
+            body = stream.client.request("GET", stream.path(self.location), params=params)
+            page, reached_cursor = self._page(body.get(stream.records_key) or [])
+            for item in page.items:
+                if item.provider_updated_at and (
+                    highest is None or item.provider_updated_at > highest
+                ):
+                    highest = item.provider_updated_at
+            self.skipped += page.skipped
+            yield page
+            next_params = None if reached_cursor else paginator.next_params(body)
+            if next_params is None:
+                break
+            params = {**params, **next_params}
+        self.complete = True
+        self.new_cursor = highest
+
+    def _page(self, records: list[Any]) -> tuple[Page, bool]:
+        page = Page(items=[])
+        for record in records:
+            record_id = self.stream.record_id(record)
+            try:
+                item = self.stream.parse(record)
+            except MalformedRecord as exc:
+                # The content may hold personal data: log the id and the reason only.
+                log.warning(
+                    "skipped a malformed %s record %s: %s", self.stream.name, record_id, exc
+                )
+                page.skipped += 1
+                if record_id:
+                    page.seen_ids.append(record_id)
+                continue
+            updated = item.provider_updated_at or item.posted_at
+            if self.cursor is not None and updated < self.cursor:
+                return page, True
+            page.items.append(item)
+            page.seen_ids.append(item.external_id)
+        return page, False

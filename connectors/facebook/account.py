@@ -1,0 +1,69 @@
+"""A Facebook connection: the pages it manages, their ratings, comments and tags, replies."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import ClassVar
+
+from connectors.account import LocationRef, ProviderAccount, Replier, Tokens
+from connectors.base import Limiter, ProviderClient, Stream
+from connectors.facebook.comments import FacebookComments
+from connectors.facebook.graph import GraphClient
+from connectors.facebook.pages import list_pages
+from connectors.facebook.ratings import FacebookRatings
+from connectors.facebook.replies import FacebookReplies
+from connectors.facebook.tagged import FacebookTagged
+from connectors.records import LocationRecord
+
+# A mention is a post or comment of someone else's: the page answers it with a comment too.
+REPLIABLE = frozenset({"comment", "recommendation", "mention"})
+WEBHOOK_FIELDS = "feed,mention,ratings"
+
+
+class FacebookAccount(ProviderAccount):
+    provider = "facebook"
+    streams: ClassVar[dict[str, type[Stream]]] = {
+        FacebookRatings.name: FacebookRatings,
+        FacebookComments.name: FacebookComments,
+        FacebookTagged.name: FacebookTagged,
+    }
+
+    def __init__(self, tokens: Tokens, *, limiter: Limiter | None = None) -> None:
+        self._tokens = tokens
+        self.limiter = limiter
+        self._clients: list[GraphClient] = []
+
+    def _client(self, access_token: str | None) -> GraphClient:
+        client = GraphClient(access_token, limiter=self.limiter)
+        self._clients.append(client)
+        return client
+
+    def _page_client(self, location: LocationRef) -> GraphClient:
+        # Page tokens are what page edges want (and what the business use-case limits count).
+        return self._client(location.access_token or self._tokens.access_token)
+
+    def locations(self) -> Iterator[LocationRecord]:
+        return list_pages(self._client(self._tokens.access_token))
+
+    def stream(self, capability: str, location: LocationRef) -> Stream:
+        return self.streams[capability](self._page_client(location))
+
+    def replier(self, kind: str) -> Replier | None:
+        return FacebookReplies(self._page_client) if kind in REPLIABLE else None
+
+    def subscribe(self, location: LocationRef) -> bool:
+        client = self._page_client(location)
+        answer = client.request(
+            "POST",
+            f"{location.external_id}/subscribed_apps",
+            json={"subscribed_fields": WEBHOOK_FIELDS},
+        )
+        return bool(answer.get("success"))
+
+    def tokens(self) -> Tokens:
+        # Long-lived user tokens are not refreshed; a person reconnects when one expires.
+        return self._tokens
+
+    @property
+    def clients(self) -> list[ProviderClient]:
+        return list(self._clients)

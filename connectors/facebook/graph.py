@@ -1,0 +1,153 @@
+"""facebook-sdk 3.1.0 (its last release), adapted in one place.
+
+Two workarounds, both from PROVIDERS.md §F:
+
+- its constructor only accepts versions up to 3.1, so the pinned version is set on the client
+  after constructing it;
+- its base URL is a module constant joined to every path, so instead of mutating the module we
+  inject a ``requests.Session`` that re-targets those URLs at the configured Graph URL (and
+  reads the usage headers the SDK ignores).
+
+Everything else talks to :class:`GraphClient`, which classifies the SDK's ``GraphAPIError``
+through the Facebook error table and retries like every other provider client.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+import facebook
+import requests
+
+from connectors.base import Limiter, ProviderClient
+from connectors.facebook.errors import FacebookErrors
+from connectors.facebook.usage import Usage
+from connectors.paging import CursorPaginator
+from plaudit.settings import get_settings
+
+T = TypeVar("T")
+# How long one call waits at most when the usage headers say the app or page is nearly throttled.
+MAX_SLOWDOWN_SECONDS = 2.0
+
+
+class GraphSession(requests.Session):
+    """Sends the SDK's requests to ``base_url`` and keeps the last answer's usage figures."""
+
+    def __init__(self, base_url: str) -> None:
+        super().__init__()
+        self.base_url = base_url if base_url.endswith("/") else base_url + "/"
+        self.usage = Usage()
+        self.last_status = 200
+        # Proxies from the environment, read once rather than on every request of a long sync.
+        self.proxies = requests.utils.get_environ_proxies(self.base_url)
+        self.trust_env = False
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
+        target = url.decode() if isinstance(url, bytes) else url
+        if target.startswith(facebook.FACEBOOK_GRAPH_URL):
+            target = self.base_url + target[len(facebook.FACEBOOK_GRAPH_URL) :]
+        response = super().request(method, target, *args, **kwargs)
+        self.usage = Usage.from_headers(response.headers)
+        self.last_status = response.status_code
+        return response
+
+
+def version() -> str:
+    pinned = get_settings().facebook_graph_version.strip()
+    return pinned if pinned.startswith("v") else "v" + pinned
+
+
+def graph_api(access_token: str | None, session: GraphSession) -> facebook.GraphAPI:
+    settings = get_settings()
+    graph = facebook.GraphAPI(
+        access_token=access_token,
+        timeout=settings.provider_timeout_seconds,
+        session=session,
+    )
+    # The constructor's check would refuse "22.0"; the attribute is what every call uses.
+    graph.version = version()
+    return graph
+
+
+class GraphClient(ProviderClient):
+    """One token's Graph API calls, through facebook-sdk, classified and retried."""
+
+    def __init__(
+        self,
+        access_token: str | None,
+        *,
+        limiter: Limiter | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        settings = get_settings()
+        session = GraphSession(settings.facebook_graph_url)
+        super().__init__(
+            session=session,
+            base_url=settings.facebook_graph_url,
+            error_table=FacebookErrors(),
+            limiter=limiter,
+            timeout=settings.provider_timeout_seconds,
+            sleep=sleep,
+        )
+        self.graph_session = session
+        self.graph = graph_api(access_token, session)
+        self.slowdown_percent = settings.facebook_usage_slowdown_percent
+
+    def sdk(self, call: Callable[[facebook.GraphAPI], T]) -> T:
+        """Run one facebook-sdk call with classification and retries."""
+
+        def attempt() -> T:
+            self._pace()
+            try:
+                return call(self.graph)
+            except facebook.GraphAPIError as exc:
+                body = exc.result if isinstance(exc.result, dict) else {}
+                usage = self.graph_session.usage
+                raise self.failure(
+                    self.graph_session.last_status,
+                    body,
+                    usage.regain_seconds if usage.regain_seconds > 0 else None,
+                ) from None
+
+        return self.call(attempt)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """``path`` without the version; ``json`` is sent as form fields, as the SDK does."""
+        full_path = f"{self.graph.version}/{path.lstrip('/')}"
+        return self.sdk(
+            lambda graph: graph.request(
+                full_path,
+                args=dict(params or {}),
+                post_args=dict(json) if json is not None else None,
+                method=method,
+            )
+        )
+
+    def _pace(self) -> None:
+        # Slow down before Facebook throttles: every worker sees the same usage figures, so
+        # each spaces out its calls as the app (or page) nears its limit.
+        percent = self.graph_session.usage.percent
+        if percent >= self.slowdown_percent:
+            share = (percent - self.slowdown_percent) / max(1.0, 100.0 - self.slowdown_percent)
+            self.sleep(min(1.0, share) * MAX_SLOWDOWN_SECONDS)
+
+
+def edge(client: ProviderClient, path: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Every page of one cursor-paged edge, as bodies."""
+    paginator = CursorPaginator()
+    while True:
+        body = client.request("GET", path, params=params)
+        yield body
+        following = paginator.next_params(body)
+        if following is None:
+            return
+        params = {**params, **following}

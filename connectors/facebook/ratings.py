@@ -1,0 +1,67 @@
+"""Page ratings, which Facebook calls recommendations since 2018 (``/{page}/ratings``).
+
+Graph API v22 and later refuse this edge with error 12; the error table turns that into a
+retired capability, so the connection stops asking and keeps syncing the rest.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from connectors.base import Stream
+from connectors.facebook.records import graph_time, optional_text, person
+from connectors.paging import CursorPaginator
+from connectors.records import ItemRecord, MalformedRecord
+
+FIELDS = (
+    "created_time,has_rating,has_review,open_graph_story{id},rating,recommendation_type,"
+    "review_text,reviewer{id,name}"
+)
+
+# Stars are legacy (before August 2018); a recommendation only says yes or no, which the inbox
+# keeps as the top or bottom of the same scale (its "recommended" filter reads it back).
+RECOMMENDATION_STARS = {"positive": 5, "negative": 1}
+
+
+class FacebookRatings(Stream):
+    name = "facebook_ratings"
+    kind = "recommendation"
+    records_key = "data"
+    paginator = CursorPaginator
+
+    def path(self, location: str) -> str:
+        return f"{location}/ratings"
+
+    def params(self) -> dict[str, Any]:
+        return {"fields": FIELDS, "limit": 100}
+
+    def record_id(self, record: Any) -> str | None:
+        # Replies go to the story, so the story is what identifies a recommendation.
+        story = record.get("open_graph_story") if isinstance(record, dict) else None
+        story_id = story.get("id") if isinstance(story, dict) else None
+        return story_id if isinstance(story_id, str) and story_id else None
+
+    def parse(self, record: dict[str, Any]) -> ItemRecord:
+        if not isinstance(record, dict):
+            raise MalformedRecord("rating is not an object")
+        story_id = self.record_id(record)
+        if story_id is None:
+            raise MalformedRecord("rating has no open_graph_story id")
+        rating = record.get("rating")
+        if rating is not None and (not isinstance(rating, int) or not 1 <= rating <= 5):
+            raise MalformedRecord("rating is not 1 to 5")
+        recommendation = record.get("recommendation_type")
+        if recommendation not in (None, *RECOMMENDATION_STARS):
+            raise MalformedRecord("unknown recommendation_type")
+        reviewer_id, reviewer_name = person(record, "reviewer")
+        created = graph_time(record.get("created_time"))
+        return ItemRecord(
+            kind="recommendation",
+            external_id=story_id,
+            posted_at=created,
+            provider_updated_at=created,
+            author_name=reviewer_name,
+            author_external_id=reviewer_id,
+            rating=rating or RECOMMENDATION_STARS.get(recommendation),
+            text=optional_text(record, "review_text"),
+        )

@@ -1,0 +1,56 @@
+"""Google's failures, classified once (status and google.rpc reason → what to do)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from connectors.base import Action, Failure
+
+# Reasons Google puts in error.details[].reason or error.errors[].reason.
+_RATE_REASONS = {
+    "RATE_LIMIT_EXCEEDED",
+    "rateLimitExceeded",
+    "userRateLimitExceeded",
+    "quotaExceeded",
+}
+_RETIRED_REASONS = {"SERVICE_DISABLED", "API_DISABLED"}
+
+_BY_STATUS: dict[int, Action] = {
+    400: Action.FAIL,
+    401: Action.NEEDS_REAUTH,  # the session already refreshed once and still got 401
+    403: Action.MISSING_PERMISSION,
+    404: Action.NOT_FOUND,
+    409: Action.FAIL,
+    410: Action.RETIRED,
+    429: Action.RATE_LIMITED,
+    500: Action.RETRY,
+    502: Action.RETRY,
+    503: Action.RETRY,
+    504: Action.RETRY,
+}
+
+
+def _reasons(error: dict[str, Any]) -> set[str]:
+    found = set()
+    for entry in list(error.get("details") or []) + list(error.get("errors") or []):
+        if isinstance(entry, dict) and isinstance(entry.get("reason"), str):
+            found.add(entry["reason"])
+    return found
+
+
+class GoogleErrors:
+    def classify(self, failure: Failure) -> tuple[Action, str]:
+        error = failure.body.get("error") if isinstance(failure.body, dict) else None
+        error = error if isinstance(error, dict) else {}
+        status_text = str(error.get("status") or "")
+        message = f"Google {failure.status} {status_text}".strip()
+        if isinstance(error.get("message"), str):
+            message += f": {error['message'][:300]}"
+        reasons = _reasons(error)
+        if reasons & _RATE_REASONS or status_text == "RESOURCE_EXHAUSTED":
+            return Action.RATE_LIMITED, message
+        if failure.status == 403 and reasons & _RETIRED_REASONS:
+            return Action.RETIRED, message
+        return _BY_STATUS.get(
+            failure.status, Action.RETRY if failure.status >= 500 else Action.FAIL
+        ), message

@@ -1,0 +1,96 @@
+"""Google reviews (My Business v4): listing newest-updated first, and the owner's reply."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from connectors.base import Stream
+from connectors.paging import PageTokenPaginator
+from connectors.records import ItemRecord, MalformedRecord, parse_timestamp
+
+STARS = {"ONE": 1, "TWO": 2, "THREE": 3, "FOUR": 4, "FIVE": 5, "STAR_RATING_UNSPECIFIED": None}
+# Google's limit is on the encoded reply, not on characters.
+MAX_REPLY_BYTES = 4096
+
+_TRANSLATED = re.compile(
+    r"^\(Translated by Google\)\s*(?P<translation>.*?)\s*\(Original\)\s*(?P<original>.*)$", re.S
+)
+_ORIGINAL_FIRST = re.compile(
+    r"^\(Original\)\s*(?P<original>.*?)\s*\(Translated by Google\)\s*(?P<translation>.*)$", re.S
+)
+
+
+def split_translation(comment: str) -> tuple[str, str | None]:
+    """Google puts both texts in one comment; keep them apart so both can be searched."""
+    for pattern in (_TRANSLATED, _ORIGINAL_FIRST):
+        match = pattern.match(comment)
+        if match:
+            return match["translation"], match["original"]
+    return comment, None
+
+
+class GoogleReviews(Stream):
+    name = "google_reviews"
+    kind = "review"
+    records_key = "reviews"
+    paginator = PageTokenPaginator
+
+    def path(self, location: str) -> str:
+        return f"v4/{location}/reviews"
+
+    def params(self) -> dict[str, Any]:
+        return {"pageSize": 50, "orderBy": "updateTime desc"}
+
+    def record_id(self, record: Any) -> str | None:
+        if isinstance(record, dict) and isinstance(record.get("reviewId"), str):
+            return record["reviewId"]
+        return None
+
+    def parse(self, record: dict[str, Any]) -> ItemRecord:
+        if not isinstance(record, dict):
+            raise MalformedRecord("review is not an object")
+        review_id = self.record_id(record)
+        if not review_id:
+            raise MalformedRecord("review has no reviewId")
+        rating_name = record.get("starRating", "STAR_RATING_UNSPECIFIED")
+        if rating_name not in STARS:
+            raise MalformedRecord("unknown starRating")
+        reviewer = record.get("reviewer") or {}
+        if not isinstance(reviewer, dict):
+            raise MalformedRecord("reviewer is not an object")
+        anonymous = bool(reviewer.get("isAnonymous"))
+        comment = record.get("comment")
+        if comment is not None and not isinstance(comment, str):
+            raise MalformedRecord("comment is not a string")
+        text, original = split_translation(comment) if comment else (None, None)
+        reply = record.get("reviewReply") or {}
+        if not isinstance(reply, dict):
+            raise MalformedRecord("reviewReply is not an object")
+        created = parse_timestamp(record.get("createTime"))
+        return ItemRecord(
+            kind="review",
+            external_id=review_id,
+            posted_at=created,
+            provider_updated_at=parse_timestamp(record.get("updateTime", record.get("createTime"))),
+            author_name=None if anonymous else reviewer.get("displayName"),
+            author_photo_url=None if anonymous else reviewer.get("profilePhotoUrl"),
+            author_anonymous=anonymous,
+            rating=STARS[rating_name],
+            text=text,
+            original_text=original,
+            reply_text=reply.get("comment"),
+            reply_updated_at=parse_timestamp(reply["updateTime"])
+            if reply.get("updateTime")
+            else None,
+        )
+
+    # The owner's reply. updateReply is an upsert, so it is safe to repeat.
+    def get(self, review_name: str) -> dict[str, Any]:
+        return self.client.request("GET", f"v4/{review_name}")
+
+    def put_reply(self, review_name: str, comment: str) -> dict[str, Any]:
+        return self.client.request("PUT", f"v4/{review_name}/reply", json={"comment": comment})
+
+    def delete_reply(self, review_name: str) -> None:
+        self.client.request("DELETE", f"v4/{review_name}/reply")

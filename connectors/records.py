@@ -1,0 +1,64 @@
+"""What connectors hand to workers: provider data normalised for the items table."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+
+class MalformedRecord(ValueError):
+    """One record of a page cannot be understood; it is skipped, the page is kept."""
+
+
+@dataclass(slots=True)
+class ItemRecord:
+    kind: str
+    external_id: str
+    posted_at: datetime
+    provider_updated_at: datetime | None = None
+    author_name: str | None = None
+    author_external_id: str | None = None
+    author_photo_url: str | None = None
+    author_anonymous: bool = False
+    rating: int | None = None
+    text: str | None = None
+    original_text: str | None = None
+    reply_text: str | None = None
+    reply_updated_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class Page:
+    items: list[ItemRecord]
+    skipped: int = 0
+    # Ids of every record the provider listed, parsed or not: a full pass marks the rest deleted.
+    seen_ids: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class LocationRecord:
+    external_id: str
+    name: str
+    store_code: str | None = None
+    new_review_uri: str | None = None
+    maps_uri: str | None = None
+    # Facebook pages come with their own token, which every call about the page uses.
+    access_token: str | None = None
+
+
+_FRACTION = re.compile(r"\.(\d{6})\d+")
+
+
+def parse_timestamp(value: object) -> datetime:
+    """RFC 3339 with 0–9 fractional digits; Python keeps microseconds, so extra digits go."""
+    if not isinstance(value, str):
+        raise MalformedRecord(f"timestamp is not a string: {type(value).__name__}")
+    text = _FRACTION.sub(r".\1", value.strip()).replace("Z", "+00:00").replace("z", "+00:00")
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise MalformedRecord("timestamp is not RFC 3339") from None
+    if parsed.tzinfo is None:
+        raise MalformedRecord("timestamp has no offset")
+    return parsed.astimezone(UTC)

@@ -1,0 +1,5 @@
+import sys
+
+from connectors.sandbox.cli import main
+
+sys.exit(main())

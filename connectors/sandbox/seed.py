@@ -1,0 +1,162 @@
+"""Deterministic fixture data: the same seed always yields the same accounts, locations and
+reviews (times are offsets back from an anchor, by default today's midnight UTC).
+
+Each location draws from its own generator, so location N's reviews do not depend on how many
+reviews the other locations have. Generation is a handful of random draws per review, which
+keeps 100,000 reviews within a second or two.
+"""
+
+from __future__ import annotations
+
+import base64
+import random
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from connectors.sandbox import texts
+from connectors.sandbox.models import Account, Location, Reply, Review
+from connectors.sandbox.timestamps import FRACTION_DIGITS, NS_PER_S, quantize
+
+if TYPE_CHECKING:
+    from connectors.sandbox.state import SandboxState
+
+HOUR_NS = 3600 * NS_PER_S
+TWO_YEARS_NS = 730 * 24 * HOUR_NS
+# Cumulative star weights: real ratings lean heavily to five stars.
+STAR_THRESHOLDS = ((0.08, 1), (0.13, 2), (0.23, 3), (0.48, 4), (1.0, 5))
+LONG_COMMENTS = (texts.long_comment(4000), texts.long_comment(3999)[::-1] + "!")
+
+
+def default_anchor() -> datetime:
+    now = datetime.now(UTC)
+    return now.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def opaque_id(rng: random.Random, prefix: str, n_bytes: int) -> str:
+    raw = rng.getrandbits(n_bytes * 8).to_bytes(n_bytes, "big")
+    return prefix + base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def populate(
+    state: SandboxState,
+    *,
+    seed: int,
+    accounts: int,
+    locations: int,
+    reviews_per_location: int,
+    anchor: datetime | None = None,
+) -> None:
+    anchor_ns = int((anchor or default_anchor()).timestamp()) * NS_PER_S
+    rng = random.Random(f"plaudit-sandbox:{seed}")
+    owners = [_account(rng, i) for i in range(max(1, accounts))]
+    for account in owners:
+        state.add_account(account)
+    for i in range(locations):
+        location = _location(rng, i, owners[i % len(owners)])
+        state.add_location(location)
+        review_rng = random.Random(f"plaudit-sandbox:{seed}:location:{i}")
+        reviews = [
+            _review(review_rng, state.next_seq(), location, anchor_ns)
+            for _ in range(reviews_per_location)
+        ]
+        state.load_reviews(location, reviews)
+
+
+def _account(rng: random.Random, i: int) -> Account:
+    account_id = str(10**20 + rng.getrandbits(64))
+    if i == 0:  # the user's personal account comes first, as on Google
+        return Account(account_id, "Sandbox User", "PERSONAL", None, "UNVERIFIED", None)
+    return Account(
+        account_id,
+        f"Sandbox Group {i}",
+        "LOCATION_GROUP",
+        "PRIMARY_OWNER" if i % 3 else "MANAGER",
+        "VERIFIED",
+        "OWNER_LEVEL",
+        account_number=str(rng.randrange(10**9, 10**10)),
+    )
+
+
+def _location(rng: random.Random, i: int, account: Account) -> Location:
+    city, region, postal, language = texts.CITIES[i % len(texts.CITIES)]
+    word = texts.BUSINESS_WORDS[rng.randrange(len(texts.BUSINESS_WORDS))]
+    kind = texts.BUSINESS_KINDS[rng.randrange(len(texts.BUSINESS_KINDS))]
+    return Location(
+        id=str(rng.randrange(10**18, 10**19)),
+        account=account,
+        title=f"{word} {kind} {city}",
+        store_code=f"STORE-{i + 1:05d}",
+        language_code=language,
+        primary_phone=f"+1 555-{rng.randrange(1000, 10000)}",
+        category=texts.CATEGORIES[i % len(texts.CATEGORIES)],
+        address={
+            "regionCode": region,
+            "languageCode": language,
+            "postalCode": postal,
+            "locality": city,
+            "addressLines": [f"{rng.randrange(1, 300)} Main Street"],
+        },
+        website_uri=f"https://example.com/stores/{i + 1}",
+        latlng=(round(rng.uniform(-60, 60), 6), round(rng.uniform(-150, 150), 6)),
+        place_id=opaque_id(rng, "ChIJ", 17),
+    )
+
+
+def _comment(rng: random.Random) -> str | None:
+    roll = rng.random()
+    if roll < 0.15:
+        return None  # rating-only
+    if roll < 0.55:
+        return texts.ENGLISH[rng.randrange(len(texts.ENGLISH))]
+    if roll < 0.65:
+        return texts.EMOJI[rng.randrange(len(texts.EMOJI))]
+    if roll < 0.74:
+        return texts.RIGHT_TO_LEFT[rng.randrange(len(texts.RIGHT_TO_LEFT))]
+    if roll < 0.88:
+        return texts.translated(*texts.TRANSLATED[rng.randrange(len(texts.TRANSLATED))])
+    if roll < 0.90:
+        return LONG_COMMENTS[rng.randrange(len(LONG_COMMENTS))]
+    first = texts.ENGLISH[rng.randrange(len(texts.ENGLISH))]
+    return first + " " + texts.EMOJI[rng.randrange(len(texts.EMOJI))]
+
+
+def _review(rng: random.Random, seq: int, location: Location, anchor_ns: int) -> Review:
+    roll = rng.random()
+    star = next(s for limit, s in STAR_THRESHOLDS if roll < limit)
+    if rng.random() < 0.05:
+        name = photo = None
+    else:
+        first = texts.FIRST_NAMES[rng.randrange(len(texts.FIRST_NAMES))]
+        name = f"{first} {texts.LAST_INITIALS[rng.randrange(len(texts.LAST_INITIALS))]}."
+        photo = f"https://lh3.googleusercontent.com/a-/ALV-{rng.getrandbits(64):016x}=s120-c-rp-mo-br100"
+    create_digits = FRACTION_DIGITS[rng.getrandbits(2)]
+    create_ns = quantize(anchor_ns - rng.randrange(HOUR_NS, TWO_YEARS_NS), create_digits)
+    update_ns, update_digits = create_ns, create_digits
+    if rng.random() < 0.15:  # edited by the reviewer later
+        digits = FRACTION_DIGITS[rng.getrandbits(2)]
+        edited = quantize(create_ns + rng.randrange(anchor_ns - create_ns), digits)
+        if edited > create_ns:
+            update_ns, update_digits = edited, digits
+    reply = None
+    if rng.random() < 0.20:
+        digits = FRACTION_DIGITS[rng.getrandbits(2)]
+        replied = min(anchor_ns, create_ns + rng.randrange(HOUR_NS, 30 * 24 * HOUR_NS))
+        reply = Reply(
+            texts.REPLIES[rng.randrange(len(texts.REPLIES))], quantize(replied, digits), digits
+        )
+        if reply.update_ns > update_ns:  # replying bumps the review (see state.put_reply)
+            update_ns, update_digits = reply.update_ns, reply.update_digits
+    return Review(
+        seq=seq,
+        review_id=opaque_id(rng, "ChdDSUhN", 24),
+        location=location,
+        star=star,
+        comment=_comment(rng),
+        reviewer_name=name,
+        reviewer_photo=photo,
+        create_ns=create_ns,
+        create_digits=create_digits,
+        update_ns=update_ns,
+        update_digits=update_digits,
+        reply=reply,
+    )

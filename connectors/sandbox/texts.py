@@ -1,0 +1,134 @@
+"""Text fixtures for seeded reviews: the awkward shapes real review text comes in.
+
+Google-translated reviews carry both texts in one `comment`; right-to-left scripts, emoji and
+near-limit lengths are mixed in because they are what breaks storage, search and rendering.
+"""
+
+from __future__ import annotations
+
+ENGLISH = (
+    "Great service, friendly staff. Will come back!",
+    "The food was cold and we waited 40 minutes.",
+    "Decent place, nothing special.",
+    "Absolutely loved it. The best coffee in town.",
+    "Clean, quick and cheap. What more do you want?",
+    "Booked online, showed up, nobody knew about the booking.",
+    "Staff went out of their way to help my elderly mother. Thank you.",
+    "Parking is a nightmare but the shop itself is fine.",
+    "Prices went up again & the portions went down :(",
+    "5 stars for Maria at the front desk <3",
+    "Not bad.\nNot great either.\nMiddle of the road.",
+    'They said "ready in 10 minutes" — it took an hour.',
+)
+
+EMOJI = (
+    "Amazing!!! 🎉🎉🎉 Best pizza 🍕 ever",
+    "👍👍",
+    "Service 👎 food 👌 vibe 🔥",
+    "Came for the cake 🎂, stayed for the people ❤️‍🔥 👨‍👩‍👧‍👦",
+    "🙂",
+)
+
+RIGHT_TO_LEFT = (
+    "خدمة ممتازة وموظفون ودودون. سأعود بالتأكيد!",
+    "الطعام كان باردا والانتظار طويل جدا.",
+    "שירות מעולה, ממליץ בחום!",
+    "המקום היה מלוכלך והצוות לא נחמד.",
+    "Good coffee, but the sign says ״סגור״ at noon — مغلق?",
+)
+
+# (english translation, original) pairs, shown the way Google embeds them in `comment`.
+TRANSLATED = (
+    ("Very good food, friendly service.", "Sehr gutes Essen, freundliche Bedienung."),
+    ("The room was dirty.", "La chambre était sale."),
+    ("Excellent value for money!", "¡Excelente relación calidad-precio!"),
+    ("The staff were very kind.", "スタッフがとても親切でした。"),
+    ("Excellent service, I will definitely come back!", "خدمة ممتازة، سأعود بالتأكيد!"),
+    ("Great atmosphere.", "אווירה נהדרת."),
+    ("Tasty but expensive 😅", "Вкусно, но дорого 😅"),
+)
+
+REPLIES = (
+    "Thank you for your kind words! We hope to see you again soon.",
+    "We're sorry to hear about your experience. Please contact us so we can make it right.",
+    "Thanks for the feedback — we've shared it with the team.",
+    "¡Gracias por tu visita!",
+    "شكرا لك على تقييمك!",
+    "Thank you 🙏",
+)
+
+FIRST_NAMES = (
+    "Anna",
+    "Ben",
+    "Chloé",
+    "Dmitri",
+    "Emeka",
+    "Fatima",
+    "Giulia",
+    "Hiro",
+    "Ingrid",
+    "José",
+    "Kwame",
+    "Lena",
+    "Mohammed",
+    "Nadia",
+    "Olu",
+    "Priya",
+    "Quentin",
+    "Rosa",
+    "Søren",
+    "Tomás",
+    "Uma",
+    "Viktor",
+    "Wei",
+    "Yael",
+    "Zoë",
+    "Łukasz",
+    "Ngọc",
+    "Ayşe",
+    "Björn",
+    "Siobhán",
+)
+
+LAST_INITIALS = "ABCDEFGHIJKLMNOPRSTVWZ"
+
+CITIES = (
+    ("Berlin", "DE", "10115", "de"),
+    ("Paris", "FR", "75001", "fr"),
+    ("London", "GB", "SW1A 1AA", "en"),
+    ("New York", "US", "10001", "en"),
+    ("Madrid", "ES", "28001", "es"),
+    ("Tel Aviv", "IL", "6100000", "he"),
+    ("Dubai", "AE", "00000", "ar"),
+    ("Tokyo", "JP", "100-0001", "ja"),
+)
+
+CATEGORIES = (
+    ("categories/gcid:restaurant", "Restaurant"),
+    ("categories/gcid:cafe", "Cafe"),
+    ("categories/gcid:hair_salon", "Hair salon"),
+    ("categories/gcid:dentist", "Dentist"),
+    ("categories/gcid:hotel", "Hotel"),
+    ("categories/gcid:car_repair", "Auto repair shop"),
+)
+
+BUSINESS_WORDS = ("Corner", "Golden", "Blue", "Harbour", "Green", "Little", "Royal", "Urban")
+BUSINESS_KINDS = ("Bistro", "Café", "Salon", "Dental", "Hotel", "Garage", "Bakery", "Studio")
+
+
+def translated(english: str, original: str) -> str:
+    return f"(Translated by Google) {english}\n\n(Original)\n{original}"
+
+
+def long_comment(length: int = 4000) -> str:
+    """A rambling review of exactly `length` characters, with multi-byte text inside."""
+    parts = []
+    size = 0
+    i = 0
+    pool = ENGLISH + EMOJI[:2] + RIGHT_TO_LEFT[:1]
+    while size < length:
+        sentence = pool[i % len(pool)] + " "
+        parts.append(sentence)
+        size += len(sentence)
+        i += 1
+    return "".join(parts)[:length]

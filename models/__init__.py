@@ -1,0 +1,89 @@
+"""Persistence: typed models, the session factory and migrations."""
+
+from models.alert import AlertPreference
+from models.api_key import ApiKey, Scope
+from models.audit import AuditEvent
+from models.base import Base
+from models.connection import (
+    CapabilityState,
+    Checkpoint,
+    Connection,
+    ConnectionStatus,
+    Location,
+    OAuthState,
+    Provider,
+)
+from models.email_outbox import EmailMessage, EmailStatus, Suppression, SuppressionReason
+from models.feedback import (
+    FINAL_STATUSES,
+    Campaign,
+    FeedbackSettings,
+    Recipient,
+    RecipientStatus,
+    ThreadDirection,
+    ThreadMessage,
+)
+from models.inbox_workflow import ItemNote, ItemStatus
+from models.invitation import Invitation, PasswordReset
+from models.item import Item, Kind, Source
+from models.login_attempt import LoginFailure
+from models.organisation import Membership, Organisation, Role, User
+from models.rate_limit import RateLimitWindow
+from models.redaction_policy import RedactionPolicy
+from models.refresh_token import RefreshToken
+from models.reply import Reply, ReplyStatus
+from models.reply_workflow import ApprovalStatus, ReplyAction
+from models.sync_run import SyncRun
+from models.template import ReplyTemplate
+from models.webhook import DeliveryStatus, Webhook, WebhookDelivery, WebhookEvent
+
+__all__ = [
+    "FINAL_STATUSES",
+    "AlertPreference",
+    "ApiKey",
+    "ApprovalStatus",
+    "AuditEvent",
+    "Base",
+    "Campaign",
+    "CapabilityState",
+    "Checkpoint",
+    "Connection",
+    "ConnectionStatus",
+    "DeliveryStatus",
+    "EmailMessage",
+    "EmailStatus",
+    "FeedbackSettings",
+    "Invitation",
+    "Item",
+    "ItemNote",
+    "ItemStatus",
+    "Kind",
+    "Location",
+    "LoginFailure",
+    "Membership",
+    "OAuthState",
+    "Organisation",
+    "PasswordReset",
+    "Provider",
+    "RateLimitWindow",
+    "Recipient",
+    "RecipientStatus",
+    "RedactionPolicy",
+    "RefreshToken",
+    "Reply",
+    "ReplyAction",
+    "ReplyStatus",
+    "ReplyTemplate",
+    "Role",
+    "Scope",
+    "Source",
+    "Suppression",
+    "SuppressionReason",
+    "SyncRun",
+    "ThreadDirection",
+    "ThreadMessage",
+    "User",
+    "Webhook",
+    "WebhookDelivery",
+    "WebhookEvent",
+]

@@ -1,0 +1,58 @@
+"""Tenants and the people in them."""
+
+from __future__ import annotations
+
+import enum
+
+from sqlalchemy import BigInteger, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, IdMixin, TimestampMixin
+from models.types import EncryptedText
+
+
+class Role(enum.StrEnum):
+    """Highest first: a role may do everything the roles below it may."""
+
+    OWNER = "owner"
+    ADMIN = "admin"
+    MANAGER = "manager"
+    RESPONDER = "responder"
+    VIEWER = "viewer"
+
+    @property
+    def rank(self) -> int:
+        return len(Role) - list(Role).index(self)
+
+    def at_least(self, other: Role) -> bool:
+        return self.rank >= other.rank
+
+
+class Organisation(IdMixin, TimestampMixin, Base):
+    __tablename__ = "organisations"
+
+    name: Mapped[str] = mapped_column(String(200))
+
+
+class User(IdMixin, TimestampMixin, Base):
+    __tablename__ = "users"
+
+    # The address is personal data: encrypted, and found through its blind index.
+    email: Mapped[str] = mapped_column(EncryptedText)
+    email_index: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(EncryptedText, default="")
+    password_hash: Mapped[str] = mapped_column(String(200))
+
+
+class Membership(IdMixin, TimestampMixin, Base):
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("organisation_id", "user_id"),)
+
+    organisation_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("organisations.id", ondelete="CASCADE")
+    )
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(20))
+
+    organisation: Mapped[Organisation] = relationship()
+    user: Mapped[User] = relationship()

@@ -1,0 +1,47 @@
+"""The reply outbox: a row is written before anything is sent, and moves forward only."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, IdMixin, TimestampMixin
+
+
+class ReplyStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class Reply(IdMixin, TimestampMixin, Base):
+    __tablename__ = "replies"
+    __table_args__ = (
+        Index(None, "organisation_id", "idempotency_key", unique=True),
+        # The reconciler looks only at unfinished rows.
+        Index(
+            "ix_replies_unfinished",
+            "updated_at",
+            postgresql_where="status IN ('pending', 'sending')",
+        ),
+    )
+
+    organisation_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("organisations.id", ondelete="CASCADE")
+    )
+    item_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("items.id", ondelete="CASCADE"), index=True
+    )
+    author_user_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="SET NULL")
+    )
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default=ReplyStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    idempotency_key: Mapped[str] = mapped_column(String(100))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

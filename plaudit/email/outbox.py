@@ -1,0 +1,93 @@
+"""Queueing an e-mail: a row in the outbox now, a message to the worker after the commit."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from models import EmailMessage, EmailStatus
+from plaudit.crypto import blind_index
+from plaudit.email.compose import template_exists
+from plaudit.settings import get_settings
+
+
+def queue_email(
+    session: Session,
+    *,
+    organisation_id: int,
+    to: str,
+    template: str,
+    context: dict[str, Any],
+    transactional: bool = True,
+    reply_to: str | None = None,
+    recipient_id: int | None = None,
+) -> EmailMessage:
+    [message] = queue_emails(
+        session,
+        [
+            Outgoing(
+                organisation_id=organisation_id,
+                to=to,
+                template=template,
+                context=context,
+                transactional=transactional,
+                reply_to=reply_to,
+                recipient_id=recipient_id,
+            )
+        ],
+    )
+    return message
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """The arguments of ``queue_email``, for queueing many in one flush."""
+
+    organisation_id: int
+    to: str
+    template: str
+    context: dict[str, Any]
+    transactional: bool = True
+    reply_to: str | None = None
+    recipient_id: int | None = None
+
+
+def queue_emails(session: Session, outgoing: list[Outgoing]) -> list[EmailMessage]:
+    for each in outgoing:
+        if not template_exists(each.template):
+            raise ValueError(f"no e-mail template named {each.template!r}")
+    messages = [
+        EmailMessage(
+            organisation_id=each.organisation_id,
+            to_address=each.to,
+            to_index=blind_index(each.to),
+            template=each.template,
+            context=json.dumps(each.context),
+            stream="transactional" if each.transactional else "feedback",
+            reply_to=each.reply_to,
+            message_id=new_message_id(),
+            recipient_id=each.recipient_id,
+            status=EmailStatus.PENDING,
+            attempts=0,
+        )
+        for each in outgoing
+    ]
+    session.add_all(messages)
+    session.flush()  # one flush for the batch: the ids are what the worker is sent
+    # The actor module imports this package, so it is imported only when first needed.
+    from workers.email import send_email
+    from workers.enqueue import enqueue_after_commit
+
+    for message in messages:
+        enqueue_after_commit(session, send_email, message.id)
+    return messages
+
+
+def new_message_id() -> str:
+    sender = get_settings().mail_from
+    domain = sender.rsplit("@", 1)[-1].strip(" >") or "localhost"
+    return f"<{uuid.uuid4().hex}@{domain}>"

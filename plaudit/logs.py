@@ -1,0 +1,72 @@
+"""Logging and error reporting for every process: JSON lines with no secrets, and Sentry."""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+from datetime import UTC, datetime
+
+from plaudit.scrub import before_breadcrumb, before_send, scrub_text
+from plaudit.settings import get_settings
+
+# Set by the API for the length of a request, so every line it logs carries the id.
+request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        line = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": scrub_text(record.getMessage()),
+        }
+        rid = request_id.get()
+        if rid:
+            line["request_id"] = rid
+        if record.exc_info:
+            line["exception"] = scrub_text(self.formatException(record.exc_info))
+        return json.dumps(line, ensure_ascii=False)
+
+
+def setup_logging() -> None:
+    settings = get_settings()
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(settings.log_level.upper())
+    # Client libraries log full URLs at DEBUG/INFO, which may carry tokens in query strings.
+    for noisy in ("httpx", "urllib3", "googleapiclient.discovery", "pika", "pgserver", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "dramatiq"):
+        logging.getLogger(name).handlers[:] = []
+        logging.getLogger(name).propagate = True
+    setup_sentry(settings.sentry_dsn.get_secret_value())
+
+
+def setup_sentry(dsn: str) -> None:
+    if not dsn:
+        return
+    import sentry_sdk
+    from sentry_sdk.integrations.dramatiq import DramatiqIntegration
+    from sentry_sdk.integrations.fastapi import FastApiIntegration
+    from sentry_sdk.integrations.sqlalchemy import SqlalchemyIntegration
+    from sentry_sdk.integrations.starlette import StarletteIntegration
+
+    sentry_sdk.init(
+        dsn=dsn,
+        send_default_pii=False,
+        include_source_context=False,  # source lines may hold literals we would rather not ship
+        include_local_variables=False,  # locals hold tokens and addresses
+        max_request_body_size="never",
+        before_send=before_send,
+        before_breadcrumb=before_breadcrumb,
+        integrations=[
+            StarletteIntegration(),
+            FastApiIntegration(),
+            DramatiqIntegration(),
+            SqlalchemyIntegration(),
+        ],
+    )

@@ -1,0 +1,65 @@
+"""Building blocks shared by worker and end-to-end tests: a sandbox, a connected organisation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from urllib.parse import parse_qs, urlparse
+
+import httpx
+import pytest
+from sqlalchemy.orm import Session
+
+from connectors.google import oauth
+from connectors.sandbox.server import SandboxServer, base_urls
+from connectors.sandbox.state import SandboxState
+from models import Connection, ConnectionStatus, Membership, Organisation, Role, User
+from plaudit import crypto
+from tests.support import set_env
+
+CALLBACK = "http://127.0.0.1:9/api/v1/connections/google/callback"
+
+
+@pytest.fixture
+def sandbox() -> Iterator[SandboxServer]:
+    """A fresh sandbox (2 locations × 30 reviews) with plaudit's Google URLs pointed at it."""
+    with SandboxServer(SandboxState.seeded(seed=7, locations=2, reviews_per_location=30)) as server:
+        set_env(**base_urls(server.url))
+        yield server
+
+
+def consent(auth_url: str) -> dict[str, str]:
+    """Click "Allow" on the sandbox's consent page; returns the callback's query."""
+    response = httpx.get(auth_url + "&sandbox_decision=allow", follow_redirects=False)
+    assert response.status_code in (302, 303), response.text
+    query = parse_qs(urlparse(response.headers["location"]).query)
+    return {key: values[0] for key, values in query.items()}
+
+
+def connect_google(session: Session) -> Connection:
+    """An organisation with an owner and an active Google connection, tokens from the sandbox."""
+    organisation = Organisation(name="Bakery")
+    user = User(
+        email="owner@example.com",
+        email_index=crypto.blind_index("owner@example.com"),
+        name="Owner",
+        password_hash="x",
+    )
+    session.add_all([organisation, user])
+    session.flush()
+    session.add(Membership(organisation_id=organisation.id, user_id=user.id, role=Role.OWNER))
+    url, verifier = oauth.authorization_url(state="s1", redirect_uri=CALLBACK)
+    code = consent(url)["code"]
+    tokens = oauth.exchange_code(code=code, code_verifier=verifier, redirect_uri=CALLBACK)
+    connection = Connection(
+        organisation_id=organisation.id,
+        provider="google",
+        status=ConnectionStatus.ACTIVE,
+        access_token=tokens.access_token,
+        refresh_token=tokens.refresh_token,
+        token_expires_at=tokens.expires_at,
+        scopes=tokens.scopes,
+        capabilities={},
+    )
+    session.add(connection)
+    session.commit()
+    return connection

@@ -1,0 +1,47 @@
+"""Fixtures of the worker tests that run the whole product against the Facebook sandbox."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.support import ApiServer, free_port, set_env
+from tests.workers.facebook_support import fb_admin, use_facebook_app
+from workers.broker import broker
+from workers.runner import start_worker
+
+
+@pytest.fixture
+def facebook_api(db, sandbox) -> Iterator[httpx.Client]:
+    """The real API on a loopback port and a worker on the real broker, with the sandbox as
+    Facebook; signed up as an owner, with Facebook's webhooks pointed at the API."""
+    port = free_port()
+    use_facebook_app()
+    set_env(public_url=f"http://127.0.0.1:{port}")
+    broker.flush_all()
+    worker = start_worker(threads=2)
+    try:
+        with ApiServer(port) as server, httpx.Client(base_url=server.url, timeout=20) as client:
+            signup = client.post(
+                "/api/v1/auth/signup",
+                json={
+                    "email": "owner@cafe.example",
+                    "password": "correct horse battery",
+                    "name": "Olive Owner",
+                    "organisation_name": "Olive's Café",
+                },
+            )
+            assert signup.status_code == 201, signup.text
+            client.headers["Authorization"] = f"Bearer {signup.json()['access_token']}"
+            fb_admin(
+                sandbox,
+                "PATCH",
+                "/settings",
+                json={"webhook_url": f"{server.url}/api/v1/webhooks/facebook"},
+            )
+            yield client
+    finally:
+        worker.stop()
+        set_env(public_url="http://127.0.0.1:8000")

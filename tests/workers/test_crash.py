@@ -1,0 +1,124 @@
+"""Nothing is lost when a worker dies mid-send or the broker restarts: PostgreSQL is the truth.
+
+These run `plaudit worker` as a real child process on a real Redis broker and kill it.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+
+from models import Connection, Reply, ReplyStatus, SyncRun
+from scheduler.loop import tick
+from tests.support import PrivateRedis, Process, set_env, wait_for
+from tests.workers.test_reply import REPLY_PATH, pending_reply, posted
+from tests.workers.test_sync import admin
+from workers.broker import broker
+from workers.reply import send_reply
+
+
+def status_of(db, reply_id: int) -> str:
+    db.expire_all()
+    return db.get(Reply, reply_id).status
+
+
+def test_a_worker_killed_after_google_accepted_the_reply_does_not_cause_a_second_post(db, sandbox):
+    # Given a reply whose PUT Google records but answers only after a long pause
+    broker.flush_all()  # messages other tests left for nobody
+    reply = pending_reply(db)
+    admin(
+        sandbox,
+        "POST",
+        "/faults",
+        json={"path": REPLY_PATH, "method": "PUT", "after_handling": True, "delay": 6},
+    )
+    worker = Process("worker", "--threads", "1")
+    try:
+        send_reply.send(reply.id)
+        wait_for(lambda: len(posted(sandbox)) == 1, timeout=20)
+
+        # When the worker dies before it could record the answer
+        worker.kill()
+        assert status_of(db, reply.id) == ReplyStatus.SENDING
+
+        # And the reconciler finds the stuck row and a new worker takes it
+        worker = Process("worker", "--threads", "1")
+        set_env(reply_stuck_seconds=0)
+        time.sleep(0.01)
+        assert tick().replies == 1
+        wait_for(lambda: status_of(db, reply.id) == ReplyStatus.SENT, timeout=20)
+    finally:
+        set_env(reply_stuck_seconds=300)
+        worker.stop()
+
+    # Then Google received the reply exactly once
+    assert len(posted(sandbox)) == 1
+    assert db.get(Reply, reply.id).attempts == 2
+
+
+def test_work_survives_a_broker_restart(db, sandbox):
+    # Given a worker on a broker of our own, and a reply and a sync that are due
+    broker = PrivateRedis()
+    broker.start()
+    env = {"PLAUDIT_BROKER_URL": broker.url, "PLAUDIT_REPLY_STUCK_SECONDS": "0"}
+    reply = pending_reply(db)
+    connection_id = db.scalars(select(Connection.id)).one()
+    db.execute(Connection.__table__.update().values(next_sync_at=datetime(2020, 1, 1, tzinfo=UTC)))
+    db.commit()
+    worker = Process("worker", "--threads", "2", env=env)
+    try:
+        time.sleep(1)  # let the worker connect before its broker goes away
+
+        # When the broker dies, the scheduler's messages are lost with it
+        broker.stop()
+        lost = Process("scheduler", "--once", env={**env, "PLAUDIT_SYNC_LEASE_SECONDS": "1"})
+        lost.proc.wait(timeout=60)
+        assert status_of(db, reply.id) == ReplyStatus.PENDING
+
+        # And it comes back empty
+        broker.start()
+        time.sleep(1.5)  # the sync's lease runs out
+        again = Process("scheduler", "--once", env=env)
+        assert again.proc.wait(timeout=60) == 0, again.stop()
+
+        # Then the work is done all the same, from what PostgreSQL held
+        wait_for(lambda: status_of(db, reply.id) == ReplyStatus.SENT, timeout=30)
+        wait_for(
+            lambda: db.scalars(
+                select(SyncRun).where(SyncRun.connection_id == connection_id).offset(1)
+            ).first(),
+            timeout=30,
+        )
+    finally:
+        output = worker.stop()
+        broker.stop()
+    assert len(posted(sandbox)) == 1, output
+
+
+def rabbitmq_up() -> bool:
+    import socket
+
+    with socket.socket() as sock:
+        sock.settimeout(1)
+        return sock.connect_ex(("127.0.0.1", 5672)) == 0
+
+
+def test_a_reply_goes_through_rabbitmq_from_the_scheduler_to_a_worker(db, sandbox):
+    if not rabbitmq_up():
+        pytest.skip("RabbitMQ is not listening on 127.0.0.1:5672 (.ci/run starts it)")
+    env = {
+        "PLAUDIT_BROKER_URL": "amqp://guest:guest@127.0.0.1:5672/",
+        "PLAUDIT_REPLY_STUCK_SECONDS": "0",
+    }
+    reply = pending_reply(db)
+    worker = Process("worker", "--threads", "1", env=env)
+    try:
+        scheduler = Process("scheduler", "--once", env=env)
+        assert scheduler.proc.wait(timeout=60) == 0, scheduler.stop()
+        wait_for(lambda: status_of(db, reply.id) == ReplyStatus.SENT, timeout=30)
+    finally:
+        output = worker.stop()
+    assert len(posted(sandbox)) == 1, output

@@ -1,0 +1,133 @@
+"""Google's per-project quota holds across worker processes: two `plaudit worker` processes
+syncing many locations never send more requests in a minute than the configured quota."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections import Counter
+
+import dramatiq
+import httpx
+from sqlalchemy import select
+
+from connectors.sandbox.server import SandboxServer, base_urls
+from connectors.sandbox.state import SandboxState
+from models import Connection, Item, Location, Organisation, SyncRun
+from plaudit.settings import get_settings
+from tests.fixtures import connect_google
+from tests.support import Process, set_env, wait_for
+from workers.broker import make_broker
+from workers.sync import sync
+
+QUOTA = 10
+GOOGLE_HOSTS = ("/mybusiness/", "/accountmanagement/", "/businessinformation/")
+
+
+def per_minute(server: SandboxServer) -> Counter[int]:
+    recent = httpx.get(f"{server.url}/_admin/requests/recent", params={"limit": 10_000}).json()
+    return Counter(
+        int(r["at"] // 60) for r in recent["requests"] if r["path"].startswith(GOOGLE_HOSTS)
+    )
+
+
+def test_two_workers_share_the_quota_and_throttled_syncs_wait_in_the_broker(db):
+    # Given 3 connections that each see 15 locations (17 requests a first sync: 51 in all)
+    state = SandboxState.seeded(seed=3, locations=15, reviews_per_location=3)
+    with SandboxServer(state) as server:
+        set_env(**base_urls(server.url))
+        first = connect_google(db)
+        connections = [first]
+        for n in range(2):
+            organisation = Organisation(name=f"Shop {n}")
+            db.add(organisation)
+            db.flush()
+            twin = Connection(
+                organisation_id=organisation.id,
+                provider="google",
+                status="active",
+                access_token=first.access_token,
+                refresh_token=first.refresh_token,
+                token_expires_at=first.token_expires_at,
+                scopes=first.scopes,
+                capabilities={},
+            )
+            db.add(twin)
+            connections.append(twin)
+        db.commit()
+
+        # And two worker processes, on a broker namespace (and so a quota count) of their own
+        namespace = f"quota-{uuid.uuid4().hex[:8]}"
+        env = {
+            "PLAUDIT_BROKER_NAMESPACE": namespace,
+            "PLAUDIT_GOOGLE_REQUESTS_PER_MINUTE": str(QUOTA),
+        }
+        broker = make_broker(get_settings().broker_url, namespace=namespace)
+        workers = [Process("worker", "--threads", "2", env=env) for _ in range(2)]
+        try:
+            # When every connection is asked to sync
+            for connection in connections:
+                broker.enqueue(
+                    dramatiq.Message(
+                        queue_name="default",
+                        actor_name="sync.capability",
+                        args=(connection.id, "google_reviews"),
+                        kwargs={},
+                        options={},
+                    )
+                )
+
+            # Then the quota runs out: syncs stop with RateLimited. (When the quota runs out in
+            # a window's last seconds the limiter waits for the next window in place, so this
+            # can take a window change: hence the long timeout.)
+            def throttled_runs() -> list[SyncRun]:
+                db.expire_all()
+                runs = list(db.scalars(select(SyncRun)))
+                return [r for r in runs if any(e["type"] == "RateLimited" for e in r.errors)]
+
+            wait_for(throttled_runs, timeout=75)
+            runs = list(db.scalars(select(SyncRun)))
+            assert len(runs) <= 2 * len(connections)
+
+            # And no minute ever saw more than the quota
+            assert sum(per_minute(server).values()) >= QUOTA
+            assert max(per_minute(server).values()) <= QUOTA
+
+            # And the throttled syncs are back in the broker with a delay, not spinning
+            time.sleep(1)
+            db.expire_all()
+            assert len(db.scalars(select(SyncRun)).all()) == len(runs)  # waiting, not retrying
+        finally:
+            for worker in workers:
+                worker.stop()
+            broker.flush_all()
+
+
+def test_a_sync_stopped_by_the_quota_continues_later_from_the_location_it_stopped_at(db, sandbox):
+    # Given a quota of 3 a minute: listing accounts and locations, then one location's reviews
+    connection = connect_google(db)
+    set_env(google_requests_per_minute=3)
+    while time.time() % 60 > 50:  # far from a window's end, where the limiter waits in place
+        time.sleep(0.2)
+    broker = make_broker(get_settings().broker_url, namespace=get_settings().broker_namespace)
+    broker.flush_all()
+    try:
+        # When it syncs
+        run = sync(connection.id, "google_reviews")
+    finally:
+        set_env(google_requests_per_minute=300)
+
+    # Then the first location is done, and a delayed message continues from the second
+    first, second = db.scalars(select(Location).order_by(Location.id)).all()
+    assert run.status == "failed" and run.errors[0]["type"] == "RateLimited"
+    assert {item.location_id for item in db.scalars(select(Item))} == {first.id}
+    delayed = [
+        json.loads(m)
+        for m in broker.client.hvals(f"{get_settings().broker_namespace}:default.DQ.msgs")
+    ]
+    assert [(m["actor_name"], m["args"], m["kwargs"]) for m in delayed] == [
+        ("sync.capability", [connection.id, "google_reviews", None], {"start_at": second.id})
+    ]
+    assert delayed[0]["options"]["eta"] > time.time() * 1000 + 5_000
+    broker.flush_all()

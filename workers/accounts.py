@@ -1,0 +1,49 @@
+"""Opening a connection's provider account for a job, and saving what the job changed."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from connectors.account import LocationRef, ProviderAccount, Tokens
+from connectors.capabilities import ACCOUNTS
+from models import Connection, ConnectionStatus, Location
+from workers.limits import limiter_for
+from workers.webhooks import emit
+
+
+def open_account(connection: Connection) -> ProviderAccount:
+    account_class = ACCOUNTS[connection.provider]
+    return account_class(
+        Tokens(connection.access_token, connection.refresh_token, connection.token_expires_at),
+        limiter=limiter_for(connection.provider),
+    )
+
+
+def location_ref(location: Location) -> LocationRef:
+    return LocationRef(external_id=location.external_id, access_token=location.access_token)
+
+
+def save_tokens(session: Session, connection_id: int, account: ProviderAccount) -> None:
+    """Persist a refreshed (or rotated) token, encrypted, so the next job need not refresh."""
+    tokens = account.tokens()
+    connection = session.get(Connection, connection_id)
+    if connection is None or tokens.access_token == connection.access_token:
+        return
+    connection.access_token = tokens.access_token
+    connection.token_expires_at = tokens.expires_at
+    if tokens.refresh_token and tokens.refresh_token != connection.refresh_token:
+        connection.refresh_token = tokens.refresh_token
+
+
+def mark_needs_reauth(session: Session, connection_id: int, message: str) -> None:
+    connection = session.get(Connection, connection_id)
+    if connection is not None:
+        if connection.status != ConnectionStatus.NEEDS_REAUTH:
+            emit(
+                session,
+                organisation_id=connection.organisation_id,
+                event="connection.needs_reauth",
+                payload={"connection_id": connection.id, "provider": connection.provider},
+            )
+        connection.status = ConnectionStatus.NEEDS_REAUTH
+        connection.status_message = message

@@ -1,0 +1,93 @@
+"""Alert e-mails to members: at once for new reviews at or below their chosen rating, and a daily
+digest. Both only queue messages in the e-mail outbox; the e-mail worker sends them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from models import AlertPreference, Item, Kind, User
+from models.db import session_scope
+from plaudit.email import queue_email
+
+BATCH = 200
+DAY = timedelta(days=1)
+
+
+def alert_new_items(session: Session, *, organisation_id: int, item_ids: Sequence[int]) -> int:
+    """Queue an e-mail per member and per new review at or below their threshold."""
+    if not item_ids:
+        return 0
+    rows = session.execute(
+        select(User.email, Item.rating, Item.author_name)
+        .select_from(AlertPreference)
+        .join(User, User.id == AlertPreference.user_id)
+        .join(
+            Item,
+            (Item.organisation_id == AlertPreference.organisation_id)
+            & (Item.rating <= AlertPreference.immediate_max_rating),
+        )
+        .where(
+            AlertPreference.organisation_id == organisation_id,
+            Item.id.in_(list(item_ids)),
+            Item.kind == Kind.REVIEW,
+        )
+    ).all()
+    for email, rating, author in rows:
+        queue_email(
+            session,
+            organisation_id=organisation_id,
+            to=email,
+            template="notice",
+            context={
+                "subject": f"A new {rating}-star review",
+                "body": f"{author or 'Someone'} left a {rating}-star review. It is in your inbox.",
+                "action_url": None,
+                "action_label": None,
+            },
+        )
+    return len(rows)
+
+
+def send_due_digests(now: datetime) -> int:
+    """For the scheduler: each member who asked for it gets one digest a day. Claimed with SKIP
+    LOCKED and stamped in the same transaction, so several schedulers send it once."""
+    with session_scope() as session:
+        due = session.execute(
+            select(AlertPreference, User.email)
+            .join(User, User.id == AlertPreference.user_id)
+            .where(
+                AlertPreference.daily_digest.is_(True),
+                func.coalesce(AlertPreference.last_digest_at, now - DAY) <= now - DAY,
+            )
+            .limit(BATCH)
+            .with_for_update(of=AlertPreference, skip_locked=True)
+        ).all()
+        for preference, email in due:
+            since = preference.last_digest_at or now - DAY
+            count, average = session.execute(
+                select(func.count(), func.avg(Item.rating)).where(
+                    Item.organisation_id == preference.organisation_id,
+                    Item.created_at > since,
+                    Item.created_at <= now,
+                )
+            ).one()
+            preference.last_digest_at = now
+            if count:
+                queue_email(
+                    session,
+                    organisation_id=preference.organisation_id,
+                    to=email,
+                    template="notice",
+                    context={
+                        "subject": f"Your daily digest: {count} new items",
+                        "body": f"{count} new items since yesterday"
+                        + (f", rated {float(average):.1f} on average." if average else "."),
+                        "action_url": None,
+                        "action_label": None,
+                    },
+                )
+    return len(due)

@@ -1,0 +1,71 @@
+"""Finishing a connection after consent: exchange the code, store the tokens, first sync.
+
+The callback only records the code; the exchange happens here so that routers never call a
+provider. The tokens are committed before anything else is tried, so a crash later cannot lose
+the grant, and a retried job finds the code already consumed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import dramatiq
+from sqlalchemy import select
+
+import workers.broker  # noqa: F401  (the broker must exist before actors are declared)
+from connectors import errors
+from connectors.account import TokenSet
+from connectors.capabilities import BY_PROVIDER
+from connectors.facebook import oauth as facebook_oauth
+from connectors.google import oauth as google_oauth
+from models import Connection, ConnectionStatus, OAuthState, Provider
+from models.db import session_scope
+from plaudit.settings import get_settings
+from workers.enqueue import enqueue_after_commit
+from workers.sync import sync_capability
+
+log = logging.getLogger(__name__)
+
+# (code, code_verifier, redirect_uri) -> tokens, for each provider that can be connected.
+_EXCHANGES: dict[str, Callable[..., TokenSet]] = {
+    Provider.GOOGLE: google_oauth.exchange_code,
+    Provider.FACEBOOK: facebook_oauth.exchange_code,
+}
+
+
+def finish(state: str) -> str | None:
+    """Returns the connection's status afterwards, or None if there was nothing to finish."""
+    with session_scope() as session:
+        oauth_state = session.scalars(
+            select(OAuthState).where(OAuthState.state == state).with_for_update(skip_locked=True)
+        ).one_or_none()
+        if oauth_state is None or not oauth_state.code or oauth_state.connection_id is None:
+            return None
+        connection = session.get_one(Connection, oauth_state.connection_id)
+        try:
+            tokens = _EXCHANGES[connection.provider](
+                code=oauth_state.code,
+                code_verifier=oauth_state.code_verifier or "",
+                redirect_uri=get_settings().oauth_callback_url(oauth_state.provider),
+            )
+        except errors.ConnectFailed as exc:
+            connection.status, connection.status_message = ConnectionStatus.ERROR, str(exc)
+        else:
+            connection.access_token = tokens.access_token
+            connection.refresh_token = tokens.refresh_token
+            connection.token_expires_at = tokens.expires_at
+            connection.scopes = tokens.scopes
+            connection.status, connection.status_message = ConnectionStatus.ACTIVE, None
+            connection.next_sync_at = datetime.now(UTC)
+            for capability in BY_PROVIDER.get(connection.provider, []):
+                enqueue_after_commit(session, sync_capability, connection.id, capability)
+        # The state has done its job either way; the code must never be exchanged twice.
+        session.delete(oauth_state)
+        return connection.status
+
+
+@dramatiq.actor(actor_name="connect.finish", max_retries=5, min_backoff=1000)
+def finish_connection(state: str) -> None:
+    finish(state)

@@ -1,0 +1,61 @@
+"""Which shared counter the provider limiters use: the broker's Redis, or PostgreSQL."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+from sqlalchemy import text
+
+from connectors.base import Limiter
+from connectors.limits import RedisCounter, WindowCounter, WindowLimiter
+from models.db import get_engine
+from plaudit.settings import get_settings
+
+_INCREMENT = text(
+    "INSERT INTO rate_limit_windows (key, window_start, count, expires_at) "
+    "VALUES (:key, :window, 1, now() + make_interval(secs => :ttl)) "
+    "ON CONFLICT (key, window_start) DO UPDATE SET count = rate_limit_windows.count + 1 "
+    "RETURNING count"
+)
+_EXPIRED = text("DELETE FROM rate_limit_windows WHERE expires_at < now()")
+
+
+class PostgresCounter:
+    """For the embedded default (no Redis): one row per key and window, counted atomically."""
+
+    def increment(self, key: str, window: int, ttl_seconds: int) -> int:
+        with get_engine().begin() as conn:
+            count = conn.execute(_INCREMENT, {"key": key, "window": window, "ttl": ttl_seconds})
+            value = int(count.scalar_one())
+            if value == 1:  # a new window: the old ones are done with
+                conn.execute(_EXPIRED)
+            return value
+
+
+@lru_cache(maxsize=1)
+def _counter() -> WindowCounter:
+    settings = get_settings()
+    if settings.broker_url.startswith(("redis://", "rediss://", "unix://")):
+        import redis
+
+        client = redis.Redis.from_url(settings.broker_url)
+        return RedisCounter(client, settings.broker_namespace)
+    return PostgresCounter()
+
+
+def reset_counter() -> None:
+    """Forget the chosen counter (after the broker settings changed: tests)."""
+    _counter.cache_clear()
+
+
+def limiter_for(provider: str) -> Limiter | None:
+    """Google counts requests per project (one OAuth client is one project); Facebook's own
+    usage headers pace its calls."""
+    if provider != "google":
+        return None
+    settings = get_settings()
+    # The host is part of the key so that stand-ins (a sandbox per test) count apart.
+    host = urlsplit(settings.google_mybusiness_url).netloc
+    key = f"google:{settings.google_client_id}@{host}"
+    return WindowLimiter(_counter(), key, settings.google_requests_per_minute)

@@ -1,0 +1,146 @@
+"""Delivering a reply from the outbox, exactly once.
+
+The row is committed as ``sending`` (with the attempt counted) before the provider is called, and
+the call is made holding the row's lock so that two workers never post the same reply at once.
+If a worker dies after the provider accepted the reply but before recording it, the next attempt
+reads the provider's state back first and only records what is already there.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+import dramatiq
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import workers.broker  # noqa: F401  (the broker must exist before actors are declared)
+from connectors import errors
+from connectors.account import PostedReply, Replier
+from models import (
+    Connection,
+    ConnectionStatus,
+    Item,
+    Location,
+    Reply,
+    ReplyAction,
+    ReplyStatus,
+)
+from models.db import session_scope
+from plaudit.settings import get_settings
+from workers.accounts import location_ref, mark_needs_reauth, open_account, save_tokens
+from workers.reviewer_notice import notify_reviewer
+from workers.webhooks import emit
+
+log = logging.getLogger(__name__)
+
+
+def _locked(session: Session, reply_id: int) -> Reply | None:
+    return session.scalars(
+        select(Reply).where(Reply.id == reply_id).with_for_update(skip_locked=True)
+    ).one_or_none()
+
+
+def deliver(reply_id: int) -> str | None:
+    """Try to send one reply; returns its status afterwards (None: busy elsewhere or gone)."""
+    # First-party feedback has no provider and no connection: the reviewer is e-mailed.
+    first_party = notify_reviewer(reply_id)
+    if first_party is not None:
+        return first_party
+    with session_scope() as session:
+        reply = _locked(session, reply_id)
+        # Only what is due: not sent, not failed, not awaiting a manager's approval or rejected.
+        if reply is None or reply.status not in (ReplyStatus.PENDING, ReplyStatus.SENDING):
+            return reply.status if reply else None
+        item = session.get(Item, reply.item_id)
+        connection = session.get(Connection, item.connection_id) if item else None
+        if item is None or connection is None:
+            _give_up(reply, "the item or its connection no longer exists")
+            return reply.status
+        if connection.status != ConnectionStatus.ACTIVE:
+            # Kept pending: the reconciler sends it once the connection is re-authorised.
+            reply.last_error = "the connection needs to be re-authorised"
+            return reply.status
+        reply.status = ReplyStatus.SENDING
+        reply.attempts += 1
+
+    retry: dramatiq.Retry | None = None
+    with session_scope() as session:
+        reply = _locked(session, reply_id)
+        if reply is None or reply.status != ReplyStatus.SENDING:
+            return reply.status if reply else None
+        item = session.get_one(Item, reply.item_id)
+        connection = session.get_one(Connection, item.connection_id)
+        account = open_account(connection)
+        replier = account.replier(item.kind)
+        if replier is None:
+            _give_up(reply, f"{connection.provider} {item.kind}s cannot be replied to")
+            return reply.status
+        try:
+            posted = _carry_out(replier, session, item, reply)
+        except errors.NeedsReauth as exc:
+            mark_needs_reauth(session, connection.id, str(exc))
+            reply.status, reply.last_error = ReplyStatus.PENDING, str(exc)
+        except errors.Transient as exc:
+            _retry_later(reply, exc)
+            if reply.status == ReplyStatus.PENDING:
+                delay = int((exc.retry_after or 0) * 1000) or None
+                retry = dramatiq.Retry(str(exc), delay=delay)
+        except errors.ProviderError as exc:
+            _give_up(reply, str(exc))
+        else:
+            reply.status, reply.sent_at, reply.last_error = (
+                ReplyStatus.SENT,
+                datetime.now(UTC),
+                None,
+            )
+            item.reply_text = posted.text if posted else None
+            item.reply_updated_at = posted.updated_at if posted else None
+        finally:
+            save_tokens(session, connection.id, account)
+        _announce(session, reply)
+        status = reply.status
+    if retry is not None:
+        # Committed first: the broker's retry only re-runs what the row says is unfinished.
+        raise retry
+    return status
+
+
+def _announce(session: Session, reply: Reply) -> None:
+    """Tell the organisation's webhook endpoints how a reply ended."""
+    event = {ReplyStatus.SENT: "reply.sent", ReplyStatus.FAILED: "reply.failed"}.get(reply.status)
+    if event:
+        payload = {"reply_id": reply.id, "item_id": reply.item_id, "action": reply.action}
+        emit(session, organisation_id=reply.organisation_id, event=event, payload=payload)
+
+
+def _carry_out(replier: Replier, session: Session, item: Item, reply: Reply) -> PostedReply | None:
+    """Post (or edit) the reply, or delete ours; None once it is deleted."""
+    location = location_ref(session.get_one(Location, item.location_id))
+    if reply.action == ReplyAction.DELETE:
+        replier.delete(location, item.external_id)  # deleting what is gone is a no-op
+        return None
+    # An earlier attempt may have reached the provider before its worker died.
+    if reply.attempts > 1 and replier.current(location, item.external_id) == reply.body:
+        log.info("reply %s was already at the provider; recording it", reply.id)
+        return PostedReply(reply.body, datetime.now(UTC))
+    return replier.post(location, item.external_id, reply.body)
+
+
+def _retry_later(reply: Reply, exc: errors.Transient) -> None:
+    reply.last_error = str(exc)
+    if reply.attempts >= get_settings().reply_max_attempts:
+        _give_up(reply, f"gave up after {reply.attempts} attempts: {exc}")
+    else:
+        reply.status = ReplyStatus.PENDING
+
+
+def _give_up(reply: Reply, message: str) -> None:
+    reply.status, reply.last_error = ReplyStatus.FAILED, message[:1000]
+    log.warning("reply %s failed: %s", reply.id, message)
+
+
+@dramatiq.actor(actor_name="reply.send", max_retries=10, min_backoff=2000, max_backoff=300_000)
+def send_reply(reply_id: int) -> None:
+    deliver(reply_id)

@@ -1,0 +1,229 @@
+"""Data-subject requests: export everything held about one person, or erase it.
+
+A person is found by e-mail address (through its blind index) or by a provider's reviewer id.
+Erasure deletes what exists only because of them (recipient records, their e-mails, their
+first-party feedback and its thread) and anonymises what must remain (a review that stays public
+at the provider keeps its rating and date, not its author or text). The suppression list keeps
+only the blind index, so an erased person is still never e-mailed again.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import dramatiq
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.orm import Session
+
+import workers.broker  # noqa: F401  (the broker must exist before actors are declared)
+from models import EmailMessage, Item, Recipient, Reply, Suppression, ThreadMessage
+from models.db import session_scope
+from models.privacy import DataSubjectRequest, RequestKind, RequestStatus
+from plaudit import crypto
+from workers.enqueue import enqueue_after_commit
+
+log = logging.getLogger(__name__)
+ERASED = "[erased]"
+DUE_AFTER = timedelta(days=30)  # "within a month of receipt"
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _item(item: Item) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "source": item.source,
+        "kind": item.kind,
+        "external_id": item.external_id,
+        "author_name": item.author_name,
+        "rating": item.rating,
+        "text": item.text,
+        "original_text": item.original_text,
+        "posted_at": _iso(item.posted_at),
+        "reply": item.reply_text,
+        "deleted": item.deleted,
+    }
+
+
+def _subject_items(
+    session: Session, organisation_id: int, *, email_index: str | None, reviewer_id: str | None
+) -> list[Item]:
+    conditions = []
+    if reviewer_id:
+        conditions.append(Item.author_external_id == reviewer_id)
+    if email_index:
+        recipients = select(Recipient.item_id).where(
+            Recipient.organisation_id == organisation_id, Recipient.email_index == email_index
+        )
+        conditions.append(Item.id.in_(recipients))
+    if not conditions:
+        return []
+    query = select(Item).where(Item.organisation_id == organisation_id, or_(*conditions))
+    return list(session.scalars(query))
+
+
+def _by_address(
+    session: Session, organisation_id: int, email_index: str
+) -> tuple[list[Recipient], list[EmailMessage], Suppression | None]:
+    recipients = session.scalars(
+        select(Recipient).filter_by(organisation_id=organisation_id, email_index=email_index)
+    )
+    emails = session.scalars(
+        select(EmailMessage).filter_by(organisation_id=organisation_id, to_index=email_index)
+    )
+    suppression = session.scalars(
+        select(Suppression).filter_by(organisation_id=organisation_id, email_index=email_index)
+    ).first()
+    return list(recipients), list(emails), suppression
+
+
+def export(
+    session: Session,
+    *,
+    organisation_id: int,
+    email_index: str | None = None,
+    reviewer_id: str | None = None,
+) -> dict[str, Any]:
+    items = _subject_items(
+        session, organisation_id, email_index=email_index, reviewer_id=reviewer_id
+    )
+    item_ids = [item.id for item in items]
+    threads = session.scalars(select(ThreadMessage).where(ThreadMessage.item_id.in_(item_ids)))
+    replies = session.scalars(select(Reply).where(Reply.item_id.in_(item_ids)))
+    data: dict[str, Any] = {
+        "generated_at": datetime.now(UTC).isoformat(),
+        "items": [_item(item) for item in items],
+        "thread_messages": [
+            {
+                "item_id": m.item_id,
+                "direction": m.direction,
+                "body": m.body,
+                "at": _iso(m.created_at),
+            }
+            for m in threads
+        ],
+        "replies": [
+            {"item_id": r.item_id, "body": r.body, "status": r.status, "sent_at": _iso(r.sent_at)}
+            for r in replies
+        ],
+        "feedback_requests": [],
+        "emails_sent": [],
+        "suppression": None,
+    }
+    if email_index:
+        recipients, emails, suppression = _by_address(session, organisation_id, email_index)
+        data["feedback_requests"] = [
+            {
+                "name": r.name,
+                "email": r.email,
+                "campaign_id": r.campaign_id,
+                "status": r.status,
+                "requests_sent": r.requests_sent,
+                "first_sent_at": _iso(r.first_sent_at),
+                "answered_at": _iso(r.answered_at),
+                "external_ref": r.external_ref,
+            }
+            for r in recipients
+        ]
+        data["emails_sent"] = [
+            {
+                "to": m.to_address,
+                "template": m.template,
+                "status": m.status,
+                "sent_at": _iso(m.sent_at),
+            }
+            for m in emails
+        ]
+        if suppression:
+            data["suppression"] = {
+                "reason": suppression.reason,
+                "since": _iso(suppression.created_at),
+            }
+    return data
+
+
+def erase(session: Session, *, organisation_id: int, email_index: str | None = None,
+          reviewer_id: str | None = None) -> dict[str, int]:  # fmt: skip
+    items = _subject_items(
+        session, organisation_id, email_index=email_index, reviewer_id=reviewer_id
+    )
+    first_party = [i.id for i in items if i.source == "plaudit"]
+    provider = [i.id for i in items if i.source != "plaudit"]
+    counts: dict[str, int] = {}
+    if first_party:
+        counts["feedback_items_deleted"] = session.execute(
+            delete(Item).where(Item.id.in_(first_party))
+        ).rowcount
+    if provider:
+        counts["reviews_anonymised"] = session.execute(
+            update(Item)
+            .where(Item.id.in_(provider))
+            .values(
+                author_name=None,
+                author_external_id=None,
+                author_photo_url=None,
+                author_anonymous=True,
+                text=ERASED,
+                original_text=None,
+            )
+        ).rowcount
+    if email_index:
+        scoped = {"organisation_id": organisation_id}
+        counts["emails_deleted"] = session.execute(
+            delete(EmailMessage).filter_by(**scoped, to_index=email_index)
+        ).rowcount
+        counts["recipients_deleted"] = session.execute(
+            delete(Recipient).filter_by(**scoped, email_index=email_index)
+        ).rowcount
+    return {k: v for k, v in counts.items() if v}
+
+
+def receive(
+    session: Session,
+    *,
+    organisation_id: int,
+    kind: str,
+    email: str | None = None,
+    reviewer_id: str | None = None,
+) -> DataSubjectRequest:
+    """Record a request (due a month after receipt) and hand it to a worker."""
+    now = datetime.now(UTC)
+    request = DataSubjectRequest(
+        organisation_id=organisation_id,
+        kind=RequestKind(kind),
+        email_index=crypto.blind_index(email) if email else None,
+        reviewer_id=reviewer_id,
+        received_at=now,
+        due_at=now + DUE_AFTER,
+        counts={},
+    )
+    session.add(request)
+    session.flush()
+    enqueue_after_commit(session, process_request, request.id)
+    return request
+
+
+def process(request_id: int) -> str | None:
+    with session_scope() as session:
+        request = session.get(DataSubjectRequest, request_id, with_for_update=True)
+        if request is None or request.status == RequestStatus.DONE:
+            return request.status if request else None
+        who = {"email_index": request.email_index, "reviewer_id": request.reviewer_id}
+        if request.kind == RequestKind.EXPORT:
+            result = export(session, organisation_id=request.organisation_id, **who)
+            request.result = json.dumps(result, ensure_ascii=False)
+            request.counts = {k: len(v) for k, v in result.items() if isinstance(v, list)}
+        else:
+            request.counts = erase(session, organisation_id=request.organisation_id, **who)
+        request.status, request.completed_at = RequestStatus.DONE, datetime.now(UTC)
+        return request.status
+
+
+@dramatiq.actor(actor_name="privacy.subject_request", max_retries=10, min_backoff=5000)
+def process_request(request_id: int) -> None:
+    process(request_id)

@@ -1,0 +1,118 @@
+"""Writing a page of provider records: one statement per page, and only rows that changed."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from connectors.records import ItemRecord
+from models.redaction_policy import policy_for
+from plaudit.redaction import redact
+
+# Per-record columns and their PostgreSQL array types: each page is sent as one array per
+# column and unnested, so the statement text never changes (prepared once, no per-row binds).
+_COLUMNS = (
+    ("kind", "text"),
+    ("external_id", "text"),
+    ("author_name", "text"),
+    ("author_external_id", "text"),
+    ("author_photo_url", "text"),
+    ("author_anonymous", "boolean"),
+    ("rating", "smallint"),
+    ("text", "text"),
+    ("original_text", "text"),
+    ("posted_at", "timestamptz"),
+    ("provider_updated_at", "timestamptz"),
+    ("reply_text", "text"),
+    ("reply_updated_at", "timestamptz"),
+)
+# What a provider may change after the fact; a re-read with none of it changed writes nothing.
+_MUTABLE = (*(name for name, _ in _COLUMNS if name not in ("kind", "external_id")), "deleted")
+
+_REDACTED = ("text", "original_text", "reply_text")
+
+_UPSERT = text(
+    "INSERT INTO items (organisation_id, connection_id, location_id, source, deleted, "
+    + ", ".join(name for name, _ in _COLUMNS)
+    + ") SELECT :organisation_id, :connection_id, :location_id, :source, false, u.* FROM unnest("
+    + ", ".join(f"CAST(:{name} AS {kind}[])" for name, kind in _COLUMNS)
+    + ") AS u ON CONFLICT (connection_id, external_id) DO UPDATE SET "
+    + ", ".join(f"{name} = excluded.{name}" for name in _MUTABLE)
+    + ", deleted_at = NULL, updated_at = now() WHERE ("
+    + ", ".join(f"items.{name}" for name in _MUTABLE)
+    + ") IS DISTINCT FROM ("
+    + ", ".join(f"excluded.{name}" for name in _MUTABLE)
+    + ")"
+)
+
+
+def upsert_items(
+    session: Session,
+    *,
+    organisation_id: int,
+    connection_id: int,
+    location_id: int | None,
+    source: str,
+    records: Sequence[ItemRecord],
+) -> int:
+    """Insert new items, update changed ones; returns the number of rows written."""
+    if not records:
+        return 0
+    records = _last_wins(records)
+    params = {name: [getattr(r, name) for r in records] for name, _ in _COLUMNS}
+    # Identifiers typed into free text are removed before anything is stored.
+    policy = policy_for(session, organisation_id)
+    for name in _REDACTED:
+        params[name] = [
+            None if value is None else redact(value, policy).text for value in params[name]
+        ]
+    params.update(
+        organisation_id=organisation_id,
+        connection_id=connection_id,
+        location_id=location_id,
+        source=source,
+    )
+    return session.execute(_UPSERT, params).rowcount
+
+
+def _last_wins(records: Sequence[ItemRecord]) -> Sequence[ItemRecord]:
+    # ON CONFLICT cannot touch one row twice in a statement; a provider may list an item twice
+    # when it is edited between two pages.
+    by_id = {r.external_id: r for r in records}
+    return list(by_id.values()) if len(by_id) != len(records) else records
+
+
+SEEN_TABLE = "sync_seen_ids"
+
+
+def start_seen(session: Session) -> None:
+    session.execute(
+        text(
+            f"CREATE TEMP TABLE IF NOT EXISTS {SEEN_TABLE} (external_id text PRIMARY KEY) "
+            "ON COMMIT PRESERVE ROWS"
+        )
+    )
+    session.execute(text(f"TRUNCATE {SEEN_TABLE}"))
+
+
+def add_seen(session: Session, external_ids: Sequence[str]) -> None:
+    if external_ids:
+        session.execute(
+            text(f"INSERT INTO {SEEN_TABLE} SELECT unnest(:ids) ON CONFLICT DO NOTHING"),
+            {"ids": list(external_ids)},
+        )
+
+
+def mark_unseen_deleted(session: Session, *, location_id: int, source: str, kind: str) -> int:
+    """After a complete pass: what the provider no longer lists is gone."""
+    result = session.execute(
+        text(
+            f"UPDATE items SET deleted = true, deleted_at = now(), updated_at = now() "
+            f"WHERE location_id = :location AND source = :source AND kind = :kind AND NOT deleted "
+            f"AND NOT EXISTS (SELECT 1 FROM {SEEN_TABLE} s WHERE s.external_id = items.external_id)"
+        ),
+        {"location": location_id, "source": source, "kind": kind},
+    )
+    return result.rowcount
