@@ -78,16 +78,19 @@ def test_two_workers_share_the_quota_and_throttled_syncs_wait_in_the_broker(db):
                     )
                 )
 
-            # Then the quota runs out: syncs stop with RateLimited. (When the quota runs out in
-            # a window's last seconds the limiter waits for the next window in place, so this
-            # can take a window change: hence the long timeout.)
-            def throttled_runs() -> list[SyncRun]:
+            # Then every connection's sync runs until the quota stops it: 51 requests cannot fit
+            # a window of 10. (When the quota runs out in a window's last seconds the limiter
+            # waits for the next window in place, so this can take a window change.)
+            def settled() -> list[SyncRun]:
+                """every connection has run, none is running, and one stopped on RateLimited"""
                 db.expire_all()
                 runs = list(db.scalars(select(SyncRun)))
-                return [r for r in runs if any(e["type"] == "RateLimited" for e in r.errors)]
+                throttled = [r for r in runs if any(e["type"] == "RateLimited" for e in r.errors)]
+                ran = {r.connection_id for r in runs}
+                busy = [r for r in runs if r.status == "running"]
+                return runs if throttled and len(ran) == len(connections) and not busy else []
 
-            wait_for(throttled_runs, timeout=75)
-            runs = list(db.scalars(select(SyncRun)))
+            runs = wait_for(settled, timeout=75)
             assert len(runs) <= 2 * len(connections)
 
             # And no minute ever saw more than the quota
