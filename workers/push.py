@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import dramatiq
-from sqlalchemy import func, select, update
+from sqlalchemy import func, literal_column, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -25,7 +25,10 @@ from connectors.google.reviews import GoogleReviews
 from connectors.records import ItemRecord
 from models import CapabilityState, Connection, ConnectionStatus, Item, Location
 from models.db import session_scope
+from models.redaction_policy import policy_for
+from plaudit.redaction import redact
 from workers.enqueue import enqueue_after_commit
+from workers.item_events import Changes, announce, returned
 from workers.sync import sync_capability
 
 log = logging.getLogger(__name__)
@@ -62,7 +65,7 @@ def apply_facebook(payload: Any) -> int:
                     if connection.capability_state(change.capability) == CapabilityState.AVAILABLE:
                         syncs.add(change.capability)
                 elif change.change is Change.DELETE and change.external_id:
-                    _delete(session, connection.id, change.external_id)
+                    _delete(session, connection, change.external_id)
                 elif change.record is not None:
                     _upsert(session, connection, location, change.record)
             for capability in sorted(syncs):
@@ -87,29 +90,36 @@ def _upsert(
         "author_anonymous": False,
         **{name: getattr(record, name) for name in _CONTENT},
     }
+    if values["text"] is not None:
+        # Identifiers typed into a comment are removed before it is stored, as in a sync.
+        policy = policy_for(session, connection.organisation_id)
+        values["text"] = redact(values["text"], policy).text
     statement = insert(Item).values(values)
     changed = {name: statement.excluded[name] for name in _CONTENT if values[name] is not None}
-    session.execute(
+    rows = session.execute(
         statement.on_conflict_do_update(
             index_elements=["connection_id", "external_id"],
             set_={**changed, "deleted": False, "deleted_at": None, "updated_at": func.now()},
             where=func.row(*(Item.__table__.c[n] for n in changed), Item.deleted).is_distinct_from(
                 func.row(*(statement.excluded[n] for n in changed), False)
             ),
-        )
-    )
+        ).returning(Item.id, literal_column("xmax = 0"))
+    ).all()
+    announce(session, organisation_id=connection.organisation_id, changes=returned(rows))
 
 
-def _delete(session: Session, connection_id: int, external_id: str) -> None:
-    session.execute(
+def _delete(session: Session, connection: Connection, external_id: str) -> None:
+    gone = session.scalars(
         update(Item)
         .where(
-            Item.connection_id == connection_id,
+            Item.connection_id == connection.id,
             Item.external_id == external_id,
             Item.deleted.is_(False),
         )
         .values(deleted=True, deleted_at=datetime.now(UTC))
-    )
+        .returning(Item.id)
+    ).all()
+    announce(session, organisation_id=connection.organisation_id, changes=Changes(updated=[*gone]))
 
 
 def apply_google(location: str) -> int:

@@ -29,6 +29,7 @@ from models import (
 from models.db import get_engine
 from plaudit.settings import get_settings
 from workers.accounts import location_ref, mark_needs_reauth, open_account, save_tokens
+from workers.item_events import Changes, announce
 from workers.upsert import add_seen, mark_unseen_deleted, start_seen, upsert_items
 
 log = logging.getLogger(__name__)
@@ -165,11 +166,13 @@ def _sync_location(
     track_seen = full and checkpoint.cursor is not None
     if track_seen:
         start_seen(session)
+    # A location's first pass imports its history: that is not news for webhooks and alerts.
+    announcing = checkpoint.last_full_pass_at is not None
     reading = stream.read(location.external_id, cursor)
     for page in reading.pages():
         stats.fetched += len(page.items) + page.skipped
         stats.skipped += page.skipped
-        stats.written += upsert_items(
+        changes = upsert_items(
             session,
             organisation_id=connection.organisation_id,
             connection_id=connection.id,
@@ -177,13 +180,18 @@ def _sync_location(
             source=connection.provider,
             records=page.items,
         )
+        stats.written += len(changes)
+        if announcing:
+            announce(session, organisation_id=connection.organisation_id, changes=changes)
         if track_seen:
             add_seen(session, page.seen_ids)
         session.commit()
     if track_seen:
-        stats.deleted += mark_unseen_deleted(
+        gone = mark_unseen_deleted(
             session, location_id=location.id, source=connection.provider, kind=stream.kind
         )
+        stats.deleted += len(gone)
+        announce(session, organisation_id=connection.organisation_id, changes=Changes(updated=gone))
     if full:
         checkpoint.last_full_pass_at = now
     if reading.new_cursor is not None and reading.new_cursor.isoformat() != checkpoint.cursor:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from connectors.records import ItemRecord
 from models.redaction_policy import policy_for
 from plaudit.redaction import redact
+from workers.item_events import Changes, returned
 
 # Per-record columns and their PostgreSQL array types: each page is sent as one array per
 # column and unnested, so the statement text never changes (prepared once, no per-row binds).
@@ -44,7 +45,7 @@ _UPSERT = text(
     + ", ".join(f"items.{name}" for name in _MUTABLE)
     + ") IS DISTINCT FROM ("
     + ", ".join(f"excluded.{name}" for name in _MUTABLE)
-    + ")"
+    + ") RETURNING id, (xmax = 0)"
 )
 
 
@@ -56,10 +57,10 @@ def upsert_items(
     location_id: int | None,
     source: str,
     records: Sequence[ItemRecord],
-) -> int:
-    """Insert new items, update changed ones; returns the number of rows written."""
+) -> Changes:
+    """Insert new items, update changed ones; returns which rows it inserted and changed."""
     if not records:
-        return 0
+        return Changes()
     records = _last_wins(records)
     params = {name: [getattr(r, name) for r in records] for name, _ in _COLUMNS}
     # Identifiers typed into free text are removed before anything is stored.
@@ -74,7 +75,7 @@ def upsert_items(
         location_id=location_id,
         source=source,
     )
-    return session.execute(_UPSERT, params).rowcount
+    return returned(session.execute(_UPSERT, params).all())
 
 
 def _last_wins(records: Sequence[ItemRecord]) -> Sequence[ItemRecord]:
@@ -105,14 +106,15 @@ def add_seen(session: Session, external_ids: Sequence[str]) -> None:
         )
 
 
-def mark_unseen_deleted(session: Session, *, location_id: int, source: str, kind: str) -> int:
-    """After a complete pass: what the provider no longer lists is gone."""
+def mark_unseen_deleted(session: Session, *, location_id: int, source: str, kind: str) -> list[int]:
+    """After a complete pass: what the provider no longer lists is gone; returns their ids."""
     result = session.execute(
         text(
             f"UPDATE items SET deleted = true, deleted_at = now(), updated_at = now() "
             f"WHERE location_id = :location AND source = :source AND kind = :kind AND NOT deleted "
             f"AND NOT EXISTS (SELECT 1 FROM {SEEN_TABLE} s WHERE s.external_id = items.external_id)"
+            " RETURNING id"
         ),
         {"location": location_id, "source": source, "kind": kind},
     )
-    return result.rowcount
+    return list(result.scalars())

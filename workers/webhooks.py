@@ -16,6 +16,7 @@ import json
 import logging
 import socket
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -51,26 +52,42 @@ def emit(
 ) -> int:
     """Record a delivery for every active endpoint subscribed to ``event``; each is posted after
     the caller's transaction commits. Returns how many deliveries were recorded."""
-    event = WebhookEvent(event)
+    return emit_many(session, organisation_id=organisation_id, events=[(event, payload)])
+
+
+def emit_many(
+    session: Session,
+    *,
+    organisation_id: int,
+    events: Sequence[tuple[WebhookEvent | str, dict[str, Any]]],
+) -> int:
+    """``emit`` for a batch (a sync page): one look-up of the endpoints for all of them."""
+    if not events:
+        return 0
+    wanted = {WebhookEvent(event) for event, _ in events}
     endpoints = session.scalars(
         select(Webhook).where(
             Webhook.organisation_id == organisation_id,
             Webhook.active.is_(True),
-            Webhook.events.contains([event.value]),
+            Webhook.events.overlap([event.value for event in wanted]),
         )
     ).all()
+    if not endpoints:
+        return 0
     now = datetime.now(UTC)
     deliveries = [
         WebhookDelivery(
             webhook_id=endpoint.id,
             organisation_id=organisation_id,
-            event=event.value,
+            event=WebhookEvent(event).value,
             payload=payload,
             status=DeliveryStatus.PENDING,
             attempts=0,
             next_attempt_at=now,
         )
+        for event, payload in events
         for endpoint in endpoints
+        if WebhookEvent(event).value in endpoint.events
     ]
     session.add_all(deliveries)
     session.flush()

@@ -17,6 +17,7 @@ from plaudit import signed
 from plaudit.email import links
 from plaudit.email.policy import suppress
 from plaudit.redaction import redact
+from workers.item_events import Changes, announce
 
 MAX_COMMENT = 5000
 
@@ -39,6 +40,7 @@ def answer(
     # Identifiers the customer typed are removed before the answer is stored, as for reviews.
     text = redact(comment.strip(), policy_for(session, recipient.organisation_id)).text or None
     item = session.get(Item, recipient.item_id) if recipient.item_id else None
+    first = item is None
     if item is None:
         item = Item(
             organisation_id=recipient.organisation_id,
@@ -59,6 +61,8 @@ def answer(
     recipient.answered_at = now
     recipient.status = RecipientStatus.ANSWERED
     recipient.next_send_at = None  # no reminder after an answer
+    changes = Changes(created=[item.id]) if first else Changes(updated=[item.id])
+    announce(session, organisation_id=recipient.organisation_id, changes=changes)
     return item
 
 

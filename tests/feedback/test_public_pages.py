@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from models import Item, Recipient, RecipientStatus, Suppression
+from models import Item, Recipient, RecipientStatus, Suppression, Webhook, WebhookDelivery
 from plaudit import signed
 from plaudit.email import links
 from tests.feedback.helpers import GOOGLE_REVIEW_URL, form_token, path_of, recipient
@@ -107,3 +107,24 @@ def test_an_answer_stops_the_reminders(client, owner, db):
     client.post(page_url, data={"rating": "5", "form_token": token})
 
     assert send_due_requests(datetime.now(UTC) + timedelta(days=30)) == 0
+
+
+def test_an_answer_is_announced_to_webhooks_as_created_then_updated(client, owner, db):
+    db.add(Webhook(organisation_id=owner.organisation.id, url="https://hooks.example.com/x",
+                   events=["item.created", "item.updated"], secret="k"))  # fmt: skip
+    db.commit()
+    person = recipient(client, owner, db)
+    page_url = path_of(links.feedback_url(person.id))
+    first = client.get(page_url)
+    client.post(page_url, data={"rating": "1", "comment": "", "form_token": form_token(first.text)})
+    second = client.get(page_url)
+    client.post(
+        page_url, data={"rating": "3", "comment": "", "form_token": form_token(second.text)}
+    )
+
+    item = db.scalars(select(Item)).one()
+    sent = db.scalars(select(WebhookDelivery).order_by(WebhookDelivery.id)).all()
+    assert [(d.event, d.payload["item_id"], d.payload["source"]) for d in sent] == [
+        ("item.created", item.id, "plaudit"),
+        ("item.updated", item.id, "plaudit"),
+    ]
