@@ -39,7 +39,7 @@ class Settings(BaseSettings):
     )
     blind_index_key: SecretStr = Field(SecretStr(PLACEHOLDER), description="HMAC key for look-ups.")
     jwt_secret: SecretStr = Field(SecretStr(PLACEHOLDER), description="Signs access tokens.")
-    jwt_ttl_seconds: int = 3600
+    jwt_ttl_seconds: int = 900
 
     # The dashboard API: sessions, throttling, browsers, webhooks.
     refresh_token_ttl_seconds: int = Field(
