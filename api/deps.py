@@ -1,7 +1,8 @@
 """Request dependencies as ``Annotated`` aliases: the session, the caller and role checks.
 
 A caller is a person (``Authorization: Bearer <JWT>``) or an integration (``X-API-Key``). Both
-become a ``Member``: the organisation they act in and the role they act with.
+become a ``Member``: the organisation they act in, the role they act with and the locations they
+are limited to (api/scope.py).
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ class Member:
     role: Role
     api_key_id: int | None = None
     session_id: str | None = None  # a person's log-in session (refresh-token family)
+    # None: every location of the organisation; for a key: its creator's limit.
+    location_ids: tuple[int, ...] | None = None
 
 
 def _unauthorized(code: str, message: str) -> ApiError:
@@ -68,9 +71,10 @@ def _current_member(
         claims = decode_token(credentials.credentials)
     except InvalidToken:
         raise _unauthorized("invalid_token", "The access token is invalid or has expired") from None
-    # The role is read on every request, so a removed member loses access at once; a token of a
-    # logged-out session stops working at once too (one index probe in the same statement).
-    query = select(Membership.role).where(
+    # The role and the location limit are read on every request, so a removed or re-limited
+    # member is held to it at once; a token of a logged-out session stops working at once too
+    # (one index probe in the same statement).
+    query = select(Membership.role, Membership.location_ids).where(
         Membership.user_id == claims.user_id,
         Membership.organisation_id == claims.organisation_id,
     )
@@ -80,15 +84,22 @@ def _current_member(
                 RefreshToken.family_id == claims.session_id, RefreshToken.revoked_at.is_not(None)
             )
         )
-    role = session.scalar(query)
-    if role is None:
+    row = session.execute(query).one_or_none()
+    if row is None:
         raise _unauthorized("invalid_token", "The access token is no longer valid")
+    role, location_ids = row.tuple()
     return Member(
         user_id=claims.user_id,
         organisation_id=claims.organisation_id,
         role=Role(role),
         session_id=claims.session_id,
+        location_ids=limit_of(location_ids),
     )
+
+
+def limit_of(location_ids: list[int] | None) -> tuple[int, ...] | None:
+    """A membership's stored limit as a caller carries it."""
+    return None if location_ids is None else tuple(location_ids)
 
 
 CurrentMember = Annotated[Member, Depends(_current_member)]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import enum
 
-from sqlalchemy import BigInteger, ForeignKey, String, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, IdMixin, TimestampMixin
@@ -44,15 +45,29 @@ class User(IdMixin, TimestampMixin, Base):
     password_hash: Mapped[str] = mapped_column(String(200))
 
 
+# Owners and admins run the whole organisation, so only the roles below them can be limited to
+# some locations; an empty limit would be a member who sees nothing.
+LOCATION_LIMIT_CHECK = (
+    "location_ids IS NULL OR (role NOT IN ('owner', 'admin') AND cardinality(location_ids) > 0)"
+)
+LIMITABLE_ROLES = frozenset({Role.MANAGER, Role.RESPONDER, Role.VIEWER})
+
+
 class Membership(IdMixin, TimestampMixin, Base):
     __tablename__ = "memberships"
-    __table_args__ = (UniqueConstraint("organisation_id", "user_id"),)
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "user_id"),
+        CheckConstraint(LOCATION_LIMIT_CHECK, name="location_limit"),
+    )
 
     organisation_id: Mapped[int] = mapped_column(
         BigInteger, ForeignKey("organisations.id", ondelete="CASCADE")
     )
     user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"))
     role: Mapped[str] = mapped_column(String(20))
+    # NULL: every location of the organisation. Otherwise the member sees only these locations'
+    # items (api/scope.py); ids of locations deleted since simply match nothing.
+    location_ids: Mapped[list[int] | None] = mapped_column(ARRAY(BigInteger))
 
     organisation: Mapped[Organisation] = relationship()
     user: Mapped[User] = relationship()

@@ -1,20 +1,30 @@
 """Alert e-mails to members: at once for new reviews at or below their chosen rating, and a daily
-digest. Both only queue messages in the e-mail outbox; the e-mail worker sends them."""
+digest. Both only queue messages in the e-mail outbox; the e-mail worker sends them.
+
+A member limited to some locations hears only about theirs, as the API shows them only theirs
+(api/scope.py); alerts stop when the member leaves the organisation."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import any_, func, or_, select
 from sqlalchemy.orm import Session
 
-from models import AlertPreference, Item, Kind, User
+from models import AlertPreference, Item, Kind, Membership, User
 from models.db import session_scope
 from plaudit.email import queue_email
 
 BATCH = 200
 DAY = timedelta(days=1)
+# With Membership joined on the preference's member: the item is one they may see.
+_MEMBER_SEES_ITEM = or_(
+    Membership.location_ids.is_(None), Item.location_id == any_(Membership.location_ids)
+)
+_MEMBERSHIP = (Membership.user_id == AlertPreference.user_id) & (
+    Membership.organisation_id == AlertPreference.organisation_id
+)
 
 
 def alert_new_items(session: Session, *, organisation_id: int, item_ids: Sequence[int]) -> int:
@@ -25,6 +35,7 @@ def alert_new_items(session: Session, *, organisation_id: int, item_ids: Sequenc
         select(User.email, Item.rating, Item.author_name)
         .select_from(AlertPreference)
         .join(User, User.id == AlertPreference.user_id)
+        .join(Membership, _MEMBERSHIP)
         .join(
             Item,
             (Item.organisation_id == AlertPreference.organisation_id)
@@ -34,6 +45,7 @@ def alert_new_items(session: Session, *, organisation_id: int, item_ids: Sequenc
             AlertPreference.organisation_id == organisation_id,
             Item.id.in_(list(item_ids)),
             Item.kind == Kind.REVIEW,
+            _MEMBER_SEES_ITEM,
         )
     ).all()
     for email, rating, author in rows:
@@ -69,10 +81,16 @@ def send_due_digests(now: datetime) -> int:
         for preference, email in due:
             since = preference.last_digest_at or now - DAY
             count, average = session.execute(
-                select(func.count(), func.avg(Item.rating)).where(
-                    Item.organisation_id == preference.organisation_id,
+                select(func.count(Item.id), func.avg(Item.rating))
+                .select_from(AlertPreference)
+                .join(Membership, _MEMBERSHIP)
+                .join(Item, Item.organisation_id == AlertPreference.organisation_id)
+                .where(
+                    AlertPreference.organisation_id == preference.organisation_id,
+                    AlertPreference.user_id == preference.user_id,
                     Item.created_at > since,
                     Item.created_at <= now,
+                    _MEMBER_SEES_ITEM,
                 )
             ).one()
             preference.last_digest_at = now

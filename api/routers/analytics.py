@@ -27,6 +27,7 @@ def get_analytics(
         organisation_id=member.organisation_id,
         filters=query.filters(),
         period=query.period,
+        location_ids=member.location_ids,
     )
     return AnalyticsOut(
         series=[PeriodOut(**point) for point in result.series],

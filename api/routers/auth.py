@@ -227,5 +227,6 @@ def me(member: CurrentMember, user: CurrentUser, session: SessionDep) -> MeOut:
         user=UserOut(id=user.id, email=user.email, name=user.name),
         organisation=current,
         role=member.role,
+        location_ids=None if member.location_ids is None else list(member.location_ids),
         memberships=memberships,
     )

@@ -51,6 +51,7 @@ def create_campaign(
         user_id=member.user_id,
         name=body.name,
         location_id=body.location_id,
+        location_ids=member.location_ids,
     )
     session.refresh(campaign)
     audit.record(
@@ -62,23 +63,30 @@ def create_campaign(
         target_type="campaign",
         target_id=campaign.id,
     )
-    counts = campaigns.counts(session, campaign_ids=[campaign.id])
+    counts = campaigns.counts(session, campaign_ids=[campaign.id], location_ids=member.location_ids)
     return CampaignEnvelope(campaign=_out(campaign, counts[campaign.id]))
 
 
 @router.get("", summary="The newest campaigns with their counts")
 def list_campaigns(member: CurrentMember, session: SessionDep) -> CampaignList:
-    found = campaigns.list_campaigns(session, organisation_id=member.organisation_id)
-    counts = campaigns.counts(session, campaign_ids=[c.id for c in found])
+    found = campaigns.list_campaigns(
+        session, organisation_id=member.organisation_id, location_ids=member.location_ids
+    )
+    counts = campaigns.counts(
+        session, campaign_ids=[c.id for c in found], location_ids=member.location_ids
+    )
     return CampaignList(campaigns=[_out(c, counts[c.id]) for c in found])
 
 
 @router.get("/{campaign_id}", summary="A campaign with its counts per status", responses=_NOT_FOUND)
 def get_campaign(campaign_id: Id, member: CurrentMember, session: SessionDep) -> CampaignEnvelope:
     campaign = campaigns.get_campaign(
-        session, organisation_id=member.organisation_id, campaign_id=campaign_id
+        session,
+        organisation_id=member.organisation_id,
+        campaign_id=campaign_id,
+        location_ids=member.location_ids,
     )
-    counts = campaigns.counts(session, campaign_ids=[campaign.id])
+    counts = campaigns.counts(session, campaign_ids=[campaign.id], location_ids=member.location_ids)
     return CampaignEnvelope(campaign=_out(campaign, counts[campaign.id]))
 
 
@@ -96,10 +104,18 @@ def list_recipients(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> RecipientPage:
     campaign = campaigns.get_campaign(
-        session, organisation_id=member.organisation_id, campaign_id=campaign_id
+        session,
+        organisation_id=member.organisation_id,
+        campaign_id=campaign_id,
+        location_ids=member.location_ids,
     )
     found = campaigns.list_recipients(
-        session, campaign=campaign, status=status, after=after, limit=limit
+        session,
+        campaign=campaign,
+        status=status,
+        after=after,
+        limit=limit,
+        location_ids=member.location_ids,
     )
     return RecipientPage(
         recipients=[RecipientOut.model_validate(r) for r in found],
@@ -151,10 +167,15 @@ def _add_recipients(
     content_type: str,
 ) -> UploadOut:
     campaign = campaigns.get_campaign(
-        session, organisation_id=member.organisation_id, campaign_id=campaign_id
+        session,
+        organisation_id=member.organisation_id,
+        campaign_id=campaign_id,
+        location_ids=member.location_ids,
     )
     parsed = recipient_upload.parse(body, content_type)
-    result = campaigns.add_recipients(session, campaign=campaign, parsed=parsed)
+    result = campaigns.add_recipients(
+        session, campaign=campaign, parsed=parsed, location_ids=member.location_ids
+    )
     audit.record(
         session,
         request=request,

@@ -26,7 +26,13 @@ def list_invitations(member: AdminMember, session: SessionDep) -> InvitationList
     "",
     status_code=status.HTTP_201_CREATED,
     summary="Invite an address with a role (admin; never above your own); e-mails a link",
-    responses={409: {"model": ErrorResponse, "description": "Already a member"}},
+    responses={
+        409: {"model": ErrorResponse, "description": "Already a member"},
+        422: {
+            "model": ErrorResponse,
+            "description": "Not a location here, or a limit on an owner or admin",
+        },
+    },
 )
 def invite(
     body: InvitationIn, member: AdminMember, session: SessionDep, request: Request
@@ -38,6 +44,7 @@ def invite(
         actor_role=member.role,
         email=body.email,
         role=body.role,
+        location_ids=body.location_ids,
     )
     audit.record_by(
         session,
@@ -46,7 +53,7 @@ def invite(
         action="invitation.created",
         target_type="invitation",
         target_id=invitation.id,
-        details={"role": body.role},
+        details={"role": body.role, "location_ids": invitation.location_ids},
     )
     return InvitationOut.model_validate(invitation)
 

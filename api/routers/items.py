@@ -41,11 +41,12 @@ _NOT_FOUND = {404: {"model": ErrorResponse, "description": "No such item here"}}
 @router.get(
     "",
     summary="The inbox: filtered, sorted, keyset-paginated",
+    response_model=ItemPage,
     responses={400: {"model": ErrorResponse, "description": "The cursor is invalid"}},
 )
 def list_items(
     query: Annotated[InboxQuery, Query()], member: CurrentMember, session: SessionDep
-) -> ItemPage:
+) -> Response:
     after = None
     if query.cursor:
         after = decode_cursor(
@@ -60,9 +61,10 @@ def list_items(
         limit=query.limit,
         sort=query.sort,
         after=after,
+        location_ids=member.location_ids,
     )
     last = page.rows[-1] if page.rows else None
-    return ItemPage(
+    body = ItemPage(
         items=[
             ItemOut.build(row, latest_reply=_ref(row.latest_reply_id, row.latest_reply_status))
             for row in page.rows
@@ -73,6 +75,9 @@ def list_items(
             else None
         ),
     )
+    # Serialised here, in this worker thread: a returned model would be checked again and
+    # serialised by FastAPI in a second thread-pool hop, which costs the hottest route ~0.3 ms.
+    return Response(body.model_dump_json(), media_type="application/json")
 
 
 @router.get("/facets", summary="Counts of the filter's results by status, source, kind, rating")
@@ -80,7 +85,10 @@ def facets(
     query: Annotated[InboxFilterIn, Query()], member: CurrentMember, session: SessionDep
 ) -> FacetsOut:
     counts = workflow.facets(
-        session, organisation_id=member.organisation_id, filters=query.filters()
+        session,
+        organisation_id=member.organisation_id,
+        filters=query.filters(),
+        location_ids=member.location_ids,
     )
     return FacetsOut(**vars(counts))
 
@@ -98,7 +106,10 @@ class ExportQuery(InboxFilterIn):
 def export_csv(query: Annotated[ExportQuery, Query()], member: CurrentMember) -> StreamingResponse:
     return StreamingResponse(
         export.rows(
-            organisation_id=member.organisation_id, filters=query.filters(), sort=query.sort
+            organisation_id=member.organisation_id,
+            filters=query.filters(),
+            sort=query.sort,
+            location_ids=member.location_ids,
         ),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="inbox.csv"'},
@@ -119,6 +130,7 @@ def bulk(body: BulkIn, member: ManagerMember, session: SessionDep, request: Requ
             add_tags=changes.add_tags,
             remove_tags=changes.remove_tags,
         ),
+        location_ids=member.location_ids,
     )
     audit.record_by(
         session,
@@ -132,7 +144,12 @@ def bulk(body: BulkIn, member: ManagerMember, session: SessionDep, request: Requ
 
 @router.get("/{item_id}", summary="One item with all our replies to it", responses=_NOT_FOUND)
 def get_item(item_id: Id, member: CurrentMember, session: SessionDep) -> ItemDetail:
-    item = inbox.get_item(session, organisation_id=member.organisation_id, item_id=item_id)
+    item = inbox.get_item(
+        session,
+        organisation_id=member.organisation_id,
+        item_id=item_id,
+        location_ids=member.location_ids,
+    )
     return _detail(session, item)
 
 
@@ -156,6 +173,7 @@ def update_item(
             tags=body.tags,
             language=body.language,
         ),
+        location_ids=member.location_ids,
     )
     audit.record_by(
         session,
@@ -171,7 +189,12 @@ def update_item(
 
 @router.get("/{item_id}/notes", summary="The item's internal notes", responses=_NOT_FOUND)
 def list_notes(item_id: Id, member: CurrentMember, session: SessionDep) -> NoteList:
-    rows = workflow.notes(session, organisation_id=member.organisation_id, item_id=item_id)
+    rows = workflow.notes(
+        session,
+        organisation_id=member.organisation_id,
+        item_id=item_id,
+        location_ids=member.location_ids,
+    )
     return NoteList(notes=[NoteOut.model_validate(row) for row in rows])
 
 
@@ -190,6 +213,7 @@ def add_note(
         item_id=item_id,
         user_id=member.user_id,
         body=body.body,
+        location_ids=member.location_ids,
     )
     audit.record_by(
         session,
@@ -219,6 +243,7 @@ def delete_note(
         note_id=note_id,
         user_id=member.user_id,
         role=member.role,
+        location_ids=member.location_ids,
     )
     audit.record_by(
         session,
@@ -354,6 +379,7 @@ def _outbox(
         idempotency_key=idempotency_key or uuid.uuid4().hex,
         action=action,
         confirm_personal_data=confirm_personal_data,
+        location_ids=member.location_ids,
     )
     if created:
         audit.record_by(

@@ -1,4 +1,4 @@
-"""The organisation's settings and its members' roles."""
+"""The organisation's settings, and its members' roles and location limits."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from api.schemas.common import Id
 from api.schemas.members import (
     MemberList,
     MemberOut,
+    MemberPatch,
     OrganisationDetail,
     OrganisationPatch,
-    RoleIn,
 )
 from api.services import members
 from models import Membership, Role, User
@@ -23,6 +23,13 @@ router = APIRouter(tags=["organisation"])
 _NOT_FOUND = {
     404: {"model": ErrorResponse, "description": "No such member here"},
     409: {"model": ErrorResponse, "description": "That would leave no owner"},
+}
+_PATCH_RESPONSES: dict[int | str, dict[str, object]] = {
+    **_NOT_FOUND,
+    422: {
+        "model": ErrorResponse,
+        "description": "Not a location here, or a limit on an owner or admin",
+    },
 }
 
 
@@ -60,28 +67,42 @@ def list_members(member: CurrentMember, session: SessionDep) -> MemberList:
 
 @router.patch(
     "/members/{member_id}",
-    summary="Change a member's role (admin; never above your own)",
-    responses=_NOT_FOUND,
+    summary="Change a member's role (never above your own) or location limit (admin)",
+    responses=_PATCH_RESPONSES,
 )
-def change_role(
-    member_id: Id, body: RoleIn, member: AdminMember, session: SessionDep, request: Request
+def update_member(
+    member_id: Id, body: MemberPatch, member: AdminMember, session: SessionDep, request: Request
 ) -> MemberOut:
-    membership, user = members.change_role(
+    change_locations = "location_ids" in body.model_fields_set
+    membership, user = members.update_member(
         session,
         organisation_id=member.organisation_id,
         membership_id=member_id,
         actor_role=member.role,
         role=body.role,
+        location_ids=body.location_ids,
+        change_locations=change_locations,
     )
-    audit.record_by(
-        session,
-        request=request,
-        member=member,
-        action="member.role_changed",
-        target_type="membership",
-        target_id=membership.id,
-        details={"role": body.role},
-    )
+    if body.role is not None:
+        audit.record_by(
+            session,
+            request=request,
+            member=member,
+            action="member.role_changed",
+            target_type="membership",
+            target_id=membership.id,
+            details={"role": body.role},
+        )
+    if change_locations:
+        audit.record_by(
+            session,
+            request=request,
+            member=member,
+            action="member.locations_changed",
+            target_type="membership",
+            target_id=membership.id,
+            details={"location_ids": membership.location_ids},
+        )
     return _out(membership, user)
 
 
@@ -118,4 +139,5 @@ def _out(membership: Membership, user: User) -> MemberOut:
         name=user.name,
         email=user.email,
         role=Role(membership.role),
+        location_ids=membership.location_ids,
     )

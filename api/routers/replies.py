@@ -42,6 +42,7 @@ def list_replies(
         status=status,
         before_id=before_id,
         limit=limit,
+        location_ids=member.location_ids,
     )
     return ReplyPage(
         replies=[ReplyOut.model_validate(row) for row in rows],
@@ -51,7 +52,12 @@ def list_replies(
 
 @router.get("/{reply_id}", summary="A reply's delivery state", responses=_NOT_FOUND)
 def get_reply(reply_id: Id, member: CurrentMember, session: SessionDep) -> ReplyEnvelope:
-    reply = replies.get_reply(session, organisation_id=member.organisation_id, reply_id=reply_id)
+    reply = replies.get_reply(
+        session,
+        organisation_id=member.organisation_id,
+        reply_id=reply_id,
+        location_ids=member.location_ids,
+    )
     return ReplyEnvelope(reply=ReplyOut.model_validate(reply))
 
 
@@ -82,6 +88,7 @@ def _decide(
         reply_id=reply_id,
         user_id=member.user_id,
         approve=approve,
+        location_ids=member.location_ids,
     )
     audit.record_by(
         session,

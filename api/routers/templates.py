@@ -116,6 +116,7 @@ def render(
         organisation_id=member.organisation_id,
         template_id=template_id,
         item_id=body.item_id,
+        location_ids=member.location_ids,
     )
     return RenderOut(text=text)
 

@@ -36,5 +36,10 @@ class ThreadOut(BaseModel):
     responses={404: {"model": ErrorResponse, "description": "No such item here"}},
 )
 def get_thread(item_id: Id, member: CurrentMember, session: SessionDep) -> ThreadOut:
-    found = threads.thread(session, organisation_id=member.organisation_id, item_id=item_id)
+    found = threads.thread(
+        session,
+        organisation_id=member.organisation_id,
+        item_id=item_id,
+        location_ids=member.location_ids,
+    )
     return ThreadOut(messages=[ThreadMessageOut.model_validate(m) for m in found])

@@ -82,6 +82,10 @@ class MeOut(BaseModel):
     user: UserOut
     organisation: OrganisationOut = Field(description="The organisation the token acts in.")
     role: Role
+    location_ids: list[int] | None = Field(
+        description="The locations the caller (for a key: its creator) is limited to in that "
+        "organisation; null: every location."
+    )
     memberships: list[MembershipOut]
 
 

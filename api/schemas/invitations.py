@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas.auth import Password
 from api.schemas.common import Email, Input, Name, SafeText
+from api.schemas.members import LocationLimit
 from models import Role
 
 
@@ -19,6 +20,9 @@ class InvitationIn(Input):
 
     email: Email
     role: Role
+    location_ids: LocationLimit | None = Field(
+        None, description="Join limited to these locations; null or left out: every location."
+    )
 
 
 class InvitationOut(BaseModel):
@@ -27,6 +31,7 @@ class InvitationOut(BaseModel):
     id: int
     email: str
     role: Role
+    location_ids: list[int] | None
     expires_at: datetime
     created_at: datetime
 

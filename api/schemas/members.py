@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas.common import Input, Name
+from api.schemas.common import Id, Input, Name
 from models import Role
+
+# A limit names at least one location: a member who may see nothing has no use.
+LocationLimit = Annotated[
+    list[Id],
+    Field(
+        min_length=1,
+        max_length=1000,
+        description="Limit to these locations of the organisation (manager, responder or "
+        "viewer only); null: every location.",
+    ),
+]
 
 
 class OrganisationDetail(BaseModel):
@@ -33,13 +46,23 @@ class MemberOut(BaseModel):
     name: str
     email: str
     role: Role
+    location_ids: list[int] | None = Field(
+        description="The locations the member is limited to; null: every location."
+    )
 
 
 class MemberList(BaseModel):
     members: list[MemberOut]
 
 
-class RoleIn(Input):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"role": "manager"}]})
+class MemberPatch(Input):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"role": "manager"}, {"location_ids": [12, 15]}]}
+    )
 
-    role: Role
+    role: Role | None = None
+    location_ids: LocationLimit | None = Field(
+        None,
+        description="Limit the member to these locations; null lifts the limit, and leaving "
+        "the field out keeps it as it is.",
+    )

@@ -1,7 +1,8 @@
 """Analytics computed in SQL over the inbox: per period, distribution, reply rate and speed.
 
-Each figure is one aggregate statement over the organisation's items in the range, using the
-inbox indexes for the organisation and date bounds; nothing is loaded into Python but results.
+Each figure is one aggregate statement over the organisation's items in the range (within the
+caller's locations), using the inbox indexes for the organisation and date bounds; nothing is
+loaded into Python but results.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Float, cast, extract, func, literal, select
 from sqlalchemy.orm import Session
 
+from api.scope import LocationIds
 from api.services.inbox import InboxFilters, conditions
 from models import Item
 
@@ -35,9 +37,14 @@ class Report:
 
 
 def report(
-    session: Session, *, organisation_id: int, filters: InboxFilters, period: Period
+    session: Session,
+    *,
+    organisation_id: int,
+    filters: InboxFilters,
+    period: Period,
+    location_ids: LocationIds = None,
 ) -> Report:
-    where = conditions(organisation_id=organisation_id, filters=filters)
+    where = conditions(organisation_id=organisation_id, filters=filters, location_ids=location_ids)
     # Periods are UTC calendar days, ISO weeks (Monday) and months.
     bucket = func.date_trunc(period.value, Item.posted_at, literal("UTC")).label("period")
     series = [

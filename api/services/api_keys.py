@@ -1,8 +1,9 @@
 """API keys: created by admins for integrations, shown once, found by their SHA-256.
 
 A key's role is the highest its scopes grant (read: viewer, reply: responder, admin: admin),
-capped by the current role of the person who created it: a key never outranks its creator, and
-stops working when the creator leaves the organisation.
+capped by the current role of the person who created it: a key never outranks its creator, sees
+only the locations its creator is limited to, and stops working when the creator leaves the
+organisation.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from api.deps import Member
+from api.deps import Member, limit_of
 from api.errors import ApiError, not_found
 from api.security import secret_hash
 from models import ApiKey, Membership, Role, Scope
@@ -81,7 +82,7 @@ def revoke(session: Session, *, organisation_id: int, key_id: int) -> ApiKey:
 def authenticate(session: Session, *, key: str) -> Member:
     now = datetime.now(UTC)
     row = session.execute(
-        select(ApiKey, Membership.role)
+        select(ApiKey, Membership.role, Membership.location_ids)
         .join(
             Membership,
             (Membership.user_id == ApiKey.created_by_user_id)
@@ -96,7 +97,7 @@ def authenticate(session: Session, *, key: str) -> Member:
             "The API key is invalid, revoked or expired",
             headers={"WWW-Authenticate": "X-API-Key"},
         )
-    api_key, creator_role = row.tuple()
+    api_key, creator_role, creator_locations = row.tuple()
     if api_key.last_used_at is None or api_key.last_used_at < now - _LAST_USED_RESOLUTION:
         session.execute(update(ApiKey).where(ApiKey.id == api_key.id).values(last_used_at=now))
     granted = _role_of(api_key.scopes)
@@ -106,6 +107,7 @@ def authenticate(session: Session, *, key: str) -> Member:
         organisation_id=api_key.organisation_id,
         role=granted if creator.at_least(granted) else creator,
         api_key_id=api_key.id,
+        location_ids=limit_of(creator_locations),
     )
 
 

@@ -1,4 +1,7 @@
-"""Feedback campaigns and their recipients; sending is the feedback worker's (workers.feedback)."""
+"""Feedback campaigns and their recipients; sending is the feedback worker's (workers.feedback).
+
+A campaign belongs to its location: a member limited to some locations sees, creates and fills
+only campaigns of theirs, and only the recipients of their locations (api/scope.py)."""
 
 from __future__ import annotations
 
@@ -10,8 +13,10 @@ from sqlalchemy.orm import Session
 
 from api.errors import ApiError, not_found
 from api.schemas.feedback import RejectedRow, UploadOut
+from api.scope import LocationIds, in_locations
+from api.services.locations import check_locations, known_locations
 from api.services.recipient_upload import Parsed
-from models import Campaign, Location, Recipient, RecipientStatus
+from models import Campaign, Recipient, RecipientStatus
 from plaudit.crypto import blind_index
 from plaudit.email.policy import suppressed_indexes
 
@@ -20,10 +25,29 @@ CHUNK = 5000  # rows per INSERT statement
 
 
 def create_campaign(
-    session: Session, *, organisation_id: int, user_id: int, name: str, location_id: int | None
+    session: Session,
+    *,
+    organisation_id: int,
+    user_id: int,
+    name: str,
+    location_id: int | None,
+    location_ids: LocationIds = None,
 ) -> Campaign:
+    if location_id is None and location_ids is not None:
+        raise ApiError(
+            422,
+            "invalid",
+            "A member limited to some locations must name one of them",
+            field="location_id",
+        )
     if location_id is not None:
-        _check_locations(session, organisation_id=organisation_id, ids={location_id})
+        check_locations(
+            session,
+            organisation_id=organisation_id,
+            ids={location_id},
+            field="location_id",
+            location_ids=location_ids,
+        )
     campaign = Campaign(
         organisation_id=organisation_id, name=name, location_id=location_id, created_by=user_id
     )
@@ -32,10 +56,14 @@ def create_campaign(
     return campaign
 
 
-def get_campaign(session: Session, *, organisation_id: int, campaign_id: int) -> Campaign:
+def get_campaign(
+    session: Session, *, organisation_id: int, campaign_id: int, location_ids: LocationIds = None
+) -> Campaign:
     campaign = session.scalar(
         select(Campaign).where(
-            Campaign.id == campaign_id, Campaign.organisation_id == organisation_id
+            Campaign.id == campaign_id,
+            Campaign.organisation_id == organisation_id,
+            *in_locations(Campaign.location_id, location_ids),
         )
     )
     if campaign is None:
@@ -43,24 +71,34 @@ def get_campaign(session: Session, *, organisation_id: int, campaign_id: int) ->
     return campaign
 
 
-def list_campaigns(session: Session, *, organisation_id: int) -> list[Campaign]:
+def list_campaigns(
+    session: Session, *, organisation_id: int, location_ids: LocationIds = None
+) -> list[Campaign]:
     return list(
         session.scalars(
             select(Campaign)
-            .where(Campaign.organisation_id == organisation_id)
+            .where(
+                Campaign.organisation_id == organisation_id,
+                *in_locations(Campaign.location_id, location_ids),
+            )
             .order_by(Campaign.id.desc())
             .limit(200)
         )
     )
 
 
-def counts(session: Session, *, campaign_ids: list[int]) -> dict[int, dict[str, int]]:
+def counts(
+    session: Session, *, campaign_ids: list[int], location_ids: LocationIds = None
+) -> dict[int, dict[str, int]]:
     by_campaign: dict[int, dict[str, int]] = {
         cid: dict.fromkeys(RecipientStatus, 0) for cid in campaign_ids
     }
     rows = session.execute(
         select(Recipient.campaign_id, Recipient.status, func.count())
-        .where(Recipient.campaign_id.in_(campaign_ids))
+        .where(
+            Recipient.campaign_id.in_(campaign_ids),
+            *in_locations(Recipient.location_id, location_ids),
+        )
         .group_by(Recipient.campaign_id, Recipient.status)
     )
     for campaign_id, status, count in rows:
@@ -69,20 +107,32 @@ def counts(session: Session, *, campaign_ids: list[int]) -> dict[int, dict[str, 
 
 
 def list_recipients(
-    session: Session, *, campaign: Campaign, status: str | None, after: int, limit: int
+    session: Session,
+    *,
+    campaign: Campaign,
+    status: str | None,
+    after: int,
+    limit: int,
+    location_ids: LocationIds = None,
 ) -> list[Recipient]:
     """Keyset pages by id: a page costs its own size at any depth."""
-    query = select(Recipient).where(Recipient.campaign_id == campaign.id, Recipient.id > after)
+    query = select(Recipient).where(
+        Recipient.campaign_id == campaign.id,
+        Recipient.id > after,
+        *in_locations(Recipient.location_id, location_ids),
+    )
     if status is not None:
         query = query.where(Recipient.status == status)
     return list(session.scalars(query.order_by(Recipient.id).limit(limit)))
 
 
-def add_recipients(session: Session, *, campaign: Campaign, parsed: Parsed) -> UploadOut:
+def add_recipients(
+    session: Session, *, campaign: Campaign, parsed: Parsed, location_ids: LocationIds = None
+) -> UploadOut:
     rejected = list(parsed.rejected)
     wanted = {row.location_id for _, row in parsed.rows if row.location_id is not None}
-    known = _check_locations(
-        session, organisation_id=campaign.organisation_id, ids=wanted, strict=False
+    known = known_locations(
+        session, organisation_id=campaign.organisation_id, ids=wanted, location_ids=location_ids
     )
     unique: dict[str, dict[str, object]] = {}
     merged = 0
@@ -128,20 +178,3 @@ def add_recipients(session: Session, *, campaign: Campaign, parsed: Parsed) -> U
         rejected_count=len(rejected),
         rejected=rejected[:REPORTED_REJECTIONS],
     )
-
-
-def _check_locations(
-    session: Session, *, organisation_id: int, ids: set[int], strict: bool = True
-) -> set[int]:
-    if not ids:
-        return set()
-    known = set(
-        session.scalars(
-            select(Location.id).where(
-                Location.organisation_id == organisation_id, Location.id.in_(ids)
-            )
-        )
-    )
-    if strict and known != ids:
-        raise ApiError(422, "invalid", "No such location here", field="location_id")
-    return known

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 from sqlalchemy import select
 
+from api.scope import LocationIds
 from api.services.inbox import InboxFilters, Sort, filtered, ordered
 from models import Item
 from models.db import session_scope
@@ -36,7 +37,9 @@ _BATCH = 1000
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def rows(*, organisation_id: int, filters: InboxFilters, sort: Sort) -> Iterator[str]:
+def rows(
+    *, organisation_id: int, filters: InboxFilters, sort: Sort, location_ids: LocationIds = None
+) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(COLUMNS)
@@ -45,6 +48,7 @@ def rows(*, organisation_id: int, filters: InboxFilters, sort: Sort) -> Iterator
         select(*(getattr(Item, c) for c in COLUMNS)),
         organisation_id=organisation_id,
         filters=filters,
+        location_ids=location_ids,
     )
     # Its own session: the request's is closed once the response starts streaming.
     with session_scope() as session:

@@ -1,9 +1,10 @@
-"""Invitations by e-mail: an admin invites an address with a role; following the e-mailed link
-joins the organisation (creating the account if the address has none). The link's token is
-stored only as a SHA-256 and works once, for seven days."""
+"""Invitations by e-mail: an admin invites an address with a role, optionally limited to some
+locations; following the e-mailed link joins the organisation (creating the account if the
+address has none). The link's token is stored only as a SHA-256 and works once, for seven days."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from api import security
 from api.errors import ApiError, not_found
+from api.services.members import check_location_limit
 from models import Invitation, Membership, Organisation, Role, User
 from plaudit.crypto import blind_index
 from plaudit.email import queue_email
@@ -27,9 +29,13 @@ def invite(
     actor_role: Role,
     email: str,
     role: Role,
+    location_ids: Sequence[int] | None = None,
 ) -> Invitation:
     if role.rank > actor_role.rank:
         raise ApiError(403, "forbidden", "You cannot invite to a role above your own", field="role")
+    limit = check_location_limit(
+        session, organisation_id=organisation_id, role=role, location_ids=location_ids
+    )
     email_index = blind_index(email)
     already = session.scalar(
         select(Membership.id)
@@ -44,6 +50,7 @@ def invite(
         email=email,
         email_index=email_index,
         role=role,
+        location_ids=limit,
         token_hash=security.secret_hash(token),
         invited_by_user_id=user_id,
         expires_at=datetime.now(UTC) + INVITATION_TTL,
@@ -129,7 +136,10 @@ def accept(
     if already is None:
         session.add(
             Membership(
-                organisation_id=invitation.organisation_id, user_id=user.id, role=invitation.role
+                organisation_id=invitation.organisation_id,
+                user_id=user.id,
+                role=invitation.role,
+                location_ids=invitation.location_ids,
             )
         )
     invitation.accepted_at = datetime.now(UTC)

@@ -1,12 +1,16 @@
-"""The organisation and its members: settings, roles, removal."""
+"""The organisation and its members: settings, roles, location limits, removal."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.errors import ApiError, not_found
+from api.services.locations import check_locations
 from models import Membership, Organisation, Role, User
+from models.organisation import LIMITABLE_ROLES
 
 
 def get_organisation(session: Session, *, organisation_id: int) -> Organisation:
@@ -53,14 +57,55 @@ def _check_not_last_owner(session: Session, membership: Membership) -> None:
         raise ApiError(409, "last_owner", "An organisation must keep at least one owner")
 
 
-def change_role(
-    session: Session, *, organisation_id: int, membership_id: int, actor_role: Role, role: Role
+def check_location_limit(
+    session: Session, *, organisation_id: int, role: Role, location_ids: Sequence[int] | None
+) -> list[int] | None:
+    """The limit as stored (sorted, once each), after checking the role may be limited and the
+    ids are this organisation's locations."""
+    if location_ids is None:
+        return None
+    _check_limitable(role, location_ids, field="location_ids")
+    ids = sorted(set(location_ids))
+    check_locations(session, organisation_id=organisation_id, ids=ids, field="location_ids")
+    return ids
+
+
+def _check_limitable(role: Role, location_ids: Sequence[int] | None, *, field: str) -> None:
+    # Owners and admins manage connections, keys and members of every location: a limit on
+    # them would promise a confinement that those organisation-wide routes cannot keep.
+    if location_ids is not None and role not in LIMITABLE_ROLES:
+        raise ApiError(
+            422,
+            "invalid",
+            "Only a manager, responder or viewer can be limited to some locations",
+            field=field,
+        )
+
+
+def update_member(
+    session: Session,
+    *,
+    organisation_id: int,
+    membership_id: int,
+    actor_role: Role,
+    role: Role | None = None,
+    location_ids: Sequence[int] | None = None,
+    change_locations: bool = False,
 ) -> tuple[Membership, User]:
+    """Change the role (unless None) and, with ``change_locations``, the location limit
+    (``location_ids`` None: every location)."""
     membership = _membership(session, organisation_id=organisation_id, membership_id=membership_id)
     _check_may_manage(actor_role, Role(membership.role), role)
-    if role != Role.OWNER:
+    new_role = role or Role(membership.role)
+    if new_role != Role.OWNER:
         _check_not_last_owner(session, membership)
-    membership.role = role
+    if change_locations:
+        membership.location_ids = check_location_limit(
+            session, organisation_id=organisation_id, role=new_role, location_ids=location_ids
+        )
+    else:
+        _check_limitable(new_role, membership.location_ids, field="role")
+    membership.role = new_role
     return membership, session.get_one(User, membership.user_id)
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.errors import ApiError, not_found
+from api.scope import LocationIds, item_in_locations
 from api.services.inbox import get_item
 from api.services.privacy import check_reply_text
 from models import (
@@ -69,9 +70,12 @@ def create_reply(
     idempotency_key: str,
     action: ReplyAction = ReplyAction.POST,
     confirm_personal_data: bool = False,
+    location_ids: LocationIds = None,
 ) -> tuple[Reply, bool]:
     """The outbox row for this reply and whether it is new (False: the key was seen before)."""
-    item = get_item(session, organisation_id=organisation_id, item_id=item_id)
+    item = get_item(
+        session, organisation_id=organisation_id, item_id=item_id, location_ids=location_ids
+    )
     existing = _by_key(session, organisation_id=organisation_id, idempotency_key=idempotency_key)
     if existing is not None:
         return _replayed(existing, item_id=item_id, text=text, action=action), False
@@ -105,12 +109,22 @@ def create_reply(
 
 
 def decide(
-    session: Session, *, organisation_id: int, reply_id: int, user_id: int, approve: bool
+    session: Session,
+    *,
+    organisation_id: int,
+    reply_id: int,
+    user_id: int,
+    approve: bool,
+    location_ids: LocationIds = None,
 ) -> Reply:
     """A manager's answer to a reply awaiting approval: send it, or never."""
     reply = session.scalar(
         select(Reply)
-        .where(Reply.id == reply_id, Reply.organisation_id == organisation_id)
+        .where(
+            Reply.id == reply_id,
+            Reply.organisation_id == organisation_id,
+            *item_in_locations(Reply.item_id, location_ids),
+        )
         .with_for_update()
     )
     if reply is None:
@@ -130,9 +144,15 @@ def decide(
     return reply
 
 
-def get_reply(session: Session, *, organisation_id: int, reply_id: int) -> Reply:
+def get_reply(
+    session: Session, *, organisation_id: int, reply_id: int, location_ids: LocationIds = None
+) -> Reply:
     reply = session.scalar(
-        select(Reply).where(Reply.id == reply_id, Reply.organisation_id == organisation_id)
+        select(Reply).where(
+            Reply.id == reply_id,
+            Reply.organisation_id == organisation_id,
+            *item_in_locations(Reply.item_id, location_ids),
+        )
     )
     if reply is None:
         raise not_found("Reply")
@@ -140,9 +160,18 @@ def get_reply(session: Session, *, organisation_id: int, reply_id: int) -> Reply
 
 
 def list_replies(
-    session: Session, *, organisation_id: int, status: str | None, before_id: int | None, limit: int
+    session: Session,
+    *,
+    organisation_id: int,
+    status: str | None,
+    before_id: int | None,
+    limit: int,
+    location_ids: LocationIds = None,
 ) -> tuple[list[Reply], bool]:
-    query = select(Reply).where(Reply.organisation_id == organisation_id)
+    query = select(Reply).where(
+        Reply.organisation_id == organisation_id,
+        *item_in_locations(Reply.item_id, location_ids),
+    )
     if status is not None:
         query = query.where(Reply.status == status)
     if before_id is not None:

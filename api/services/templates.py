@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.errors import ApiError, not_found
+from api.scope import LocationIds
 from api.services.inbox import get_item
 from models import Item, Location, Organisation, ReplyTemplate
 
@@ -117,10 +118,17 @@ def save(
 
 
 def render_for_item(
-    session: Session, *, organisation_id: int, template_id: int, item_id: int
+    session: Session,
+    *,
+    organisation_id: int,
+    template_id: int,
+    item_id: int,
+    location_ids: LocationIds = None,
 ) -> str:
     template = get_template(session, organisation_id=organisation_id, template_id=template_id)
-    item = get_item(session, organisation_id=organisation_id, item_id=item_id)
+    item = get_item(
+        session, organisation_id=organisation_id, item_id=item_id, location_ids=location_ids
+    )
     location_name = (
         session.scalar(select(Location.name).where(Location.id == item.location_id))
         if item.location_id

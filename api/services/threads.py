@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from api.scope import LocationIds
 from api.services.inbox import get_item
 from models import Item, Source, ThreadDirection, ThreadMessage
 from models.redaction_policy import policy_for
@@ -21,8 +22,12 @@ _QUOTE_INTRO = re.compile(
 )
 
 
-def thread(session: Session, *, organisation_id: int, item_id: int) -> list[ThreadMessage]:
-    item = get_item(session, organisation_id=organisation_id, item_id=item_id)
+def thread(
+    session: Session, *, organisation_id: int, item_id: int, location_ids: LocationIds = None
+) -> list[ThreadMessage]:
+    item = get_item(
+        session, organisation_id=organisation_id, item_id=item_id, location_ids=location_ids
+    )
     return list(
         session.scalars(
             select(ThreadMessage).where(ThreadMessage.item_id == item.id).order_by(ThreadMessage.id)

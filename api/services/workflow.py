@@ -7,10 +7,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select, text, tuple_, update
+from sqlalchemy import ColumnElement, and_, exists, false, func, select, text, tuple_, update
 from sqlalchemy.orm import Session
 
 from api.errors import ApiError, not_found
+from api.scope import LocationIds, in_locations
 from api.services.inbox import InboxFilters, conditions, get_item
 from models import Item, ItemNote, Membership, Role
 
@@ -53,27 +54,59 @@ _TAG_EDIT = text(
 )
 
 
-def check_assignee(session: Session, *, organisation_id: int, user_id: int | None) -> None:
+def check_assignee(
+    session: Session,
+    *,
+    organisation_id: int,
+    user_id: int | None,
+    items: list[ColumnElement[bool]] | None = None,
+) -> None:
+    """Refuse an assignee who could not act on the items (``items``: the WHERE clause of those
+    being assigned)."""
     if user_id is None:
         return
-    role = session.scalar(
-        select(Membership.role).where(
+    row = session.execute(
+        select(Membership.role, Membership.location_ids).where(
             Membership.organisation_id == organisation_id, Membership.user_id == user_id
         )
-    )
+    ).one_or_none()
     # A viewer cannot act on an item, so assigning one would be a dead end.
-    if role is None or not Role(role).at_least(Role.RESPONDER):
+    if row is None or not Role(row.role).at_least(Role.RESPONDER):
         raise ApiError(
             422,
             "invalid",
             "The assignee must be a member who can reply (responder or higher)",
             field="assignee_user_id",
         )
+    # So would an item outside the assignee's locations, which they cannot even see.
+    if row.location_ids is not None and items is not None:
+        theirs = func.coalesce(and_(*in_locations(Item.location_id, row.location_ids)), false())
+        if session.scalar(select(exists().where(*items, theirs.is_(False)))):
+            raise ApiError(
+                422,
+                "invalid",
+                "The assignee is limited to locations that do not include every item",
+                field="assignee_user_id",
+            )
 
 
-def update_item(session: Session, *, organisation_id: int, item_id: int, changes: Changes) -> Item:
-    item = get_item(session, organisation_id=organisation_id, item_id=item_id)
-    check_assignee(session, organisation_id=organisation_id, user_id=changes.assignee_user_id)
+def update_item(
+    session: Session,
+    *,
+    organisation_id: int,
+    item_id: int,
+    changes: Changes,
+    location_ids: LocationIds = None,
+) -> Item:
+    item = get_item(
+        session, organisation_id=organisation_id, item_id=item_id, location_ids=location_ids
+    )
+    check_assignee(
+        session,
+        organisation_id=organisation_id,
+        user_id=changes.assignee_user_id,
+        items=[Item.id == item.id],
+    )
     values = changes.values()
     if values:
         session.execute(
@@ -85,24 +118,33 @@ def update_item(session: Session, *, organisation_id: int, item_id: int, changes
 
 
 def bulk_update(
-    session: Session, *, organisation_id: int, filters: InboxFilters, changes: Changes
+    session: Session,
+    *,
+    organisation_id: int,
+    filters: InboxFilters,
+    changes: Changes,
+    location_ids: LocationIds = None,
 ) -> int:
-    """Apply ``changes`` to every item the filter matches, in one statement."""
-    check_assignee(session, organisation_id=organisation_id, user_id=changes.assignee_user_id)
+    """Apply ``changes`` to every item the filter matches within the caller's locations, in one
+    statement."""
+    where = conditions(organisation_id=organisation_id, filters=filters, location_ids=location_ids)
+    check_assignee(
+        session, organisation_id=organisation_id, user_id=changes.assignee_user_id, items=where
+    )
     values = changes.values()
     if not values:
         return 0
     result = session.execute(
-        update(Item)
-        .where(*conditions(organisation_id=organisation_id, filters=filters))
-        .values(**values),
+        update(Item).where(*where).values(**values),
         execution_options={"synchronize_session": False},
     )
     return result.rowcount
 
 
-def notes(session: Session, *, organisation_id: int, item_id: int) -> list[ItemNote]:
-    get_item(session, organisation_id=organisation_id, item_id=item_id)
+def notes(
+    session: Session, *, organisation_id: int, item_id: int, location_ids: LocationIds = None
+) -> list[ItemNote]:
+    get_item(session, organisation_id=organisation_id, item_id=item_id, location_ids=location_ids)
     return list(
         session.scalars(
             select(ItemNote)
@@ -113,9 +155,15 @@ def notes(session: Session, *, organisation_id: int, item_id: int) -> list[ItemN
 
 
 def add_note(
-    session: Session, *, organisation_id: int, item_id: int, user_id: int, body: str
+    session: Session,
+    *,
+    organisation_id: int,
+    item_id: int,
+    user_id: int,
+    body: str,
+    location_ids: LocationIds = None,
 ) -> ItemNote:
-    get_item(session, organisation_id=organisation_id, item_id=item_id)
+    get_item(session, organisation_id=organisation_id, item_id=item_id, location_ids=location_ids)
     note = ItemNote(
         organisation_id=organisation_id, item_id=item_id, author_user_id=user_id, body=body
     )
@@ -125,13 +173,23 @@ def add_note(
 
 
 def delete_note(
-    session: Session, *, organisation_id: int, item_id: int, note_id: int, user_id: int, role: Role
+    session: Session,
+    *,
+    organisation_id: int,
+    item_id: int,
+    note_id: int,
+    user_id: int,
+    role: Role,
+    location_ids: LocationIds = None,
 ) -> None:
     note = session.scalar(
-        select(ItemNote).where(
+        select(ItemNote)
+        .join(Item, Item.id == ItemNote.item_id)
+        .where(
             ItemNote.id == note_id,
             ItemNote.item_id == item_id,
             ItemNote.organisation_id == organisation_id,
+            *in_locations(Item.location_id, location_ids),
         )
     )
     if note is None:
@@ -151,15 +209,23 @@ class Facets:
     replied: dict[str, int] = field(default_factory=dict)
 
 
-def facets(session: Session, *, organisation_id: int, filters: InboxFilters) -> Facets:
-    """Exact counts of the filter's results by status, source, kind, rating and replied, in one
-    scan (GROUPING SETS)."""
+def facets(
+    session: Session,
+    *,
+    organisation_id: int,
+    filters: InboxFilters,
+    location_ids: LocationIds = None,
+) -> Facets:
+    """Exact counts of the filter's results within the caller's locations by status, source,
+    kind, rating and replied, in one scan (GROUPING SETS)."""
     replied = Item.reply_text.is_not(None).label("replied")
     dimensions = [Item.status, Item.source, Item.kind, Item.rating, replied]
     grouping = func.grouping(*dimensions).label("grouping")
     query = (
         select(*dimensions, grouping, func.count().label("n"))
-        .where(*conditions(organisation_id=organisation_id, filters=filters))
+        .where(
+            *conditions(organisation_id=organisation_id, filters=filters, location_ids=location_ids)
+        )
         .group_by(func.grouping_sets(*(tuple_(d) for d in dimensions), tuple_()))
     )
     result = Facets()
