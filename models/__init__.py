@@ -23,16 +23,15 @@ from models.feedback import (
     ThreadDirection,
     ThreadMessage,
 )
-from models.inbox_workflow import ItemNote, ItemStatus
 from models.invitation import Invitation, PasswordReset
-from models.item import Item, Kind, Source
+from models.item import Item, ItemStatus, Kind, Source
+from models.item_note import ItemNote
 from models.login_attempt import LoginFailure
 from models.organisation import Membership, Organisation, Role, User
 from models.rate_limit import RateLimitWindow
 from models.redaction_policy import RedactionPolicy
 from models.refresh_token import RefreshToken
-from models.reply import Reply, ReplyStatus
-from models.reply_workflow import ApprovalStatus, ReplyAction
+from models.reply import ApprovalStatus, Reply, ReplyAction, ReplyStatus
 from models.sync_run import SyncRun
 from models.template import ReplyTemplate
 from models.webhook import DeliveryStatus, Webhook, WebhookDelivery, WebhookEvent

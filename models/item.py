@@ -1,4 +1,10 @@
-"""The unified inbox: every review, question, comment, mention and feedback in one table."""
+"""The unified inbox: every review, question, comment, mention and feedback in one table.
+
+The provider's facts (text, rating, reply) are written by the sync's upsert; the workflow
+columns (status, assignee, tags, language) belong to the dashboard, and the upsert never names
+them: new rows get their defaults. The search vector is a generated column that PostgreSQL keeps
+current whenever a text changes.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Computed,
     DateTime,
     ForeignKey,
     Index,
@@ -15,8 +22,10 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
     text,
 )
+from sqlalchemy.dialects.postgresql import ARRAY, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, IdMixin, TimestampMixin
@@ -37,6 +46,20 @@ class Kind(enum.StrEnum):
     FEEDBACK = "feedback"
 
 
+class ItemStatus(enum.StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+    ARCHIVED = "archived"
+
+
+# 'simple': reviews come in every language, so no stemming that favours one of them.
+SEARCH_CONFIG = "simple"
+SEARCH_EXPRESSION = (
+    f"to_tsvector('{SEARCH_CONFIG}'::regconfig, coalesce(text, '') || ' ' || "
+    "coalesce(original_text, '') || ' ' || coalesce(author_name, ''))"
+)
+
+
 class Item(IdMixin, TimestampMixin, Base):
     __tablename__ = "items"
     __table_args__ = (
@@ -49,6 +72,17 @@ class Item(IdMixin, TimestampMixin, Base):
             text("posted_at DESC"),
             text("id DESC"),
         ),
+        # The open inbox (status filter) keeps the keyset walk on one index; so do the rating
+        # sorts (ix_items_rating_inbox, below: one index, walked either way).
+        Index(
+            "ix_items_status_inbox",
+            "organisation_id",
+            "status",
+            text("posted_at DESC"),
+            text("id DESC"),
+        ),
+        Index("ix_items_search", "search_vector", postgresql_using="gin"),
+        Index("ix_items_tags", "tags", postgresql_using="gin"),
     )
 
     organisation_id: Mapped[int] = mapped_column(
@@ -78,6 +112,28 @@ class Item(IdMixin, TimestampMixin, Base):
     deleted: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
+    status: Mapped[str] = mapped_column(
+        String(20), default=ItemStatus.OPEN, server_default=ItemStatus.OPEN
+    )
+    assignee_user_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="SET NULL")
+    )
+    tags: Mapped[list[str]] = mapped_column(ARRAY(String(50)), default=list, server_default="{}")
+    language: Mapped[str | None] = mapped_column(String(20))
+    search_vector: Mapped[str | None] = mapped_column(
+        TSVECTOR, Computed(SEARCH_EXPRESSION, persisted=True)
+    )
+
     @property
     def replied(self) -> bool:
         return self.reply_text is not None
+
+
+# An expression index needs the table's columns, so it is declared once the class exists.
+Index(
+    "ix_items_rating_inbox",
+    Item.organisation_id,
+    func.coalesce(Item.rating, 0),
+    Item.posted_at,
+    Item.id,
+)

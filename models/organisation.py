@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -33,6 +33,10 @@ class Organisation(IdMixin, TimestampMixin, Base):
     __tablename__ = "organisations"
 
     name: Mapped[str] = mapped_column(String(200))
+    # When set, replies by responders wait for a manager (or higher) to approve them.
+    reply_approval_required: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default="false"
+    )
 
 
 class User(IdMixin, TimestampMixin, Base):

@@ -1,4 +1,9 @@
-"""The reply outbox: a row is written before anything is sent, and moves forward only."""
+"""The reply outbox: a row is written before anything is sent, and moves forward only.
+
+``action`` says what the reply worker must do with the row (post, edit or delete the reply at
+the provider). A responder's reply in an organisation that requires approval starts as
+``awaiting_approval`` and becomes ``pending`` when a manager approves it.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +21,19 @@ class ReplyStatus(enum.StrEnum):
     SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"
+
+
+class ReplyAction(enum.StrEnum):
+    POST = "post"  # Google: PUT …/reviews/{id}/reply
+    UPDATE = "update"  # Google: the same PUT with the new text
+    DELETE = "delete"  # Google: DELETE …/reviews/{id}/reply
+
+
+class ApprovalStatus(enum.StrEnum):
+    """Outbox states before ``pending``: a responder's reply waits for a manager."""
+
+    AWAITING_APPROVAL = "awaiting_approval"
+    REJECTED = "rejected"
 
 
 class Reply(IdMixin, TimestampMixin, Base):
@@ -45,3 +63,10 @@ class Reply(IdMixin, TimestampMixin, Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     idempotency_key: Mapped[str] = mapped_column(String(100))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    action: Mapped[str] = mapped_column(
+        String(10), default=ReplyAction.POST, server_default=ReplyAction.POST
+    )
+    approved_by_user_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="SET NULL")
+    )
+    approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from api.errors import not_found
 from api.scope import LocationIds, in_locations
 from models import Item, Reply
-from models.inbox_workflow import SEARCH_CONFIG
+from models.item import SEARCH_CONFIG
 
 
 class Sort(enum.StrEnum):
