@@ -28,11 +28,12 @@ _MEMBERSHIP = (Membership.user_id == AlertPreference.user_id) & (
 
 
 def alert_new_items(session: Session, *, organisation_id: int, item_ids: Sequence[int]) -> int:
-    """Queue an e-mail per member and per new review at or below their threshold."""
+    """Queue an e-mail per member and per new review or feedback answer at or below their
+    threshold."""
     if not item_ids:
         return 0
     rows = session.execute(
-        select(User.email, Item.rating, Item.author_name)
+        select(User.email, Item.rating, Item.author_name, Item.kind)
         .select_from(AlertPreference)
         .join(User, User.id == AlertPreference.user_id)
         .join(Membership, _MEMBERSHIP)
@@ -44,19 +45,21 @@ def alert_new_items(session: Session, *, organisation_id: int, item_ids: Sequenc
         .where(
             AlertPreference.organisation_id == organisation_id,
             Item.id.in_(list(item_ids)),
-            Item.kind == Kind.REVIEW,
+            Item.kind.in_([Kind.REVIEW, Kind.FEEDBACK]),
             _MEMBER_SEES_ITEM,
         )
     ).all()
-    for email, rating, author in rows:
+    for email, rating, author, kind in rows:
+        # A feedback answer is the unhappy customer a feedback request exists to find first.
+        what = "review" if kind == Kind.REVIEW else "feedback answer"
         queue_email(
             session,
             organisation_id=organisation_id,
             to=email,
             template="notice",
             context={
-                "subject": f"A new {rating}-star review",
-                "body": f"{author or 'Someone'} left a {rating}-star review. It is in your inbox.",
+                "subject": f"A new {rating}-star {what}",
+                "body": f"{author or 'Someone'} left a {rating}-star {what}. It is in your inbox.",
                 "action_url": None,
                 "action_label": None,
             },

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from models import Item, Recipient, RecipientStatus, Suppression, Webhook, WebhookDelivery
+from models import (
+    EmailMessage,
+    Item,
+    Recipient,
+    RecipientStatus,
+    Suppression,
+    Webhook,
+    WebhookDelivery,
+)
 from plaudit import signed
 from plaudit.email import links
 from tests.feedback.helpers import GOOGLE_REVIEW_URL, form_token, path_of, recipient
@@ -109,10 +118,13 @@ def test_an_answer_stops_the_reminders(client, owner, db):
     assert send_due_requests(datetime.now(UTC) + timedelta(days=30)) == 0
 
 
-def test_an_answer_is_announced_to_webhooks_as_created_then_updated(client, owner, db):
+def test_an_answer_is_announced_to_webhooks_as_created_then_updated_and_alerts_once(
+    client, owner, db
+):
     db.add(Webhook(organisation_id=owner.organisation.id, url="https://hooks.example.com/x",
                    events=["item.created", "item.updated"], secret="k"))  # fmt: skip
     db.commit()
+    client.put("/api/v1/alerts", json={"immediate_max_rating": 2}, headers=owner.headers)
     person = recipient(client, owner, db)
     page_url = path_of(links.feedback_url(person.id))
     first = client.get(page_url)
@@ -128,3 +140,5 @@ def test_an_answer_is_announced_to_webhooks_as_created_then_updated(client, owne
         ("item.created", item.id, "plaudit"),
         ("item.updated", item.id, "plaudit"),
     ]
+    alerts = db.scalars(select(EmailMessage).where(EmailMessage.template == "notice")).all()
+    assert [json.loads(a.context)["subject"] for a in alerts] == ["A new 1-star feedback answer"]
