@@ -35,18 +35,24 @@ def consent(auth_url: str) -> dict[str, str]:
     return {key: values[0] for key, values in query.items()}
 
 
-def connect_google(session: Session) -> Connection:
-    """An organisation with an owner and an active Google connection, tokens from the sandbox."""
-    organisation = Organisation(name="Bakery")
+def owned_organisation(session: Session, name: str, owner_email: str) -> Organisation:
+    """A new organisation and its owner (flushed, not committed)."""
+    organisation = Organisation(name=name)
     user = User(
-        email="owner@example.com",
-        email_index=crypto.blind_index("owner@example.com"),
+        email=owner_email,
+        email_index=crypto.blind_index(owner_email),
         name="Owner",
         password_hash="x",
     )
     session.add_all([organisation, user])
     session.flush()
     session.add(Membership(organisation_id=organisation.id, user_id=user.id, role=Role.OWNER))
+    return organisation
+
+
+def connect_google(session: Session) -> Connection:
+    """An organisation with an owner and an active Google connection, tokens from the sandbox."""
+    organisation = owned_organisation(session, "Bakery", "owner@example.com")
     url, verifier = oauth.authorization_url(state="s1", redirect_uri=CALLBACK)
     code = consent(url)["code"]
     tokens = oauth.exchange_code(code=code, code_verifier=verifier, redirect_uri=CALLBACK)

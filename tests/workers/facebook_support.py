@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qs, urlparse
 
 import httpx
 from sqlalchemy.orm import Session
@@ -11,8 +10,8 @@ from sqlalchemy.orm import Session
 from connectors.facebook import oauth
 from connectors.sandbox.facebook_state import APP_ID, APP_SECRET
 from connectors.sandbox.server import SandboxServer
-from models import Connection, ConnectionStatus, Membership, Organisation, Role, User
-from plaudit import crypto
+from models import Connection, ConnectionStatus
+from tests.fixtures import consent, owned_organisation
 from tests.support import set_env
 
 CALLBACK = "http://127.0.0.1:9/api/v1/connections/facebook/callback"
@@ -29,12 +28,8 @@ def use_facebook_app(**settings: Any) -> None:
     )
 
 
-def allow(dialog_url: str) -> dict[str, str]:
-    """Click "Continue" in the sandbox's login dialog; returns the callback's query."""
-    response = httpx.get(dialog_url + "&sandbox_decision=allow", follow_redirects=False)
-    assert response.status_code == 302, response.text
-    query = parse_qs(urlparse(response.headers["location"]).query)
-    return {key: values[0] for key, values in query.items()}
+# The login dialog's "Continue" works like Google's consent page: a redirect to the callback.
+allow = consent
 
 
 def fb_admin(sandbox: SandboxServer, method: str, path: str, **kwargs: Any) -> Any:
@@ -45,16 +40,7 @@ def fb_admin(sandbox: SandboxServer, method: str, path: str, **kwargs: Any) -> A
 
 def connect_facebook(session: Session) -> Connection:
     """An organisation with an owner and an active Facebook connection from the dialog."""
-    organisation = Organisation(name="Café")
-    user = User(
-        email="fb-owner@example.com",
-        email_index=crypto.blind_index("fb-owner@example.com"),
-        name="Owner",
-        password_hash="x",
-    )
-    session.add_all([organisation, user])
-    session.flush()
-    session.add(Membership(organisation_id=organisation.id, user_id=user.id, role=Role.OWNER))
+    organisation = owned_organisation(session, "Café", "fb-owner@example.com")
     url, verifier = oauth.authorization_url(state="s1", redirect_uri=CALLBACK)
     code = allow(url)["code"]
     tokens = oauth.exchange_code(code=code, code_verifier=verifier, redirect_uri=CALLBACK)
