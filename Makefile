@@ -27,3 +27,4 @@ bench: venv
 	$(BIN)/python bench/webhooks.py
 	$(BIN)/python bench/feedback_email.py
 	$(BIN)/python bench/privacy.py
+	$(BIN)/python bench/inbox.py
