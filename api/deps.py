@@ -56,19 +56,39 @@ def _unauthorized(code: str, message: str) -> ApiError:
     return ApiError(401, code, message, headers={"WWW-Authenticate": challenge})
 
 
-def _current_member(
-    session: SessionDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    api_key: Annotated[str | None, Depends(_api_key)],
-) -> Member:
-    if credentials is None and api_key:
-        from api.services.api_keys import authenticate  # the service imports Member
+@dataclass(frozen=True)
+class Credentials:
+    """What the caller presented, not yet checked against the database."""
 
-        return authenticate(session, key=api_key)
-    if credentials is None:
+    bearer: str | None
+    api_key: str | None
+
+
+async def _credentials(
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    api_key: Annotated[str | None, Depends(_api_key)],
+) -> Credentials:
+    return Credentials(bearer.credentials if bearer else None, api_key or None)
+
+
+# For a route that checks them itself, inside its own session (see ``authenticate``).
+CallerCredentials = Annotated[Credentials, Depends(_credentials)]
+
+
+def _current_member(session: SessionDep, credentials: CallerCredentials) -> Member:
+    return authenticate(session, credentials)
+
+
+def authenticate(session: Session, credentials: Credentials) -> Member:
+    """The member behind a bearer token or an API key, or a 401."""
+    if credentials.bearer is None and credentials.api_key:
+        from api.services.api_keys import authenticate as key_member  # it imports Member
+
+        return key_member(session, key=credentials.api_key)
+    if credentials.bearer is None:
         raise _unauthorized("unauthorized", "Authentication required")
     try:
-        claims = decode_token(credentials.credentials)
+        claims = decode_token(credentials.bearer)
     except InvalidToken:
         raise _unauthorized("invalid_token", "The access token is invalid or has expired") from None
     # The role and the location limit are read on every request, so a removed or re-limited

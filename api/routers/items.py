@@ -7,9 +7,20 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from api import audit
-from api.deps import CurrentMember, ManagerMember, Member, ResponderMember, SessionDep
+from api.deps import (
+    CallerCredentials,
+    Credentials,
+    CurrentMember,
+    ManagerMember,
+    Member,
+    ResponderMember,
+    SessionDep,
+    authenticate,
+)
 from api.errors import ErrorResponse
 from api.pagination import decode_cursor, encode_cursor
 from api.schemas.common import Id
@@ -32,6 +43,7 @@ from api.schemas.replies import ReplyEnvelope, ReplyIn, ReplyOut
 from api.services import export, inbox, replies, workflow
 from api.services.inbox import Sort
 from models import ReplyAction
+from models.db import session_scope
 
 router = APIRouter(prefix="/items", tags=["items"])
 
@@ -44,9 +56,22 @@ _NOT_FOUND = {404: {"model": ErrorResponse, "description": "No such item here"}}
     response_model=ItemPage,
     responses={400: {"model": ErrorResponse, "description": "The cursor is invalid"}},
 )
-def list_items(
-    query: Annotated[InboxQuery, Query()], member: CurrentMember, session: SessionDep
+async def list_items(
+    query: Annotated[InboxQuery, Query()], credentials: CallerCredentials
 ) -> Response:
+    # The busiest route does all its blocking work in one thread-pool hop: the session, the
+    # caller's membership, the page and its serialisation (as dependencies and a sync handler
+    # they took four hops, ~1 ms of a ~5 ms request). Same checks, same transaction.
+    return await run_in_threadpool(_list_items, query, credentials)
+
+
+def _list_items(query: InboxQuery, credentials: Credentials) -> Response:
+    with session_scope() as session:
+        member = authenticate(session, credentials)
+        return _inbox_page(session, member, query)
+
+
+def _inbox_page(session: Session, member: Member, query: InboxQuery) -> Response:
     after = None
     if query.cursor:
         after = decode_cursor(
@@ -75,8 +100,8 @@ def list_items(
             else None
         ),
     )
-    # Serialised here, in this worker thread: a returned model would be checked again and
-    # serialised by FastAPI in a second thread-pool hop, which costs the hottest route ~0.3 ms.
+    # Serialised here, in the worker thread: a returned model would be checked again and
+    # serialised by FastAPI in another thread-pool hop.
     return Response(body.model_dump_json(), media_type="application/json")
 
 
