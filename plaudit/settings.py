@@ -67,6 +67,12 @@ class Settings(BaseSettings):
     webhook_disable_after_failures: int = Field(
         3, description="Deliveries dropped in a row before the webhook is disabled."
     )
+    inbox_facets_exact_limit: int = Field(
+        20000,
+        ge=1,
+        description="Facet counts are exact while a filter matches at most this many items;"
+        " above, estimated from a sample of about as many (and marked `estimated`).",
+    )
 
     # Providers: one base URL per real host, so that any stand-in can replace them.
     google_client_id: str = ""

@@ -41,6 +41,7 @@ from api.schemas.items import (
 )
 from api.schemas.replies import ReplyEnvelope, ReplyIn, ReplyOut
 from api.services import export, inbox, replies, workflow
+from api.services.facets import facets as count_facets
 from api.services.inbox import Sort
 from models import ReplyAction
 from models.db import session_scope
@@ -109,7 +110,7 @@ def _inbox_page(session: Session, member: Member, query: InboxQuery) -> Response
 def facets(
     query: Annotated[InboxFilterIn, Query()], member: CurrentMember, session: SessionDep
 ) -> FacetsOut:
-    counts = workflow.facets(
+    counts = count_facets(
         session,
         organisation_id=member.organisation_id,
         filters=query.filters(),

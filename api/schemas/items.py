@@ -247,12 +247,23 @@ class BulkOut(BaseModel):
 
 
 class FacetsOut(BaseModel):
+    """Counts of the filter's results by status, source, kind, rating and replied: exact while
+    the filter matches at most `PLAUDIT_INBOX_FACETS_EXACT_LIMIT` items, estimated above it
+    (`estimated`)."""
+
     total: int
     status: dict[str, int]
     source: dict[str, int]
     kind: dict[str, int]
     rating: dict[str, int] = Field(description="By stars; `none` for items without a rating.")
     replied: dict[str, int] = Field(description="`true` and `false`.")
+    estimated: bool = Field(
+        description="`false`: every count is exact. `true`: the filter matched more items than"
+        " the exact limit, and the counts (total included) are estimated from a sample of the"
+        " table's pages, scaled up and rounded to their precision: within a few percent for the"
+        " total and the larger values, a value too rare to be sampled may be missing, and a"
+        " facet's values need not add up to the total."
+    )
 
 
 class NoteIn(Input):

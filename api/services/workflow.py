@@ -1,13 +1,12 @@
-"""The inbox workflow: status, assignment, tags and notes, one item at a time or in bulk, and
-facet counts beside a filter's results."""
+"""The inbox workflow: status, assignment, tags and notes, one item at a time or in bulk."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, false, func, select, text, tuple_, update
+from sqlalchemy import ColumnElement, and_, exists, false, func, select, text, update
 from sqlalchemy.orm import Session
 
 from api.errors import ApiError, not_found
@@ -197,47 +196,3 @@ def delete_note(
     if note.author_user_id != user_id and not role.at_least(Role.MANAGER):
         raise ApiError(403, "forbidden", "Only its author or a manager can delete a note")
     session.delete(note)
-
-
-@dataclass
-class Facets:
-    total: int = 0
-    status: dict[str, int] = field(default_factory=dict)
-    source: dict[str, int] = field(default_factory=dict)
-    kind: dict[str, int] = field(default_factory=dict)
-    rating: dict[str, int] = field(default_factory=dict)
-    replied: dict[str, int] = field(default_factory=dict)
-
-
-def facets(
-    session: Session,
-    *,
-    organisation_id: int,
-    filters: InboxFilters,
-    location_ids: LocationIds = None,
-) -> Facets:
-    """Exact counts of the filter's results within the caller's locations by status, source,
-    kind, rating and replied, in one scan (GROUPING SETS)."""
-    replied = Item.reply_text.is_not(None).label("replied")
-    dimensions = [Item.status, Item.source, Item.kind, Item.rating, replied]
-    grouping = func.grouping(*dimensions).label("grouping")
-    query = (
-        select(*dimensions, grouping, func.count().label("n"))
-        .where(
-            *conditions(organisation_id=organisation_id, filters=filters, location_ids=location_ids)
-        )
-        .group_by(func.grouping_sets(*(tuple_(d) for d in dimensions), tuple_()))
-    )
-    result = Facets()
-    names = ["status", "source", "kind", "rating", "replied"]
-    everything = (1 << len(dimensions)) - 1
-    for row in session.execute(query):
-        if row.grouping == everything:
-            result.total = row.n
-            continue
-        # GROUPING() sets a bit for each dimension rolled up; the one clear bit is the facet's.
-        index = next(i for i in range(len(dimensions)) if not row.grouping >> (4 - i) & 1)
-        value = row[index]
-        key = "none" if value is None else str(value).lower()
-        getattr(result, names[index])[key] = row.n
-    return result

@@ -49,6 +49,54 @@ def test_analytics_by_week_with_reply_rate_and_times(
     assert body["p90_seconds_to_reply"] == 3600 + 0.9 * 2 * 3600
 
 
+def test_analytics_by_day_and_month_with_unrated_deleted_and_removed_replies(
+    client: TestClient, owner: Person, make_item: Callable[..., Item]
+):
+    hour = timedelta(hours=1)
+    next_day, next_month = DAY + timedelta(days=1), DAY + timedelta(days=40)
+    org = owner.organisation
+    make_item(org, rating=5, posted_at=DAY, reply_text="x", reply_updated_at=DAY + hour)
+    make_item(org, rating=None, kind="question", posted_at=DAY + 2 * hour)
+    # A reply since removed: not replied, but its time to reply still counts.
+    make_item(org, rating=2, posted_at=next_day, reply_updated_at=next_day + 3 * hour)
+    make_item(
+        org, rating=4, posted_at=next_month, reply_text="x", reply_updated_at=next_month + 5 * hour
+    )
+    make_item(org, rating=1, posted_at=DAY, deleted=True)
+
+    def analytics(**params: str) -> dict:
+        params = {"since": "2025-03-01", "until": "2025-04-30", **params}
+        return client.get("/api/v1/analytics", params=params, headers=owner.headers).json()
+
+    by_day, by_month = analytics(period="day"), analytics(period="month")
+    replied, unreplied = analytics(replied="true"), analytics(replied="false")
+
+    assert [
+        (p["period_start"][:10], p["count"], p["average_rating"]) for p in by_day["series"]
+    ] == [
+        ("2025-03-03", 2, 5.0),
+        ("2025-03-04", 1, 2.0),
+        ("2025-04-12", 1, 4.0),
+    ]
+    assert [
+        (p["period_start"][:10], p["count"], p["average_rating"]) for p in by_month["series"]
+    ] == [
+        ("2025-03-01", 3, 3.5),
+        ("2025-04-01", 1, 4.0),
+    ]
+    assert by_month["rating_distribution"] == {"2": 1, "4": 1, "5": 1}
+    assert (by_month["total"], by_month["replied"], by_month["reply_rate"]) == (4, 2, 0.5)
+    assert by_month["median_seconds_to_reply"] == 3 * 3600
+    assert by_month["p90_seconds_to_reply"] == 3 * 3600 + (5 - 3) * 3600 * 0.8
+    assert (replied["total"], replied["replied"], replied["median_seconds_to_reply"]) == (
+        2,
+        2,
+        (1 + 5) / 2 * 3600,
+    )
+    assert (unreplied["total"], unreplied["replied"], unreplied["reply_rate"]) == (2, 0, 0.0)
+    assert unreplied["median_seconds_to_reply"] == 3 * 3600
+
+
 def test_analytics_of_nothing_is_empty_not_an_error(client: TestClient, owner: Person):
     body = client.get("/api/v1/analytics", headers=owner.headers).json()
 

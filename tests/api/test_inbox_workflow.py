@@ -141,6 +141,7 @@ def test_facets_count_the_filters_results(
         "kind": {"review": 2, "question": 1},
         "rating": {"1": 1, "5": 1, "none": 1},
         "replied": {"true": 1, "false": 2},
+        "estimated": False,
     }
 
 
