@@ -7,10 +7,16 @@ same window, and a window never admits more than the quota.
 
 A short wait for the next window happens here; a long one is handed back as ``RateLimited``
 so the job is re-enqueued with a delay instead of holding a worker thread.
+
+A limiter may claim its requests in blocks: one round trip to the shared counter then covers
+``block`` requests of this process. A block is only granted within the quota, so the quota still
+holds; what a process claims and does not use by the window's end is lost for that window, which
+is why blocks stay small beside the quota.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from typing import Protocol
@@ -19,8 +25,8 @@ from connectors import errors
 
 
 class WindowCounter(Protocol):
-    def increment(self, key: str, window: int, ttl_seconds: int) -> int:
-        """Count one more request in ``window`` of ``key``; the count including it."""
+    def increment(self, key: str, window: int, ttl_seconds: int, amount: int = 1) -> int:
+        """Count ``amount`` more requests in ``window`` of ``key``; the count including them."""
 
 
 class RedisCounter:
@@ -28,10 +34,10 @@ class RedisCounter:
         self.client = client
         self.prefix = prefix
 
-    def increment(self, key: str, window: int, ttl_seconds: int) -> int:
+    def increment(self, key: str, window: int, ttl_seconds: int, amount: int = 1) -> int:
         name = f"{self.prefix}:limit:{key}:{window}"
         pipe = self.client.pipeline()  # type: ignore[attr-defined]
-        pipe.incr(name)
+        pipe.incr(name, amount)
         pipe.expire(name, ttl_seconds)
         count, _ = pipe.execute()
         return int(count)
@@ -46,21 +52,26 @@ class WindowLimiter:
         key: str,
         limit: int,
         *,
+        block: int = 1,
         window_seconds: float = 60.0,
         max_wait: float = 5.0,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.counter, self.key, self.limit = counter, key, limit
+        self.block = max(1, min(block, limit))
         self.window_seconds, self.max_wait = window_seconds, max_wait
         self.clock, self.sleep = clock, sleep
+        # Requests of this process's last block not used yet, and the window they belong to.
+        self._lock = threading.Lock()
+        self._window: int | None = None
+        self._left = 0
 
     def acquire(self) -> None:
         while True:
             now = self.clock()
             window = int(now // self.window_seconds)
-            ttl = int(self.window_seconds * 2) + 1
-            if self.counter.increment(self.key, window, ttl) <= self.limit:
+            if self._take(window):
                 return
             wait = (window + 1) * self.window_seconds - now
             if wait > self.max_wait:
@@ -70,3 +81,17 @@ class WindowLimiter:
                     retry_after=wait,
                 )
             self.sleep(wait)
+
+    def _take(self, window: int) -> bool:
+        with self._lock:  # threads of a process share its block
+            if self._window == window and self._left > 0:
+                self._left -= 1
+                return True
+            ttl = int(self.window_seconds * 2) + 1
+            count = self.counter.increment(self.key, window, ttl, self.block)
+            # Only what fits under the quota is granted; the rest of the claim is void.
+            granted = min(self.block, self.limit - (count - self.block))
+            if granted <= 0:
+                return False
+            self._window, self._left = window, granted - 1
+            return True
