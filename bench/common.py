@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -37,6 +38,35 @@ def configure_environment(sandbox_url: str | None = None) -> None:
 
         for key, value in base_urls(sandbox_url).items():
             os.environ[f"PLAUDIT_{key.upper()}"] = value
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def plaudit(*args: str) -> subprocess.Popen[bytes]:
+    """A ``plaudit`` command in a child process (its own GIL), output discarded."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "plaudit.cli", *args],
+        env=os.environ.copy(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def wait_for_api(port: int, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    """Until ``plaudit api`` on ``port`` answers /healthz; exits the bench if it never does."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+            return
+        except httpx.HTTPError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit("bench: the API did not start") from None
+            time.sleep(0.1)
 
 
 def recreate_database() -> None:

@@ -23,13 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 # A database of its own, so that it can run beside the other benchmarks.
 os.environ.setdefault("PLAUDIT_BENCH_DB", "plaudit_bench_email")
 
-from bench.common import configure_environment, recreate_database
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from bench.common import configure_environment, free_port, recreate_database
 
 
 def smtp_server(port: int) -> subprocess.Popen[bytes]:

@@ -49,8 +49,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("PLAUDIT_BENCH_DB", "plaudit_bench_inbox")
 os.environ.setdefault("PLAUDIT_JWT_TTL_SECONDS", "3600")  # one log-in lasts the whole run
 
-from bench.common import configure_environment, recreate_database
-from bench.webhooks import free_port, plaudit
+from bench.common import (
+    configure_environment,
+    free_port,
+    plaudit,
+    recreate_database,
+    wait_for_api,
+)
 
 EMAIL = "owner@bench.example"
 PASSWORD = "bench passphrase for the inbox"
@@ -385,18 +390,11 @@ def service_sql(call: Callable[[Any], Any]) -> list[tuple[str, Any]]:
 
 def inbox_sql(organisation_id: int, params: dict[str, Any]) -> tuple[str, Any]:
     """The inbox page statement for these query parameters, built as the router builds it."""
-    from api.pagination import decode_cursor
     from api.schemas.items import InboxQuery
     from api.services import inbox
 
     query = InboxQuery.model_validate(params)
-    after = None
-    if query.cursor:
-        after = decode_cursor(
-            f"items:{query.sort}",
-            query.cursor,
-            lambda values: inbox.parse_cursor_values(values, query.sort),
-        )
+    after = inbox.decode_after(query.cursor, query.sort)
     (statement,) = service_sql(
         lambda session: inbox.inbox_page(
             session,
@@ -720,20 +718,10 @@ def bench_load(port: int, token: str, clients: int, seconds: float) -> None:
 
 @contextmanager
 def api_process() -> Iterator[int]:
-    import httpx
-
     port = free_port()
     process = plaudit("api", "--port", str(port))
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                break
-            except httpx.HTTPError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit("bench: the API did not start") from None
-                time.sleep(0.1)
+        wait_for_api(port, process)
         yield port
     finally:
         process.terminate()

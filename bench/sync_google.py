@@ -14,7 +14,6 @@ import argparse
 import json
 import os
 import resource
-import socket
 import subprocess
 import sys
 import time
@@ -22,13 +21,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import configure_environment, connect_google, recreate_database, sandbox_process
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from bench.common import (
+    configure_environment,
+    connect_google,
+    free_port,
+    recreate_database,
+    sandbox_process,
+)
 
 
 def raw_fetch(sandbox_url: str, token: str) -> tuple[float, list[list[dict]]]:

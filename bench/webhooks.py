@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
-import subprocess
 import sys
 import time
 import uuid
@@ -22,25 +20,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import configure_environment, recreate_database, sandbox_process
+from bench.common import (
+    configure_environment,
+    free_port,
+    plaudit,
+    recreate_database,
+    sandbox_process,
+    wait_for_api,
+)
 from bench.sync_facebook import connect_facebook
 
 SECRET = "sandbox-app-secret"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def plaudit(*args: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "plaudit.cli", *args],
-        env=os.environ.copy(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
 
 
 def events(page_id: str, count: int) -> list[tuple[bytes, dict[str, str]]]:
@@ -106,15 +96,7 @@ def main() -> None:
         processes += [plaudit("worker", "--threads", "4") for _ in range(args.workers)]
         endpoint = f"http://127.0.0.1:{port}/api/v1/webhooks/facebook"
         try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                    break
-                except httpx.HTTPError:
-                    if time.monotonic() > deadline:
-                        raise SystemExit("bench: the API did not start") from None
-                    time.sleep(0.1)
+            wait_for_api(port, processes[0])
 
             def post(chunk: list[tuple[bytes, dict[str, str]]]) -> int:
                 refused = 0

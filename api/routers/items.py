@@ -22,7 +22,6 @@ from api.deps import (
     authenticate,
 )
 from api.errors import ErrorResponse
-from api.pagination import decode_cursor, encode_cursor
 from api.schemas.common import Id
 from api.schemas.items import (
     BulkIn,
@@ -73,20 +72,13 @@ def _list_items(query: InboxQuery, credentials: Credentials) -> Response:
 
 
 def _inbox_page(session: Session, member: Member, query: InboxQuery) -> Response:
-    after = None
-    if query.cursor:
-        after = decode_cursor(
-            f"items:{query.sort}",
-            query.cursor,
-            lambda values: inbox.parse_cursor_values(values, query.sort),
-        )
     page = inbox.inbox_page(
         session,
         organisation_id=member.organisation_id,
         filters=query.filters(),
         limit=query.limit,
         sort=query.sort,
-        after=after,
+        after=inbox.decode_after(query.cursor, query.sort),
         location_ids=member.location_ids,
     )
     last = page.rows[-1] if page.rows else None
@@ -95,11 +87,7 @@ def _inbox_page(session: Session, member: Member, query: InboxQuery) -> Response
             ItemOut.build(row, latest_reply=_ref(row.latest_reply_id, row.latest_reply_status))
             for row in page.rows
         ],
-        next_cursor=(
-            encode_cursor(f"items:{query.sort}", inbox.cursor_values(last, query.sort))
-            if page.has_more and last
-            else None
-        ),
+        next_cursor=(inbox.encode_after(last, query.sort) if page.has_more and last else None),
     )
     # Serialised here, in the worker thread: a returned model would be checked again and
     # serialised by FastAPI in another thread-pool hop.

@@ -83,25 +83,20 @@ def update_member(
         location_ids=body.location_ids,
         change_locations=change_locations,
     )
+    changed = []
     if body.role is not None:
-        audit.record_by(
-            session,
-            request=request,
-            member=member,
-            action="member.role_changed",
-            target_type="membership",
-            target_id=membership.id,
-            details={"role": body.role},
-        )
+        changed.append(("member.role_changed", {"role": body.role}))
     if change_locations:
+        changed.append(("member.locations_changed", {"location_ids": membership.location_ids}))
+    for action, details in changed:
         audit.record_by(
             session,
             request=request,
             member=member,
-            action="member.locations_changed",
+            action=action,
             target_type="membership",
             target_id=membership.id,
-            details={"location_ids": membership.location_ids},
+            details=details,
         )
     return _out(membership, user)
 

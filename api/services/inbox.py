@@ -21,6 +21,7 @@ from sqlalchemy.dialects.postgresql import REGCONFIG
 from sqlalchemy.orm import Session
 
 from api.errors import not_found
+from api.pagination import decode_cursor, encode_cursor
 from api.scope import LocationIds, in_locations
 from models import Item, Reply
 from models.item import SEARCH_CONFIG
@@ -129,6 +130,18 @@ def cursor_values(row: Row[Any], sort: Sort) -> list[Any]:
     if sort in (Sort.NEWEST, Sort.OLDEST):
         return [row.posted_at.isoformat(), row.id]
     return [row.rating_key, row.posted_at.isoformat(), row.id]
+
+
+def decode_after(cursor: str | None, sort: Sort) -> list[Any] | None:
+    """The keyset position an opaque page cursor holds (a 400 if it is not one of ours)."""
+    if not cursor:
+        return None
+    return decode_cursor(f"items:{sort}", cursor, lambda values: parse_cursor_values(values, sort))
+
+
+def encode_after(row: Any, sort: Sort) -> str:
+    """The opaque cursor of the page after ``row``."""
+    return encode_cursor(f"items:{sort}", cursor_values(row, sort))
 
 
 def parse_cursor_values(values: list[Any], sort: Sort) -> list[Any]:

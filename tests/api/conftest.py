@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from api.app import create_app
 from api.security import hash_password, issue_token
 from api.services import api_keys
-from models import Item, Membership, Organisation, Role, Scope, User
+from models import Connection, Item, Location, Membership, Organisation, Role, Scope, User
 from plaudit.crypto import blind_index
 from plaudit.settings import get_settings, reset_settings
 from workers.broker import broker
@@ -135,6 +135,28 @@ def make_item(db: Session) -> Callable[..., Item]:
         return item
 
     return make
+
+
+def google_locations(
+    db: Session, organisation_id: int, *names: str
+) -> tuple[Connection, list[Location]]:
+    """A Google connection of the organisation with a location for each name (committed)."""
+    connection = Connection(organisation_id=organisation_id, provider="google")
+    db.add(connection)
+    db.flush()
+    locations = [
+        Location(
+            organisation_id=organisation_id,
+            connection_id=connection.id,
+            provider="google",
+            external_id=name,
+            name=name,
+        )
+        for name in names
+    ]
+    db.add_all(locations)
+    db.commit()
+    return connection, locations
 
 
 class BrokerQueue:

@@ -10,9 +10,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from models import Connection, Item, Location, Reply
+from models import Item, Reply
 from models.db import get_engine
-from tests.api.conftest import Person, error_of
+from tests.api.conftest import Person, error_of, google_locations
 
 ITEMS = "/api/v1/items"
 DAY = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
@@ -22,21 +22,7 @@ DAY = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
 def inbox(db: Session, owner: Person, make_item: Callable[..., Item]) -> dict[str, Item]:
     """Six items across two locations, sources, ratings, days and reply states."""
     org = owner.organisation
-    connection = Connection(organisation_id=org.id, provider="google")
-    db.add(connection)
-    db.flush()
-    north, south = (
-        Location(
-            organisation_id=org.id,
-            connection_id=connection.id,
-            provider="google",
-            external_id=name,
-            name=name,
-        )
-        for name in ("north", "south")
-    )
-    db.add_all([north, south])
-    db.commit()
+    connection, (north, south) = google_locations(db, org.id, "north", "south")
     google = {"connection_id": connection.id}
     return {
         "old_one_star": make_item(

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from api.services.facets import planned_rows
 from api.services.inbox import InboxFilters, conditions
-from models import Connection, Item, Location, Membership, Role
-from tests.api.conftest import Person
+from models import Item, Location, Membership, Role
+from tests.api.conftest import Person, google_locations
 
 FACETS = "/api/v1/items/facets"
 # Ours: 9,000 reviews at the first location, 4,500 questions (no rating) at the second; seven in
@@ -49,21 +49,7 @@ class Loaded:
 @pytest.fixture
 def loaded(db: Session, make_person: Callable[..., Person]) -> Loaded:
     owner, neighbour = make_person(Role.OWNER), make_person(Role.OWNER)
-    connection = Connection(organisation_id=owner.organisation.id, provider="google")
-    db.add(connection)
-    db.flush()
-    first, second = (
-        Location(
-            organisation_id=owner.organisation.id,
-            connection_id=connection.id,
-            provider="google",
-            external_id=name,
-            name=name,
-        )
-        for name in ("first", "second")
-    )
-    db.add_all([first, second])
-    db.flush()
+    _, (first, second) = google_locations(db, owner.organisation.id, "first", "second")
     db.execute(text("SELECT setseed(0.25)"))
     db.execute(
         text(_LOAD),

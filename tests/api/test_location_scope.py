@@ -30,7 +30,7 @@ from models import (
     Scope,
 )
 from plaudit.crypto import blind_index
-from tests.api.conftest import Person, error_of
+from tests.api.conftest import Person, error_of, google_locations
 from tests.api.routes import example_body, fill, permission_table, routes
 from tests.api.test_invitations import _token
 from tests.api.test_permissions import NOWHERE
@@ -60,21 +60,7 @@ class World:
 def world(db: Session, client: TestClient, owner: Person, make_item: Callable[..., Item]) -> World:
     """One organisation, two locations; everything of the south one is written with MARKER."""
     org = owner.organisation
-    connection = Connection(organisation_id=org.id, provider="google")
-    db.add(connection)
-    db.flush()
-    north, south = (
-        Location(
-            organisation_id=org.id,
-            connection_id=connection.id,
-            provider="google",
-            external_id=name,
-            name=name,
-        )
-        for name in ("north", MARKER)
-    )
-    db.add_all([north, south])
-    db.commit()
+    connection, (north, south) = google_locations(db, org.id, "north", MARKER)
     at = {"connection_id": connection.id}
     north_items = [
         make_item(org, **at, location_id=north.id, rating=1),
