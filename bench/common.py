@@ -30,6 +30,7 @@ def configure_environment(sandbox_url: str | None = None) -> None:
     os.environ.setdefault("PLAUDIT_GOOGLE_CLIENT_ID", "sandbox-client")
     os.environ.setdefault("PLAUDIT_GOOGLE_CLIENT_SECRET", "sandbox-secret")
     os.environ.setdefault("PLAUDIT_LOG_LEVEL", "WARNING")
+    os.environ.setdefault("PLAUDIT_EMAIL_BACKEND", "mailbox")
     # The benches measure plaudit against the sandbox, not Google's per-project quota (300 a
     # minute by default would stop a 100,000-review sync after a minute's worth of pages).
     os.environ.setdefault("PLAUDIT_GOOGLE_REQUESTS_PER_MINUTE", "10000000")

@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -49,6 +50,9 @@ class EmailMessage(IdMixin, TimestampMixin, Base):
     )
     to_address: Mapped[str] = mapped_column(EncryptedText)
     to_index: Mapped[str] = mapped_column(String(64))
+    # For one person's eyes only (a password reset, an invitation): the organisation it is sent
+    # from never reads it, not even in the demo's mailbox.
+    personal: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     template: Mapped[str] = mapped_column(String(60))
     # JSON of the template's variables: it may hold names and reply texts, hence encrypted.
     context: Mapped[str] = mapped_column(EncryptedText)

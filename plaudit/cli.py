@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import signal
 import sys
 import threading
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
+
+if TYPE_CHECKING:
+    from plaudit.settings import Settings
 
 
 def _stop_on_signals() -> threading.Event:
@@ -18,13 +23,26 @@ def _stop_on_signals() -> threading.Event:
     return stop
 
 
+def _service_settings() -> Settings:
+    """The settings a long-running process starts with, refused or warned about as they need."""
+    from plaudit.settings import get_settings
+
+    settings = get_settings()
+    if settings.mailbox_on_a_server:
+        logging.getLogger("plaudit").warning(
+            "PLAUDIT_EMAIL_BACKEND=mailbox outside `plaudit demo`: e-mails are not sent, only "
+            "written to %s; use smtp or postmark in production",
+            settings.mailbox_path,
+        )
+    return settings
+
+
 def cmd_api(args: argparse.Namespace) -> None:
     import uvicorn
 
     from api.app import create_app
-    from plaudit.settings import get_settings
 
-    settings = get_settings()
+    settings = _service_settings()
     uvicorn.run(
         create_app(),
         host=args.host or settings.api_host,
@@ -34,15 +52,15 @@ def cmd_api(args: argparse.Namespace) -> None:
 
 
 def cmd_worker(args: argparse.Namespace) -> None:
-    from plaudit.settings import get_settings
     from workers.runner import run_worker
 
-    run_worker(args.threads or get_settings().worker_threads, _stop_on_signals())
+    run_worker(args.threads or _service_settings().worker_threads, _stop_on_signals())
 
 
 def cmd_scheduler(args: argparse.Namespace) -> None:
     from scheduler.loop import run_forever, tick
 
+    _service_settings()
     if args.once:
         print(tick())
         return

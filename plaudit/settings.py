@@ -134,8 +134,10 @@ class Settings(BaseSettings):
     worker_threads: int = 4
 
     # E-mail and feedback requests.
-    email_backend: Literal["mailbox", "smtp", "postmark"] = Field(
-        "mailbox", description="mailbox (.eml files under mailbox_dir), smtp or postmark."
+    email_backend: Literal["mailbox", "smtp", "postmark"] | None = Field(
+        None,
+        description="smtp, postmark, or mailbox (.eml files under mailbox_dir): the default only "
+        "under `plaudit demo`; elsewhere it must be chosen.",
     )
     mail_from: str = Field("plaudit <no-reply@localhost>", description="From header of e-mails.")
     mailbox_dir: Path | None = Field(None, description="Mailbox folder; default data_dir/mailbox.")
@@ -176,6 +178,12 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_placeholders(self) -> Settings:
+        if self.email_backend is None:
+            if not self.embedded:
+                raise ValueError(
+                    "PLAUDIT_EMAIL_BACKEND must be set (smtp or postmark; mailbox only for trials)"
+                )
+            self.email_backend = "mailbox"
         if self.embedded:
             return self
         for name in ("encryption_keys", "blind_index_key", "jwt_secret"):
@@ -195,6 +203,11 @@ class Settings(BaseSettings):
         """The OAuth libraries refuse plain http unless told; only the sandbox uses it."""
         urls = (self.google_auth_uri, self.google_token_uri, self.facebook_graph_url)
         return any(u.startswith("http://") for u in urls)
+
+    @property
+    def mailbox_on_a_server(self) -> bool:
+        """The demo's mailbox chosen outside the demo: allowed, but only after a warning."""
+        return self.email_backend == "mailbox" and not self.embedded
 
     @property
     def mailbox_path(self) -> Path:

@@ -30,6 +30,8 @@ os.environ.update(
         "PLAUDIT_JWT_SECRET": "test-jwt-secret-that-is-long-enough-" + RUN_ID,
         "PLAUDIT_GOOGLE_CLIENT_ID": "sandbox-client",
         "PLAUDIT_GOOGLE_CLIENT_SECRET": "sandbox-secret",
+        # Chosen explicitly, as outside `plaudit demo` it must be.
+        "PLAUDIT_EMAIL_BACKEND": "mailbox",
     }
 )
 

@@ -28,7 +28,7 @@ from models import (
 )
 from models.db import session_scope
 from plaudit.email import links
-from plaudit.email.backends import PermanentError, TransientError, get_backend
+from plaudit.email.backends import PermanentError, TransientError, get_backend, mailbox_box
 from plaudit.email.compose import Envelope, compose
 from plaudit.email.policy import branding
 from plaudit.settings import get_settings
@@ -62,7 +62,12 @@ def deliver_email(message_id: int) -> str | None:
         if row is None or row.status != EmailStatus.SENDING:
             return row.status if row else None
         try:
-            provider_id = get_backend().send(compose_message(session, row), tag=row.template)
+            box = mailbox_box(
+                organisation_id=row.organisation_id, personal=row.personal, to_index=row.to_index
+            )
+            provider_id = get_backend().send(
+                compose_message(session, row), tag=row.template, box=box
+            )
         except TransientError as exc:
             row.last_error = str(exc)
             if row.attempts >= get_settings().email_max_attempts:

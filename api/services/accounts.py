@@ -122,6 +122,7 @@ def request_password_reset(session: Session, *, email: str) -> None:
     queue_email(
         session,
         organisation_id=organisation_id,
+        personal=True,  # the link is the key to the account: for the addressee only
         to=user.email,
         template="notice",
         context={

@@ -61,6 +61,7 @@ def invite(
     queue_email(
         session,
         organisation_id=organisation_id,
+        personal=True,  # the link is the key to the account: for the addressee only
         to=email,
         template="notice",
         context={

@@ -28,20 +28,31 @@ class PermanentError(Exception):
 
 
 class Backend(Protocol):
-    def send(self, message: EmailMessage, *, tag: str) -> str | None:
-        """Deliver the message; returns the provider's id for it, if it has one."""
+    def send(self, message: EmailMessage, *, tag: str, box: str = "") -> str | None:
+        """Deliver the message; returns the provider's id for it, if it has one. ``box`` names
+        whose message it is (``mailbox_box``); only the mailbox back-end files by it."""
+
+
+def mailbox_box(*, organisation_id: int, personal: bool, to_index: str) -> str:
+    """The mailbox folder of a message: its organisation's, or its addressee's own."""
+    return f"person-{to_index}" if personal else f"organisation-{organisation_id}"
 
 
 class MailboxBackend:
-    """The embedded default: one ``.eml`` file a message, for the demo's mailbox page."""
+    """The embedded default: one ``.eml`` file a message, for the demo's mailbox page, in a
+    folder per organisation and one per addressee for personal messages, so that a reader is
+    only ever shown the folders that are theirs."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
-    def send(self, message: EmailMessage, *, tag: str) -> str | None:
-        self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    def send(self, message: EmailMessage, *, tag: str, box: str = "") -> str | None:
+        if not box or "/" in box or box.startswith("."):
+            raise PermanentError("a mailbox message needs the box it belongs to")
+        folder = self.folder / box
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         name = message["Message-ID"].strip("<>").split("@")[0]
-        path = self.folder / f"{name}.eml"
+        path = folder / f"{name}.eml"
         partial = path.with_suffix(".part")
         # Written aside and renamed, so a reader never sees half a message.
         partial.write_bytes(message.as_bytes())
@@ -56,7 +67,7 @@ class SmtpBackend:
         self.settings = settings
         self._local = threading.local()
 
-    def send(self, message: EmailMessage, *, tag: str) -> str | None:
+    def send(self, message: EmailMessage, *, tag: str, box: str = "") -> str | None:
         for attempt in (1, 2):
             smtp = self._connection()
             try:
@@ -142,7 +153,7 @@ class PostmarkBackend:
             root_api_url=settings.postmark_api_url,
         )
 
-    def send(self, message: EmailMessage, *, tag: str) -> str | None:
+    def send(self, message: EmailMessage, *, tag: str, box: str = "") -> str | None:
         from postmarker.exceptions import ClientError
 
         text = message.get_body(("plain",))

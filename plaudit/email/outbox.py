@@ -25,7 +25,10 @@ def queue_email(
     transactional: bool = True,
     reply_to: str | None = None,
     recipient_id: int | None = None,
+    personal: bool = False,
 ) -> EmailMessage:
+    """Queue one message. ``personal``: for the addressee's eyes only (password resets,
+    invitations, sign-up notices) — no one of the organisation can read it back."""
     [message] = queue_emails(
         session,
         [
@@ -37,6 +40,7 @@ def queue_email(
                 transactional=transactional,
                 reply_to=reply_to,
                 recipient_id=recipient_id,
+                personal=personal,
             )
         ],
     )
@@ -54,6 +58,7 @@ class Outgoing:
     transactional: bool = True
     reply_to: str | None = None
     recipient_id: int | None = None
+    personal: bool = False
 
 
 def queue_emails(session: Session, outgoing: list[Outgoing]) -> list[EmailMessage]:
@@ -71,6 +76,7 @@ def queue_emails(session: Session, outgoing: list[Outgoing]) -> list[EmailMessag
             reply_to=each.reply_to,
             message_id=new_message_id(),
             recipient_id=each.recipient_id,
+            personal=each.personal,
             status=EmailStatus.PENDING,
             attempts=0,
         )

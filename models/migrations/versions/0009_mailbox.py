@@ -1,9 +1,12 @@
-"""Stored e-mail messages belong to an organisation (placeholder, filled by the mailbox work).
+"""E-mail messages personal to one user (password resets, invitations): never an organisation's.
 
 Revision ID: 0009
 Revises: 0008
 Create Date: 2026-12-02
 """
+
+import sqlalchemy as sa
+from alembic import op
 
 revision = "0009"
 down_revision = "0008"
@@ -12,8 +15,11 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    op.add_column(
+        "email_messages",
+        sa.Column("personal", sa.Boolean(), server_default=sa.false(), nullable=False),
+    )
 
 
 def downgrade() -> None:
-    pass
+    op.drop_column("email_messages", "personal")
