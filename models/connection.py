@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, IdMixin, TimestampMixin
 from models.types import EncryptedText
+from plaudit.settings import get_settings
 
 
 class Provider(enum.StrEnum):
@@ -64,6 +65,15 @@ class Connection(IdMixin, TimestampMixin, Base):
     def capability_state(self, capability: str) -> str:
         entry = self.capabilities.get(capability) or {}
         return entry.get("state", CapabilityState.AVAILABLE)
+
+    def claim_sync(self, now: datetime) -> None:
+        """Whoever enqueues a sync (the scheduler, "sync now", the first sync) claims it for a
+        lease, so that the scheduler does not enqueue it again while it waits for a worker;
+        the sync sets the next regular time, and a lost message is enqueued again once the
+        lease runs out."""
+        settings = get_settings()
+        lease = min(settings.sync_lease_seconds, settings.sync_interval_seconds)
+        self.next_sync_at = now + timedelta(seconds=lease)
 
 
 class Location(IdMixin, TimestampMixin, Base):

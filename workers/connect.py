@@ -58,7 +58,7 @@ def finish(state: str) -> str | None:
             connection.token_expires_at = tokens.expires_at
             connection.scopes = tokens.scopes
             connection.status, connection.status_message = ConnectionStatus.ACTIVE, None
-            connection.next_sync_at = datetime.now(UTC)
+            connection.claim_sync(datetime.now(UTC))
             for capability in BY_PROVIDER.get(connection.provider, []):
                 enqueue_after_commit(session, sync_capability, connection.id, capability)
         # The state has done its job either way; the code must never be exchanged twice.

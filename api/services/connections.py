@@ -167,7 +167,7 @@ def request_sync(
         for capability in BY_PROVIDER.get(connection.provider, ())
         if connection.capability_state(capability) == CapabilityState.AVAILABLE
     ]
-    connection.next_sync_at = datetime.now(UTC)
+    connection.claim_sync(datetime.now(UTC))
     for capability in capabilities:
         enqueue_after_commit(session, sync_capability, connection.id, capability)
     return connection, location_count, capabilities

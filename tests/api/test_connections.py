@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import AuditEvent, Connection, Location, OAuthState, Role
+from scheduler.loop import enqueue_due_syncs
 from tests.api.conftest import Person, error_of
 
 AUTHORIZE = "/api/v1/connections/google/authorize"
@@ -172,7 +173,7 @@ def test_listing_connections_with_location_counts(
     assert [loc["name"] for loc in locations] == ["Shop 0", "Shop 1", "Shop 2"]
 
 
-def test_sync_marks_due_and_enqueues_for_managers_only(
+def test_sync_now_enqueues_once_for_managers_only(
     client: TestClient, db: Session, owner: Person, make_person: Callable[..., Person], sent: list
 ):
     connection = Connection(organisation_id=owner.organisation.id, provider="google")
@@ -188,8 +189,14 @@ def test_sync_marks_due_and_enqueues_for_managers_only(
     assert accepted.status_code == 202
     assert accepted.json()["enqueued"] == ["google_reviews"]
     assert sent == [("sync.capability", (connection.id, "google_reviews"))]
+
+    # While the message waits for a busy worker, the scheduler does not enqueue it again
+    soon = datetime.now(UTC) + timedelta(seconds=5)
+    assert enqueue_due_syncs(soon) == 0
+    assert sent == [("sync.capability", (connection.id, "google_reviews"))]
+    # but once the lease has run out (the message was lost), it does
     db.expire_all()
-    assert db.get(Connection, connection.id).next_sync_at <= datetime.now(UTC)
+    assert enqueue_due_syncs(db.get(Connection, connection.id).next_sync_at) == 1
 
 
 def test_a_connection_that_needs_reauth_cannot_sync(
