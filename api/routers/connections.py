@@ -22,6 +22,7 @@ from api.schemas.connections import (
 )
 from api.services import connections
 from models import Connection
+from plaudit.redirects import safe_redirect
 
 router = APIRouter(prefix="/connections", tags=["connections"])
 
@@ -103,7 +104,7 @@ def callback(
         target_id=connection.id,
         details={"provider": provider},
     )
-    if oauth_state.redirect_after:
+    if oauth_state.redirect_after and _still_ours(oauth_state.redirect_after):
         target = _with_query(oauth_state.redirect_after, connection_id=connection.id)
         return RedirectResponse(target, status_code=status.HTTP_303_SEE_OTHER)
     return ConnectionEnvelope(connection=_out(connection, location_count=0))
@@ -189,6 +190,15 @@ def _out(connection: Connection, *, location_count: int) -> ConnectionOut:
         location_count=location_count,
         created_at=connection.created_at,
     )
+
+
+def _still_ours(target: str) -> bool:
+    # Checked again: the state may predate a change of the allowed origins.
+    try:
+        safe_redirect(target)
+    except ValueError:
+        return False
+    return True
 
 
 def _with_query(url: str, **params: object) -> str:

@@ -4,34 +4,26 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any
-from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from api.schemas.common import Input, SafeText
+from plaudit.redirects import safe_redirect
 
 
-def _redirect_target(value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError("must be an absolute http(s) URL")
-    if any(c.isspace() or ord(c) < 0x20 for c in value):
-        raise ValueError("must not contain whitespace or control characters")
-    return value
-
-
-RedirectTarget = Annotated[SafeText, Field(max_length=2000), AfterValidator(_redirect_target)]
+RedirectTarget = Annotated[SafeText, Field(max_length=2000), AfterValidator(safe_redirect)]
 
 
 class AuthorizeIn(Input):
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"redirect_after": "https://app.example.com/connected"}]}
+        json_schema_extra={"examples": [{"redirect_after": "/connections?connected=1"}]}
     )
 
     redirect_after: RedirectTarget | None = Field(
         None,
         description="Where to send the browser after the callback, with `?connection_id=N` "
-        "added; without it the callback answers JSON.",
+        "added: a path on this site, or a URL of `PLAUDIT_PUBLIC_URL`'s origin or an origin in "
+        "`PLAUDIT_CORS_ALLOWED_ORIGINS`; without it the callback answers JSON.",
     )
 
 

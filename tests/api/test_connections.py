@@ -47,10 +47,46 @@ def test_authorize_rejects_unknown_providers_and_bad_redirects(client: TestClien
     assert unknown.status_code == 404
     assert error_of(unknown)["code"] == "unknown_provider"
 
-    for target in ("javascript:alert(1)", "/relative", "https://x.example/\r\nSet-Cookie: a=b"):
+    for target in (
+        "javascript:alert(1)",
+        "https://x.example/\r\nSet-Cookie: a=b",
+        "https://evil.example/connected",  # another host: an open redirect
+        "//evil.example/connected",  # scheme-relative: another host
+        "/\\evil.example",  # browsers read a backslash as a slash
+        "https:evil.example",
+        "http://127.0.0.1:8000@evil.example/",
+        "http://127.0.0.1:8001/",  # our host, another port: another origin
+        "https://127.0.0.1:8000/",  # another scheme
+    ):
         bad = client.post(AUTHORIZE, json={"redirect_after": target}, headers=owner.headers)
         assert bad.status_code == 422, target
         assert error_of(bad)["field"] == "redirect_after"
+    for target in ("/connections?tab=google", "http://127.0.0.1:8000/app"):
+        good = client.post(AUTHORIZE, json={"redirect_after": target}, headers=owner.headers)
+        assert good.status_code == 200, target
+
+
+def test_a_dashboard_origin_allowed_by_cors_is_a_redirect_target(
+    client: TestClient, owner: Person, configure
+):
+    configure(cors_allowed_origins="https://app.example")
+    state = _authorize(client, owner, redirect_after="https://app.example/connected")
+    response = client.get(CALLBACK, params={"state": state, "code": "c"}, follow_redirects=False)
+    assert response.status_code == 303
+    assert urlsplit(response.headers["Location"]).netloc == "app.example"
+
+
+def test_a_stored_target_no_longer_allowed_is_not_followed(
+    client: TestClient, db: Session, owner: Person
+):
+    state = _authorize(client, owner)
+    db.execute(
+        OAuthState.__table__.update().values(redirect_after="https://evil.example/")
+    )
+    db.commit()
+    response = client.get(CALLBACK, params={"state": state, "code": "c"}, follow_redirects=False)
+    assert response.status_code == 200
+    assert "Location" not in response.headers
 
 
 def test_callback_creates_a_connecting_connection_and_hands_the_code_over(
@@ -87,13 +123,14 @@ def test_a_state_works_only_once(client: TestClient, db: Session, owner: Person)
 
 
 def test_callback_redirects_when_asked(client: TestClient, owner: Person):
-    state = _authorize(client, owner, redirect_after="https://app.example/connected?tab=google")
+    state = _authorize(client, owner, redirect_after="/connected?tab=google")
 
     response = client.get(CALLBACK, params={"state": state, "code": "c"}, follow_redirects=False)
 
     assert response.status_code == 303
     location = urlsplit(response.headers["Location"])
-    assert location.netloc == "app.example"
+    assert location.netloc == ""
+    assert location.path == "/connected"
     assert parse_qs(location.query)["tab"] == ["google"]
     assert parse_qs(location.query)["connection_id"][0].isdigit()
 
