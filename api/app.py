@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from api.errors import ERROR_RESPONSES, install_error_handlers
+from api.input_guard import InputGuardMiddleware
 from api.public import pages
 from api.request_id import RequestIdMiddleware
 from api.routers import (
@@ -57,6 +58,7 @@ def create_app() -> FastAPI:
             expose_headers=["X-Request-ID", "Retry-After"],
             max_age=600,
         )
+    app.add_middleware(InputGuardMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestIdMiddleware)
     for module in (

@@ -14,8 +14,14 @@ from plaudit.settings import get_settings
 
 @lru_cache(maxsize=1)
 def get_engine() -> Engine:
+    # hide_parameters: a database error's text never carries the values of its statement
+    # (request data, personal data) into a log line or an error report.
     return create_engine(
-        get_settings().database_url, pool_pre_ping=True, pool_size=10, max_overflow=10
+        get_settings().database_url,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=10,
+        hide_parameters=True,
     )
 
 

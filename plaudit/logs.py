@@ -5,9 +5,17 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import traceback
 from datetime import UTC, datetime
+from typing import Any
 
-from plaudit.scrub import before_breadcrumb, before_send, scrub_text
+from plaudit.scrub import (
+    WITHHELD_DATABASE_MESSAGE,
+    before_breadcrumb,
+    before_send,
+    is_database_error,
+    scrub_text,
+)
 from plaudit.settings import get_settings
 
 # Set by the API for the length of a request, so every line it logs carries the id.
@@ -28,6 +36,22 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             line["exception"] = scrub_text(self.formatException(record.exc_info))
         return json.dumps(line, ensure_ascii=False)
+
+    def formatException(self, ei: Any) -> str:
+        # The stack stays; a database error's own text (which quotes the values it failed on,
+        # e.g. `invalid input syntax for type integer: "<what the client sent>"`) does not.
+        report = traceback.TracebackException(*ei)
+        seen: set[int] = set()
+        pending = [report]
+        while pending:
+            each = pending.pop()
+            if id(each) in seen:
+                continue
+            seen.add(id(each))
+            if is_database_error(each.exc_type):
+                each._str = WITHHELD_DATABASE_MESSAGE
+            pending += [e for e in (each.__cause__, each.__context__) if e is not None]
+        return "".join(report.format()).rstrip("\n")
 
 
 def setup_logging() -> None:

@@ -57,7 +57,19 @@ def scrub(value: Any, key: str | None = None) -> Any:
     return value
 
 
+_DATABASE_MODULES = ("psycopg2", "sqlalchemy.exc")
+WITHHELD_DATABASE_MESSAGE = "(the database's message is withheld: it may quote request data)"
+
+
+def is_database_error(exc_type: type[BaseException] | None) -> bool:
+    """A driver or SQLAlchemy error, whose text quotes the values it failed on."""
+    return exc_type is not None and exc_type.__module__.startswith(_DATABASE_MODULES)
+
+
 def before_send(event: dict[str, Any], hint: dict[str, Any]) -> dict[str, Any]:
+    for value in (event.get("exception") or {}).get("values") or []:
+        if str(value.get("module") or "").startswith(_DATABASE_MODULES):
+            value["value"] = WITHHELD_DATABASE_MESSAGE
     return scrub(event)
 
 

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.schemas.common import SafeText
 from models.privacy import DataClass
 from plaudit.redaction import KINDS
 
@@ -17,7 +18,7 @@ class CustomPattern(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=40, pattern=r"^[a-z0-9_]+$")
-    pattern: str = Field(min_length=1, max_length=500)
+    pattern: SafeText = Field(min_length=1, max_length=500)
 
 
 class RedactionSettings(BaseModel):
