@@ -33,15 +33,18 @@ COLUMNS = [
     "reply_updated_at",
 ]
 _BATCH = 1000
-# A cell a spreadsheet would run as a formula (CSV injection) is made plain text.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# OWASP's CSV-injection guidance: every cell quoted (quotes inside doubled, by the csv module),
+# and a text cell a spreadsheet could read as a formula prefixed with a single quote. A formula
+# starts with one of these, also in full width, also after leading spaces (which spreadsheets
+# skip) — and ASVS 1.2.10 adds NUL.
+_FORMULA_START = frozenset("=+-@\t\r\n\x00" "\uff1d\uff0b\uff0d\uff20")
 
 
 def rows(
     *, organisation_id: int, filters: InboxFilters, sort: Sort, location_ids: LocationIds = None
 ) -> Iterator[str]:
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv.writer(buffer, quoting=csv.QUOTE_ALL)
     writer.writerow(COLUMNS)
     yield _drain(buffer)
     query = filtered(
@@ -64,9 +67,17 @@ def rows(
 def _cell(value: object) -> object:
     if isinstance(value, list):
         value = ",".join(value)
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
+    if isinstance(value, str):
+        return neutralised(value)
     return value
+
+
+def neutralised(text: str) -> str:
+    """The text as a spreadsheet shows it, never runs it."""
+    start = text.lstrip(" \u00a0\u3000\u2000\u2001\u2002\u2003\u2009\ufeff")[:1]
+    if start and start in _FORMULA_START:
+        return "'" + text
+    return text
 
 
 def _drain(buffer: io.StringIO) -> str:
