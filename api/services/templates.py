@@ -7,7 +7,10 @@ are plain strings and numbers, so even the sandbox has nothing of ours to reach.
 
 from __future__ import annotations
 
+import sys
+import time
 from functools import lru_cache
+from typing import Any
 
 from jinja2 import StrictUndefined, TemplateError, meta
 from jinja2.sandbox import SandboxedEnvironment
@@ -29,11 +32,79 @@ VARIABLES = {
 }
 
 
+# A reply is at most a few thousand characters at any provider; a template is refused long
+# before it could tie up a worker thread or the API's memory.
+MAX_OUTPUT_CHARS = 20_000
+MAX_RENDER_SECONDS = 0.5
+MAX_RANGE = 1_000
+# What `check` renders a template with: long values, so a template that only explodes with a
+# real reviewer's name is refused when saved.
+_SAMPLE = {
+    "reviewer_first_name": "Maximiliana" * 4,
+    "reviewer_name": "Maximiliana Wolfeschlegelsteinhausen-Bergerdorff" * 2,
+    "location_name": "The Corner Bakery on the High Street, Upper Town" * 2,
+    "organisation_name": "Bakeries of the Realm, Incorporated" * 2,
+    "rating": 5,
+}
+
+
+class RenderLimit(Exception):
+    """The template would exceed one of the limits above; the message names which."""
+
+
+class _BoundedEnvironment(SandboxedEnvironment):
+    MAX_RANGE = MAX_RANGE
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "*":
+            for sequence, times in ((left, right), (right, left)):
+                sized = isinstance(sequence, str | list | tuple) and isinstance(times, int)
+                if sized and len(sequence) * times > MAX_OUTPUT_CHARS:
+                    raise RenderLimit(f"output over {MAX_OUTPUT_CHARS:,} characters")
+        if operator == "**" and isinstance(right, int | float) and abs(right) > 64:
+            raise RenderLimit("exponents over 64")
+        return super().call_binop(context, operator, left, right)
+
+
 @lru_cache(maxsize=1)
 def _environment() -> SandboxedEnvironment:
     # Replies are plain text, not HTML: no autoescaping, and undefined names are errors.
-    return SandboxedEnvironment(
+    return _BoundedEnvironment(
         autoescape=False, undefined=StrictUndefined, keep_trailing_newline=True
+    )
+
+
+def _bounded_render(body: str, values: dict[str, Any]) -> str:
+    """Render within MAX_OUTPUT_CHARS and MAX_RENDER_SECONDS, or raise RenderLimit."""
+    deadline = time.monotonic() + MAX_RENDER_SECONDS
+
+    def tracer(frame: Any, event: str, arg: Any) -> Any:
+        # Loops that print nothing never yield output; the clock is checked on every line.
+        if time.monotonic() > deadline:
+            raise RenderLimit(f"rendering over {MAX_RENDER_SECONDS} s")
+        return tracer
+
+    chunks: list[str] = []
+    size = 0
+    previous = sys.gettrace()
+    sys.settrace(tracer)
+    try:
+        for chunk in _environment().from_string(body).generate(values):
+            size += len(chunk)
+            if size > MAX_OUTPUT_CHARS:
+                raise RenderLimit(f"output over {MAX_OUTPUT_CHARS:,} characters")
+            chunks.append(chunk)
+    except OverflowError:
+        raise RenderLimit(f"ranges over {MAX_RANGE:,} items") from None
+    finally:
+        sys.settrace(previous)
+    return "".join(chunks)
+
+
+def _limit_error(exc: RenderLimit) -> ApiError:
+    return ApiError(
+        422, "template_too_large", f"The template exceeds a limit: {exc}", field="body"
     )
 
 
@@ -50,6 +121,14 @@ def check(body: str) -> None:
             f"Unknown variables: {', '.join(unknown)}; known: {', '.join(sorted(VARIABLES))}",
             field="body",
         )
+    try:
+        _bounded_render(body, _SAMPLE)
+    except RenderLimit as exc:
+        raise _limit_error(exc) from None
+    except (TemplateError, ArithmeticError, TypeError, ValueError):
+        raise ApiError(
+            422, "invalid_template", "The template cannot be rendered", field="body"
+        ) from None
 
 
 def render(body: str, item: Item, *, location_name: str, organisation_name: str) -> str:
@@ -62,8 +141,10 @@ def render(body: str, item: Item, *, location_name: str, organisation_name: str)
         "rating": "" if item.rating is None else item.rating,
     }
     try:
-        return _environment().from_string(body).render(values).strip()
-    except TemplateError:
+        return _bounded_render(body, values).strip()
+    except RenderLimit as exc:
+        raise _limit_error(exc) from None
+    except (TemplateError, ArithmeticError, TypeError, ValueError):
         # Only templates that passed `check` are stored; a sandbox refusal lands here.
         raise ApiError(
             422, "invalid_template", "The template cannot be rendered", field="body"

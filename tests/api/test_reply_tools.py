@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import AuditEvent, Connection, Item, Location, Reply, Role
+from models import AuditEvent, Connection, Item, Location, Reply, ReplyTemplate, Role
 from tests.api.conftest import Person, error_of
 
 TEMPLATES = "/api/v1/reply-templates"
@@ -56,22 +57,68 @@ def test_unknown_variables_and_bad_syntax_are_refused_on_save(client: TestClient
         )
 
 
-def test_the_sandbox_refuses_internals_at_render_time(
-    client: TestClient, owner: Person, make_item: Callable[..., Item]
+EVIL = "{{ reviewer_name.__class__.__mro__ }}"
+
+
+def test_the_sandbox_refuses_internals_on_save_and_at_render_time(
+    client: TestClient, db: Session, owner: Person, make_item: Callable[..., Item]
 ):
+    saved = client.post(TEMPLATES, json={"name": "evil", "body": EVIL}, headers=owner.headers)
+    assert saved.status_code == 422
+    # One stored before templates were rendered on save is still refused when used
+    template = ReplyTemplate(organisation_id=owner.organisation.id, name="old", body=EVIL)
+    db.add(template)
+    db.commit()
     item = make_item(owner.organisation, author_name="Ada")
-    template = client.post(
-        TEMPLATES,
-        json={"name": "evil", "body": "{{ reviewer_name.__class__.__mro__ }}"},
-        headers=owner.headers,
-    ).json()
 
     rendered = client.post(
-        f"{TEMPLATES}/{template['id']}/render", json={"item_id": item.id}, headers=owner.headers
+        f"{TEMPLATES}/{template.id}/render", json={"item_id": item.id}, headers=owner.headers
     )
 
     assert rendered.status_code == 422
     assert error_of(rendered)["code"] == "invalid_template"
+
+
+@pytest.mark.parametrize(
+    ("body", "limit"),
+    [
+        ("{% for i in range(100000000) %}x{% endfor %}", "ranges over 1,000 items"),
+        ("{{ 'x' * 10000000 }}", "output over 20,000 characters"),
+        ("{% for i in range(1000) %}{{ reviewer_name * 20 }}{% endfor %}", "output over"),
+        ("{{ 9 ** 999999 }}", "exponents over 64"),
+        (
+            "{% for a in range(1000) %}{% for b in range(1000) %}{% for c in range(1000) %}"
+            "{% endfor %}{% endfor %}{% endfor %}",
+            "rendering over 0.5 s",
+        ),
+    ],
+)
+def test_templates_that_would_exhaust_the_api_are_refused_on_save_naming_the_limit(
+    client: TestClient, owner: Person, body: str, limit: str
+):
+    response = client.post(TEMPLATES, json={"name": "big", "body": body}, headers=owner.headers)
+    assert response.status_code == 422
+    error = error_of(response)
+    assert (error["code"], error["field"]) == ("template_too_large", "body")
+    assert limit in error["message"]
+
+
+def test_a_render_over_the_limit_with_real_values_is_a_422(
+    client: TestClient, db: Session, owner: Person, make_item: Callable[..., Item]
+):
+    # Given a stored template that only explodes with a long enough name
+    body = "{% for i in range(1000) %}{{ reviewer_name }}{% endfor %}"
+    template = ReplyTemplate(organisation_id=owner.organisation.id, name="long", body=body)
+    db.add(template)
+    db.commit()
+    item = make_item(owner.organisation, author_name="A" * 200)
+
+    rendered = client.post(
+        f"{TEMPLATES}/{template.id}/render", json={"item_id": item.id}, headers=owner.headers
+    )
+
+    assert rendered.status_code == 422
+    assert error_of(rendered)["code"] == "template_too_large"
 
 
 def test_template_names_are_unique_per_organisation(client: TestClient, owner: Person):
