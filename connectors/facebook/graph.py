@@ -95,8 +95,9 @@ class GraphClient(ProviderClient):
         self.graph = graph_api(access_token, session)
         self.slowdown_percent = settings.facebook_usage_slowdown_percent
 
-    def sdk(self, call: Callable[[facebook.GraphAPI], T]) -> T:
-        """Run one facebook-sdk call with classification and retries."""
+    def sdk(self, call: Callable[[facebook.GraphAPI], T], *, write: bool = False) -> T:
+        """Run one facebook-sdk call with classification and retries (none in place for an
+        ambiguous ``write``: see ProviderClient.call)."""
 
         def attempt() -> T:
             self._pace()
@@ -111,7 +112,7 @@ class GraphClient(ProviderClient):
                     usage.regain_seconds if usage.regain_seconds > 0 else None,
                 ) from None
 
-        return self.call(attempt)
+        return self.call(attempt, write=write)
 
     def request(
         self,
@@ -129,7 +130,8 @@ class GraphClient(ProviderClient):
                 args=dict(params or {}),
                 post_args=dict(json) if json is not None else None,
                 method=method,
-            )
+            ),
+            write=method.upper() not in ("GET", "HEAD"),
         )
 
     def _pace(self) -> None:
