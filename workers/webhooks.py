@@ -11,15 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import json
 import logging
-import socket
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 import dramatiq
 import httpx
@@ -39,6 +36,7 @@ from models import (
 from models.db import session_scope
 from plaudit.email import queue_email
 from plaudit.settings import get_settings
+from plaudit.targets import RefusedTarget, pin
 from workers.enqueue import enqueue_after_commit
 
 log = logging.getLogger(__name__)
@@ -162,9 +160,13 @@ def _post(webhook: Webhook, delivery: WebhookDelivery) -> tuple[int | None, str 
         },
         separators=(",", ":"),
     ).encode()
-    if (refusal := _refused_target(webhook.url)) is not None:
-        return None, refusal
+    try:
+        # Resolved once, here; the connection goes to this very address.
+        target = pin(webhook.url, allow_private=get_settings().webhook_allow_private_targets)
+    except RefusedTarget as exc:
+        return None, str(exc)
     headers = {
+        "Host": target.host_header,
         "Content-Type": "application/json",
         "User-Agent": "plaudit-webhooks/1",
         "X-Plaudit-Event": delivery.event,
@@ -172,34 +174,20 @@ def _post(webhook: Webhook, delivery: WebhookDelivery) -> tuple[int | None, str 
         "X-Plaudit-Signature": sign(webhook.secret, int(time.time()), body),
     }
     try:
-        response = httpx.post(
-            webhook.url,
-            content=body,
-            headers=headers,
-            timeout=get_settings().webhook_timeout_seconds,
-            follow_redirects=False,
-        )
+        with httpx.Client(timeout=get_settings().webhook_timeout_seconds) as client:
+            response = client.post(
+                target.url,
+                content=body,
+                headers=headers,
+                follow_redirects=False,
+                # TLS is negotiated and the certificate checked for the name, not the address.
+                extensions={"sni_hostname": target.server_name} if target.server_name else None,
+            )
     except httpx.HTTPError as exc:
         return None, f"request failed: {type(exc).__name__}"
     if 200 <= response.status_code < 300:
         return response.status_code, None
     return response.status_code, f"answered {response.status_code}"
-
-
-def _refused_target(url: str) -> str | None:
-    # Without this, a webhook is a way to make our servers call our own private network.
-    if get_settings().webhook_allow_private_targets:
-        return None
-    host = urlsplit(url).hostname or ""
-    try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
-    except OSError:
-        return "the host does not resolve"
-    for address in addresses:
-        ip = ipaddress.ip_address(address.split("%")[0])
-        if not ip.is_global:
-            return "the host is a private or local address"
-    return None
 
 
 def _disable(session: Session, webhook: Webhook) -> None:

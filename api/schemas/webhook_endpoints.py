@@ -5,11 +5,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from api.schemas.common import Input
-from api.schemas.connections import RedirectTarget
+from api.schemas.common import Input, SafeText
 from models import DeliveryStatus, WebhookEvent
+from plaudit.settings import get_settings
+from plaudit.targets import pin
+
+
+def _callable_target(value: str) -> str:
+    # Refused here, when registered, as well as at each delivery (where it is resolved again).
+    pin(value, allow_private=get_settings().webhook_allow_private_targets)
+    return value
+
+
+WebhookUrl = Annotated[SafeText, Field(max_length=2000), AfterValidator(_callable_target)]
 
 Events = Annotated[list[WebhookEvent], Field(min_length=1, max_length=len(WebhookEvent))]
 
@@ -21,14 +31,17 @@ class WebhookIn(Input):
         }
     )
 
-    url: RedirectTarget
+    url: WebhookUrl = Field(
+        description="http(s), no credentials, resolving to public addresses only (unless "
+        "PLAUDIT_WEBHOOK_ALLOW_PRIVATE_TARGETS)."
+    )
     events: Events
 
 
 class WebhookPatch(Input):
     model_config = ConfigDict(json_schema_extra={"examples": [{"active": True}]})
 
-    url: RedirectTarget | None = None
+    url: WebhookUrl | None = None
     events: Events | None = None
     active: bool | None = Field(None, description="Re-enable a disabled endpoint with true.")
 

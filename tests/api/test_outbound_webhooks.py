@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from models import EmailMessage, Webhook, WebhookDelivery
+from plaudit import targets
 from tests.api.conftest import Person
 from workers.webhooks import deliver, emit
 
@@ -142,3 +143,103 @@ def test_private_addresses_are_refused_unless_allowed(
     db.refresh(delivery)
     assert delivery.last_error == "the host is a private or local address"
     assert receiver.requests == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1/hook",
+        "http://10.0.0.1/hook",
+        "http://192.168.1.20/hook",
+        "http://[::1]/hook",
+        "http://[::ffff:127.0.0.1]/hook",
+        "http://169.254.169.254/latest/meta-data",
+        "http://0.0.0.0/",
+        "http://localhost:8000/",
+        "http://user:pw@hooks.example.com/",
+        "ftp://hooks.example.com/",
+    ],
+)
+def test_a_url_we_must_not_call_is_refused_at_registration(
+    client: TestClient, owner: Person, configure, url: str
+):
+    configure(webhook_allow_private_targets=False)
+    response = client.post(
+        "/api/v1/webhook-endpoints",
+        json={"url": url, "events": ["item.created"]},
+        headers=owner.headers,
+    )
+    assert response.status_code == 422, url
+    assert response.json()["error"]["field"] == "url"
+
+
+def test_credentials_are_refused_even_where_private_targets_are_allowed(
+    client: TestClient, owner: Person, configure
+):
+    configure(webhook_allow_private_targets=True)
+    response = client.post(
+        "/api/v1/webhook-endpoints",
+        json={"url": "http://user:pw@127.0.0.1:9/hook", "events": ["item.created"]},
+        headers=owner.headers,
+    )
+    assert response.status_code == 422
+    assert "credentials" in response.json()["error"]["message"]
+
+
+def test_a_delivery_connects_to_the_address_that_passed_the_check(
+    db: Session, owner: Person, receiver: Receiver, configure, monkeypatch
+):
+    # Given a name served by a rebinding DNS server: the first answer is our receiver's
+    # address, every later one another address
+    configure(webhook_allow_private_targets=True)
+    port = receiver.server.server_port
+    answers = iter([["127.0.0.1"]])
+    calls: list[str] = []
+
+    def rebinding(host: str, _port: int) -> list[str]:
+        calls.append(host)
+        return next(answers, ["127.0.0.2"])
+
+    db.add(
+        Webhook(
+            organisation_id=owner.organisation.id,
+            url=f"http://hooks.rebinding.test:{port}/hook",
+            secret="whsec_test",
+            events=["item.created"],
+        )
+    )
+    db.commit()
+    monkeypatch.setattr(targets, "resolve", rebinding)
+    emit(db, organisation_id=owner.organisation.id, event="item.created", payload={})
+    db.commit()
+
+    # When it is delivered
+    assert deliver(db.scalar(select(WebhookDelivery.id))) == "delivered"
+
+    # Then the name was resolved once and the request went to that address, named by its host
+    assert calls == ["hooks.rebinding.test"]
+    [(headers, _)] = receiver.requests
+    assert headers["Host"] == f"hooks.rebinding.test:{port}"
+
+
+def test_a_name_that_now_resolves_privately_is_refused_at_delivery(
+    db: Session, owner: Person, receiver: Receiver, configure, monkeypatch
+):
+    configure(webhook_allow_private_targets=False)
+    db.add(
+        Webhook(
+            organisation_id=owner.organisation.id,
+            url="https://hooks.rebinding.test/hook",
+            secret="whsec_test",
+            events=["item.created"],
+        )
+    )
+    db.commit()
+    monkeypatch.setattr(targets, "resolve", lambda host, port: ["10.1.2.3"])
+    emit(db, organisation_id=owner.organisation.id, event="item.created", payload={})
+    db.commit()
+    delivery = db.scalar(select(WebhookDelivery))
+
+    assert deliver(delivery.id) == "pending"
+    db.refresh(delivery)
+    assert delivery.last_error == "the host is a private or local address"

@@ -33,7 +33,7 @@ def test_a_nul_in_a_redaction_pattern_is_a_422_naming_it(
     [
         # free-form fields a schema does not type as SafeText still reach the guard
         ("/api/v1/templates", {"name": "n", "body": "a\x00b"}, "body"),
-        ("/api/v1/webhooks", {"url": "https://example.com/\x00", "events": []}, "url"),
+        ("/api/v1/webhook-endpoints", {"url": "https://example.com/\x00", "events": []}, "url"),
         ("/api/v1/privacy/requests", {"kind": "export", "reviewer_id": "r\x00"}, "reviewer_id"),
     ],
 )
