@@ -17,7 +17,6 @@ from datetime import datetime
 from typing import Any, ClassVar, Protocol
 
 import requests
-import urllib3
 
 from connectors import errors
 from connectors.paging import Paginator
@@ -140,13 +139,11 @@ class ProviderClient:
                 )
             return _json_or_empty(response)
 
-        return self.call(attempt, write=method.upper() not in ("GET", "HEAD"))
+        return self.call(attempt)
 
-    def call(self, attempt: Callable[[], Any], *, write: bool = False) -> Any:
+    def call(self, attempt: Callable[[], Any]) -> Any:
         """Run one provider call with classification and retries. ``attempt`` raises
-        ``_FailedResponse`` (see :meth:`failure`) for a provider error answer. A ``write`` is
-        retried in place only when it certainly did not happen (a rate limit, a connection
-        never made); any other failure may have applied it and raises ``Ambiguous``."""
+        ``_FailedResponse`` (see :meth:`failure`) for a provider error answer."""
         for number in range(1, self.max_attempts + 1):
             self.limiter.acquire()
             self.requests_made += 1
@@ -155,14 +152,10 @@ class ProviderClient:
             except _FailedResponse as exc:
                 action, message = self.error_table.classify(exc.failure)
                 wait = exc.failure.retry_after
-                ambiguous = action == Action.RETRY  # a 5xx: the work may be done
             except requests.RequestException as exc:
                 action, message, wait = Action.RETRY, f"network error: {type(exc).__name__}", None
-                ambiguous = not never_sent(exc)
             except errors.ProviderError:
                 raise
-            if write and ambiguous:
-                raise errors.Ambiguous(f"{message}; the write may have been applied")
             if action not in (Action.RETRY, Action.RATE_LIMITED):
                 raise _RAISES[action](message)
             wait = wait if wait is not None else self._backoff(number)
@@ -180,29 +173,6 @@ class ProviderClient:
     def _backoff(self, attempt: int) -> float:
         # Full jitter keeps many workers from retrying in lockstep.
         return random.uniform(0, self.base_backoff * 2 ** (attempt - 1))
-
-
-def never_sent(exc: BaseException) -> bool:
-    """Whether a network error certainly happened before the request left: no connection was
-    made. A reset, a broken answer or a read time-out may come after the provider acted."""
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return True
-    if isinstance(exc, requests.exceptions.ConnectionError):
-        cause: BaseException | None = exc
-        while cause is not None:
-            if isinstance(cause, urllib3.exceptions.NewConnectionError):
-                return True
-            cause = cause.__cause__ or cause.__context__ or _reason(cause)
-    return False
-
-
-def _reason(exc: BaseException) -> BaseException | None:
-    # urllib3's MaxRetryError keeps what went wrong in `reason`, requests' errors in `args`.
-    reason = getattr(exc, "reason", None)
-    if isinstance(reason, BaseException):
-        return reason
-    first = exc.args[0] if exc.args else None
-    return first if isinstance(first, BaseException) and first is not exc else None
 
 
 def _json_or_empty(response: requests.Response) -> dict[str, Any]:

@@ -19,12 +19,6 @@ class Transient(ProviderError):
         self.retry_after = retry_after
 
 
-class Ambiguous(Transient):
-    """A write whose answer was lost (a dropped connection, a timeout, a 5xx): the provider may
-    have applied it. Never repeated in place; the caller reads the provider's state back
-    before any new attempt."""
-
-
 class RateLimited(Transient):
     """The provider asked us to slow down; wait ``retry_after`` seconds before the next call."""
 

@@ -95,9 +95,8 @@ class GraphClient(ProviderClient):
         self.graph = graph_api(access_token, session)
         self.slowdown_percent = settings.facebook_usage_slowdown_percent
 
-    def sdk(self, call: Callable[[facebook.GraphAPI], T], *, write: bool = False) -> T:
-        """Run one facebook-sdk call with classification and retries (none in place for an
-        ambiguous ``write``: see ProviderClient.call)."""
+    def sdk(self, call: Callable[[facebook.GraphAPI], T]) -> T:
+        """Run one facebook-sdk call with classification and retries."""
 
         def attempt() -> T:
             self._pace()
@@ -112,7 +111,7 @@ class GraphClient(ProviderClient):
                     usage.regain_seconds if usage.regain_seconds > 0 else None,
                 ) from None
 
-        return self.call(attempt, write=write)
+        return self.call(attempt)
 
     def request(
         self,
@@ -130,8 +129,7 @@ class GraphClient(ProviderClient):
                 args=dict(params or {}),
                 post_args=dict(json) if json is not None else None,
                 method=method,
-            ),
-            write=method.upper() not in ("GET", "HEAD"),
+            )
         )
 
     def _pace(self) -> None:

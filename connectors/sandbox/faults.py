@@ -24,7 +24,6 @@ class Fault:
     times: int = 1  # -1: forever
     delay: float = 0.0
     after_handling: bool = False
-    drop: bool = False  # after handling: cut the connection mid-answer (the answer is lost)
     malformed_review: str | None = None  # one of MALFORMED_KINDS
     reason: str | None = None  # 403 only: SERVICE_DISABLED, RATE_LIMIT_EXCEEDED
     quota_limit_value: str = "300"  # 429 only: "0" means the project has no GBP access
@@ -35,7 +34,7 @@ class Fault:
         """Build from the admin API's JSON; raises ValueError naming the bad field."""
         known = {
             "path", "method", "token", "status", "retry_after", "times", "delay",
-            "after_handling", "malformed_review", "reason", "quota_limit_value", "drop",
+            "after_handling", "malformed_review", "reason", "quota_limit_value",
         }  # fmt: skip
         unknown = set(spec) - known
         if unknown:
@@ -55,11 +54,8 @@ class Fault:
         if malformed is not None and malformed not in MALFORMED_KINDS:
             raise ValueError(f"malformed_review must be true or one of {MALFORMED_KINDS}")
         delay = float(spec.get("delay") or 0)
-        drop = bool(spec.get("drop", False))
-        if drop and (status is not None or malformed is not None):
-            raise ValueError("drop cannot be combined with status or malformed_review")
-        if status is None and not delay and malformed is None and not drop:
-            raise ValueError("a fault needs status, delay, drop or malformed_review")
+        if status is None and not delay and malformed is None:
+            raise ValueError("a fault needs status, delay or malformed_review")
         if malformed is not None and (status is not None or delay):
             raise ValueError("malformed_review cannot be combined with status or delay")
         times = int(spec.get("times", 1))
@@ -75,8 +71,7 @@ class Fault:
             retry_after=None if retry_after is None else float(retry_after),
             times=times,
             delay=delay,
-            after_handling=bool(spec.get("after_handling", False)) or drop,
-            drop=drop,
+            after_handling=bool(spec.get("after_handling", False)),
             malformed_review=malformed,
             reason=spec.get("reason"),
             quota_limit_value=str(spec.get("quota_limit_value", "300")),
@@ -100,7 +95,6 @@ class Fault:
             "times": self.times,
             "delay": self.delay,
             "after_handling": self.after_handling,
-            "drop": self.drop,
             "malformed_review": self.malformed_review,
             "reason": self.reason,
             "hits": self.hits,

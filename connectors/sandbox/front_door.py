@@ -103,12 +103,5 @@ class FrontDoor:
         if fault.status is not None:
             await fault_response(fault, scope["path"])(scope, receive, send)
             return
-        if fault.drop:
-            # Promise a body, send a byte of it and stop: the server closes the connection and
-            # the client is left with a broken answer to work that was done.
-            headers = [(b"content-length", b"64")]
-            await send({"type": "http.response.start", "status": 200, "headers": headers})
-            await send({"type": "http.response.body", "body": b"{", "more_body": True})
-            return
         for message in held:
             await send(message)

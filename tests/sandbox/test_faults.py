@@ -225,16 +225,3 @@ def test_request_counters(api: httpx.Client, admin: httpx.Client, location: str)
     assert [r["status"] for r in recent] == [200, 200, 200, 200]
     admin.delete("/requests")
     assert admin.get("/requests").json()["total"] == 0
-
-
-def test_drop_applies_the_write_then_cuts_the_answer(
-    api: httpx.Client, admin: httpx.Client, location: str
-) -> None:
-    review = api.get(f"/mybusiness/v4/{location}/reviews").json()["reviews"][0]
-    admin.post("/faults", json={"path": "/reply$", "method": "PUT", "drop": True})
-
-    with pytest.raises(httpx.RemoteProtocolError):
-        api.put(f"/mybusiness/v4/{review['name']}/reply", json={"comment": "Dropped"})
-
-    stored = api.get(f"/mybusiness/v4/{review['name']}").json()
-    assert stored["reviewReply"]["comment"] == "Dropped"
