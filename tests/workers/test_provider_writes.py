@@ -116,9 +116,7 @@ def page_comments(sandbox, object_id: str) -> list[dict]:
     ]
 
 
-def test_a_facebook_reply_whose_answer_is_lost_publishes_exactly_one_comment(
-    db, sandbox, facebook
-):
+def test_a_facebook_reply_whose_answer_is_lost_publishes_exactly_one_comment(db, sandbox, facebook):
     # Given a comment, and Graph publishing our reply but never answering
     comment = a_comment(db, facebook)
     reply = _reply(db, comment, "Thank you, see you soon!")
