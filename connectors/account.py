@@ -49,19 +49,45 @@ class PostedReply:
     updated_at: datetime | None
 
 
+@dataclass
+class WriteMarker:
+    """What the outbox keeps to recognise its own earlier write whose answer was lost.
+
+    ``started_at``: when the first attempt not yet confirmed began. ``reply_id``: the provider's
+    id of our reply where it has one (a Facebook comment); a replier sets it as soon as it knows
+    which object it creates or changes, and the outbox saves it whatever the outcome.
+    """
+
+    started_at: datetime | None = None
+    reply_id: str | None = None
+
+
 class Replier(ABC):
-    """Our reply to one kind of item. ``post`` must be safe to call again with the same text."""
+    """Our reply to one kind of item.
+
+    A write is never repeated blind: when an earlier attempt's outcome is unknown, the outbox
+    calls ``find`` (or ``gone``, for a delete) first and writes only if the provider shows
+    nothing of it.
+    """
 
     @abstractmethod
-    def current(self, location: LocationRef, item_external_id: str) -> str | None:
-        """The text of our reply as the provider has it now, or None."""
+    def find(
+        self, location: LocationRef, item_external_id: str, text: str, marker: WriteMarker
+    ) -> PostedReply | None:
+        """Our reply if the provider already has it reading ``text``, else None."""
 
     @abstractmethod
-    def post(self, location: LocationRef, item_external_id: str, text: str) -> PostedReply:
+    def gone(self, location: LocationRef, item_external_id: str, marker: WriteMarker) -> bool:
+        """True when the reply a delete was meant for is no longer there."""
+
+    @abstractmethod
+    def post(
+        self, location: LocationRef, item_external_id: str, text: str, marker: WriteMarker
+    ) -> PostedReply:
         """Create our reply, or replace its text if there is one already."""
 
     @abstractmethod
-    def delete(self, location: LocationRef, item_external_id: str) -> None:
+    def delete(self, location: LocationRef, item_external_id: str, marker: WriteMarker) -> None:
         """Remove our reply; nothing happens when there is none."""
 
 

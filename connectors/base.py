@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any, ClassVar, Protocol
 
 import requests
+import urllib3.exceptions
 
 from connectors import errors
 from connectors.paging import Paginator
@@ -33,6 +34,8 @@ class Action(enum.Enum):
     RETIRED = "retired"
     NOT_FOUND = "not_found"
     FAIL = "fail"
+    # A write that may or may not have been applied: never repeated in place.
+    OUTCOME_UNKNOWN = "outcome_unknown"
 
 
 _RAISES: dict[Action, type[errors.ProviderError]] = {
@@ -43,7 +46,10 @@ _RAISES: dict[Action, type[errors.ProviderError]] = {
     Action.RETIRED: errors.CapabilityRetired,
     Action.NOT_FOUND: errors.NotFound,
     Action.FAIL: errors.Rejected,
+    Action.OUTCOME_UNKNOWN: errors.OutcomeUnknown,
 }
+# Methods that change nothing at the provider; every other one is a write.
+READ_METHODS = frozenset({"GET", "HEAD"})
 
 
 @dataclass(frozen=True)
@@ -73,6 +79,41 @@ class Unlimited:
 class _FailedResponse(Exception):
     def __init__(self, failure: Failure) -> None:
         self.failure = failure
+
+
+def never_sent(exc: requests.RequestException) -> bool:
+    """True when the request cannot have reached the provider: no connection was made."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    if isinstance(exc, requests.ConnectionError):
+        # requests wraps urllib3's MaxRetryError, whose ``reason`` is the real cause; a refused
+        # connection or a failed name lookup is a NewConnectionError (a reset is not).
+        cause = exc.args[0] if exc.args else None
+        cause = getattr(cause, "reason", cause)
+        return isinstance(cause, urllib3.exceptions.NewConnectionError)
+    return False
+
+
+def classify_failure(
+    exc: Exception, error_table: ErrorTable, *, write: bool
+) -> tuple[Action, str, float | None]:
+    """What to do about one failed attempt: the action, a message safe to store, the wait asked.
+
+    A read is retried after any transient failure. A write is retried only when the provider
+    cannot have applied it: a refusal (429, or a throttling code), or a connection never made.
+    A 5xx or a connection lost after sending leaves its outcome unknown.
+    """
+    if isinstance(exc, _FailedResponse):
+        action, message = error_table.classify(exc.failure)
+        if write and action is Action.RETRY:
+            return Action.OUTCOME_UNKNOWN, message, None
+        return action, message, exc.failure.retry_after
+    if isinstance(exc, requests.RequestException):
+        message = f"network error: {type(exc).__name__}"
+        if write and not never_sent(exc):
+            return Action.OUTCOME_UNKNOWN, message, None
+        return Action.RETRY, message, None
+    raise TypeError(f"not a provider failure: {type(exc).__name__}")
 
 
 def retry_after_seconds(value: str | None) -> float | None:
@@ -122,7 +163,9 @@ class ProviderClient:
         *,
         params: dict[str, Any] | None = None,
         json: dict[str, Any] | None = None,
+        write: bool | None = None,
     ) -> dict[str, Any]:
+        """One call; ``write`` defaults to "anything but GET/HEAD" (see :meth:`call`)."""
         assert self.session is not None, "this client only classifies calls made elsewhere"
         session = self.session
         url = self.base_url + path.lstrip("/")
@@ -139,21 +182,25 @@ class ProviderClient:
                 )
             return _json_or_empty(response)
 
-        return self.call(attempt)
+        if write is None:
+            write = method.upper() not in READ_METHODS
+        return self.call(attempt, write=write)
 
-    def call(self, attempt: Callable[[], Any]) -> Any:
+    def call(self, attempt: Callable[[], Any], *, write: bool = False) -> Any:
         """Run one provider call with classification and retries. ``attempt`` raises
-        ``_FailedResponse`` (see :meth:`failure`) for a provider error answer."""
+        ``_FailedResponse`` (see :meth:`failure`) for a provider error answer.
+
+        A ``write`` is never repeated blind: after a failure that leaves its outcome unknown it
+        raises ``OutcomeUnknown`` at once, and the caller reads the provider's state back before
+        writing again (the reply outbox does).
+        """
         for number in range(1, self.max_attempts + 1):
             self.limiter.acquire()
             self.requests_made += 1
             try:
                 return attempt()
-            except _FailedResponse as exc:
-                action, message = self.error_table.classify(exc.failure)
-                wait = exc.failure.retry_after
-            except requests.RequestException as exc:
-                action, message, wait = Action.RETRY, f"network error: {type(exc).__name__}", None
+            except (_FailedResponse, requests.RequestException) as exc:
+                action, message, wait = classify_failure(exc, self.error_table, write=write)
             except errors.ProviderError:
                 raise
             if action not in (Action.RETRY, Action.RATE_LIMITED):

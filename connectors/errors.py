@@ -19,6 +19,11 @@ class Transient(ProviderError):
         self.retry_after = retry_after
 
 
+class OutcomeUnknown(Transient):
+    """A write whose answer was lost (a reset or timeout after it was sent, a 5xx): the provider
+    may or may not have applied it. Never repeat it blind; read the provider's state back first."""
+
+
 class RateLimited(Transient):
     """The provider asked us to slow down; wait ``retry_after`` seconds before the next call."""
 

@@ -70,3 +70,7 @@ class Reply(IdMixin, TimestampMixin, Base):
         BigInteger, ForeignKey("users.id", ondelete="SET NULL")
     )
     approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # What an attempt whose answer was lost left to read back (see workers/reply.py): when the
+    # first attempt not yet confirmed began, and the provider's id of our reply once known.
+    attempt_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    provider_reply_id: Mapped[str | None] = mapped_column(String(200))

@@ -1,9 +1,12 @@
 """Delivering a reply from the outbox, exactly once.
 
-The row is committed as ``sending`` (with the attempt counted) before the provider is called, and
-the call is made holding the row's lock so that two workers never post the same reply at once.
-If a worker dies after the provider accepted the reply but before recording it, the next attempt
-reads the provider's state back first and only records what is already there.
+The row is committed as ``sending`` (with the attempt counted and ``attempt_started_at`` set)
+before the provider is called, and the call is made holding the row's lock so that two workers
+never post the same reply at once. A write is never repeated blind: the connectors do not retry a
+write whose answer was lost (``OutcomeUnknown``), and whenever an earlier attempt's outcome is
+unknown (its worker died mid-call, or its answer was lost) the next attempt reads the provider's
+state back first and only records what is already there. ``attempt_started_at`` stays set until
+the reply is ``sent``, so any attempt that did not end in success counts as unknown.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from sqlalchemy.orm import Session
 
 import workers.broker  # noqa: F401  (the broker must exist before actors are declared)
 from connectors import errors
-from connectors.account import PostedReply, Replier
+from connectors.account import LocationRef, PostedReply, Replier, WriteMarker
 from models import (
     Connection,
     ConnectionStatus,
@@ -62,6 +65,12 @@ def deliver(reply_id: int) -> str | None:
             # Kept pending: the reconciler sends it once the connection is re-authorised.
             reply.last_error = "the connection needs to be re-authorised"
             return reply.status
+        # Still `sending`: its worker died mid-call. A start time left: an answer was lost.
+        read_back = reply.status == ReplyStatus.SENDING or reply.attempt_started_at is not None
+        if reply.attempt_started_at is None:
+            reply.attempt_started_at = datetime.now(UTC)
+        if reply.provider_reply_id is None and reply.action != ReplyAction.POST:
+            reply.provider_reply_id = _reply_id_sent_before(session, reply)
         reply.status = ReplyStatus.SENDING
         reply.attempts += 1
 
@@ -77,8 +86,10 @@ def deliver(reply_id: int) -> str | None:
         if replier is None:
             _give_up(reply, f"{connection.provider} {item.kind}s cannot be replied to")
             return reply.status
+        location = location_ref(session.get_one(Location, item.location_id))
+        marker = WriteMarker(reply.attempt_started_at, reply.provider_reply_id)
         try:
-            posted = _carry_out(replier, session, item, reply)
+            posted = _carry_out(replier, location, item.external_id, reply, marker, read_back)
         except errors.NeedsReauth as exc:
             mark_needs_reauth(session, connection.id, str(exc))
             reply.status, reply.last_error = ReplyStatus.PENDING, str(exc)
@@ -98,6 +109,10 @@ def deliver(reply_id: int) -> str | None:
             item.reply_text = posted.text if posted else None
             item.reply_updated_at = posted.updated_at if posted else None
         finally:
+            # Kept whatever happened: the id is what the next read-back looks for.
+            reply.provider_reply_id = marker.reply_id
+            if reply.status == ReplyStatus.SENT:
+                reply.attempt_started_at = None
             save_tokens(session, connection.id, account)
         _announce(session, reply)
         status = reply.status
@@ -115,17 +130,42 @@ def _announce(session: Session, reply: Reply) -> None:
         emit(session, organisation_id=reply.organisation_id, event=event, payload=payload)
 
 
-def _carry_out(replier: Replier, session: Session, item: Item, reply: Reply) -> PostedReply | None:
-    """Post (or edit) the reply, or delete ours; None once it is deleted."""
-    location = location_ref(session.get_one(Location, item.location_id))
+def _reply_id_sent_before(session: Session, reply: Reply) -> str | None:
+    """The provider's id of the reply an edit or a delete is for: the item's last one sent."""
+    return session.scalar(
+        select(Reply.provider_reply_id)
+        .where(
+            Reply.item_id == reply.item_id,
+            Reply.status == ReplyStatus.SENT,
+            Reply.provider_reply_id.is_not(None),
+        )
+        .order_by(Reply.sent_at.desc())
+        .limit(1)
+    )
+
+
+def _carry_out(
+    replier: Replier,
+    location: LocationRef,
+    item_external_id: str,
+    reply: Reply,
+    marker: WriteMarker,
+    read_back: bool,
+) -> PostedReply | None:
+    """Post (or edit) the reply, or delete ours; None once it is deleted. After an attempt
+    whose outcome is unknown, the provider's state is read back before anything is written."""
     if reply.action == ReplyAction.DELETE:
-        replier.delete(location, item.external_id)  # deleting what is gone is a no-op
+        if read_back and replier.gone(location, item_external_id, marker):
+            log.info("reply %s: the delete had already reached the provider", reply.id)
+        else:
+            replier.delete(location, item_external_id, marker)  # deleting what is gone: a no-op
         return None
-    # An earlier attempt may have reached the provider before its worker died.
-    if reply.attempts > 1 and replier.current(location, item.external_id) == reply.body:
-        log.info("reply %s was already at the provider; recording it", reply.id)
-        return PostedReply(reply.body, datetime.now(UTC))
-    return replier.post(location, item.external_id, reply.body)
+    if read_back:
+        found = replier.find(location, item_external_id, reply.body, marker)
+        if found is not None:
+            log.info("reply %s was already at the provider; recording it", reply.id)
+            return found
+    return replier.post(location, item_external_id, reply.body, marker)
 
 
 def _retry_later(reply: Reply, exc: errors.Transient) -> None:

@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 import facebook
 import requests
 
-from connectors.base import Limiter, ProviderClient
+from connectors.base import READ_METHODS, Limiter, ProviderClient
 from connectors.facebook.errors import FacebookErrors
 from connectors.facebook.usage import Usage
 from connectors.paging import CursorPaginator
@@ -95,8 +95,8 @@ class GraphClient(ProviderClient):
         self.graph = graph_api(access_token, session)
         self.slowdown_percent = settings.facebook_usage_slowdown_percent
 
-    def sdk(self, call: Callable[[facebook.GraphAPI], T]) -> T:
-        """Run one facebook-sdk call with classification and retries."""
+    def sdk(self, call: Callable[[facebook.GraphAPI], T], *, write: bool = False) -> T:
+        """Run one facebook-sdk call with classification and retries (none blind for a write)."""
 
         def attempt() -> T:
             self._pace()
@@ -111,7 +111,7 @@ class GraphClient(ProviderClient):
                     usage.regain_seconds if usage.regain_seconds > 0 else None,
                 ) from None
 
-        return self.call(attempt)
+        return self.call(attempt, write=write)
 
     def request(
         self,
@@ -120,6 +120,7 @@ class GraphClient(ProviderClient):
         *,
         params: dict[str, Any] | None = None,
         json: dict[str, Any] | None = None,
+        write: bool | None = None,
     ) -> dict[str, Any]:
         """``path`` without the version; ``json`` is sent as form fields, as the SDK does."""
         full_path = f"{self.graph.version}/{path.lstrip('/')}"
@@ -129,7 +130,8 @@ class GraphClient(ProviderClient):
                 args=dict(params or {}),
                 post_args=dict(json) if json is not None else None,
                 method=method,
-            )
+            ),
+            write=method.upper() not in READ_METHODS if write is None else write,
         )
 
     def _pace(self) -> None:

@@ -2,51 +2,100 @@
 
 Comments and mentions reply under themselves (``POST /{id}/comments``), recommendations under their
 story (``POST /{open_graph_story-id}/comments``, community practice, PROVIDERS.md §E). Our reply
-is the page's latest comment there: posting again edits it, so a repeated post is harmless.
+is the page's comment there whose id the outbox recorded, else the page's latest: posting again
+edits it (``POST /{comment-id}``), so a post never adds a second comment of ours.
+
+Creating a comment is not idempotent at Facebook: a repeated ``POST /{id}/comments`` publishes a
+duplicate. After a lost answer the outbox asks :meth:`FacebookReplies.find`, which looks for the
+page's own comment with our text, created since the unconfirmed attempt began.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from connectors.account import LocationRef, PostedReply, Replier
-from connectors.facebook.graph import GraphClient
+from connectors.account import LocationRef, PostedReply, Replier, WriteMarker
+from connectors.facebook.graph import GraphClient, edge
+from connectors.records import MalformedRecord, parse_timestamp
 
 THREAD_FIELDS = "id,message,created_time,from{id}"
+# Facebook's clock is not ours, and its times are whole seconds.
+CLOCK_SKEW = timedelta(minutes=2)
+# Our reply is among the newest comments; a read-back stops after this many pages of 100.
+MAX_PAGES = 5
+_LONG_AGO = datetime.min.replace(tzinfo=UTC)
+
+
+def _created(comment: dict[str, Any]) -> datetime:
+    try:
+        return parse_timestamp(comment.get("created_time"))
+    except MalformedRecord:
+        return _LONG_AGO
 
 
 class FacebookReplies(Replier):
     def __init__(self, client_for: Callable[[LocationRef], GraphClient]) -> None:
         self.client_for = client_for
 
-    def _ours(self, location: LocationRef, object_id: str) -> dict[str, Any] | None:
-        body = self.client_for(location).request(
-            "GET",
-            f"{object_id}/comments",
-            params={"fields": THREAD_FIELDS, "order": "reverse_chronological", "limit": 100},
-        )
-        for comment in body.get("data") or []:
-            author = comment.get("from") if isinstance(comment, dict) else None
-            if isinstance(author, dict) and str(author.get("id")) == location.external_id:
-                return comment
+    def _page_comments(self, location: LocationRef, object_id: str) -> list[dict[str, Any]]:
+        """The page's own comments under the object, newest first."""
+        params = {"fields": THREAD_FIELDS, "order": "reverse_chronological", "limit": 100}
+        found: list[dict[str, Any]] = []
+        pages = edge(self.client_for(location), f"{object_id}/comments", params)
+        for number, body in enumerate(pages, start=1):
+            for comment in body.get("data") or []:
+                author = comment.get("from") if isinstance(comment, dict) else None
+                if (
+                    isinstance(author, dict)
+                    and str(author.get("id")) == location.external_id
+                    and comment.get("id")
+                ):
+                    found.append(comment)
+            if number >= MAX_PAGES:
+                break
+        return sorted(found, key=_created, reverse=True)
+
+    @staticmethod
+    def _target(comments: list[dict[str, Any]], marker: WriteMarker) -> dict[str, Any] | None:
+        """The comment a write changes: the recorded one while it exists, else the latest."""
+        if marker.reply_id is not None:
+            return next((c for c in comments if str(c["id"]) == marker.reply_id), None)
+        return comments[0] if comments else None
+
+    def find(
+        self, location: LocationRef, item_external_id: str, text: str, marker: WriteMarker
+    ) -> PostedReply | None:
+        since = marker.started_at - CLOCK_SKEW if marker.started_at else None
+        for comment in self._page_comments(location, item_external_id):
+            if comment.get("message") != text:
+                continue
+            recorded = str(comment["id"]) == marker.reply_id
+            if recorded or since is None or _created(comment) >= since:
+                marker.reply_id = str(comment["id"])
+                return PostedReply(text, _created(comment))
         return None
 
-    def current(self, location: LocationRef, item_external_id: str) -> str | None:
-        ours = self._ours(location, item_external_id)
-        return ours.get("message") if ours else None
+    def gone(self, location: LocationRef, item_external_id: str, marker: WriteMarker) -> bool:
+        return self._target(self._page_comments(location, item_external_id), marker) is None
 
-    def post(self, location: LocationRef, item_external_id: str, text: str) -> PostedReply:
+    def post(
+        self, location: LocationRef, item_external_id: str, text: str, marker: WriteMarker
+    ) -> PostedReply:
         client = self.client_for(location)
-        ours = self._ours(location, item_external_id)
-        if ours is None:
-            client.request("POST", f"{item_external_id}/comments", json={"message": text})
-        elif ours.get("message") != text:
-            client.request("POST", str(ours["id"]), json={"message": text})
+        target = self._target(self._page_comments(location, item_external_id), marker)
+        if target is None:
+            answer = client.request("POST", f"{item_external_id}/comments", json={"message": text})
+            marker.reply_id = str(answer["id"]) if answer.get("id") else None
+        else:
+            marker.reply_id = str(target["id"])  # recorded before the edit, in case it is lost
+            if target.get("message") != text:
+                client.request("POST", marker.reply_id, json={"message": text})
         return PostedReply(text, datetime.now(UTC))
 
-    def delete(self, location: LocationRef, item_external_id: str) -> None:
-        ours = self._ours(location, item_external_id)
-        if ours is not None:
-            self.client_for(location).request("DELETE", str(ours["id"]))
+    def delete(self, location: LocationRef, item_external_id: str, marker: WriteMarker) -> None:
+        target = self._target(self._page_comments(location, item_external_id), marker)
+        if target is not None:
+            marker.reply_id = str(target["id"])
+            self.client_for(location).request("DELETE", marker.reply_id)

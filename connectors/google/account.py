@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
-from connectors.account import LocationRef, PostedReply, ProviderAccount, Replier, Tokens
+from connectors.account import (
+    LocationRef,
+    PostedReply,
+    ProviderAccount,
+    Replier,
+    Tokens,
+    WriteMarker,
+)
 from connectors.base import Limiter, ProviderClient, Stream
 from connectors.google.client import (
     GoogleTokens,
@@ -23,6 +30,8 @@ from plaudit.settings import get_settings
 
 
 class GoogleReviewReplies(Replier):
+    """The owner's reply: one per review, so the review itself says whether a write took."""
+
     def __init__(self, reviews: GoogleReviews) -> None:
         self.reviews = reviews
 
@@ -30,19 +39,32 @@ class GoogleReviewReplies(Replier):
     def _name(location: LocationRef, review_id: str) -> str:
         return f"{location.external_id}/reviews/{review_id}"
 
-    def current(self, location: LocationRef, item_external_id: str) -> str | None:
-        review: dict[str, Any] = self.reviews.get(self._name(location, item_external_id))
-        return (review.get("reviewReply") or {}).get("comment")
+    def _reply(self, location: LocationRef, review_id: str) -> dict[str, Any]:
+        review: dict[str, Any] = self.reviews.get(self._name(location, review_id))
+        return review.get("reviewReply") or {}
 
-    def post(self, location: LocationRef, item_external_id: str, text: str) -> PostedReply:
-        # updateReply is an upsert: repeating it with the same text changes nothing.
+    def find(
+        self, location: LocationRef, item_external_id: str, text: str, marker: WriteMarker
+    ) -> PostedReply | None:
+        reply = self._reply(location, item_external_id)
+        if reply.get("comment") != text:
+            return None
+        updated = reply.get("updateTime")
+        return PostedReply(text, parse_timestamp(updated) if updated else None)
+
+    def gone(self, location: LocationRef, item_external_id: str, marker: WriteMarker) -> bool:
+        return not self._reply(location, item_external_id)
+
+    def post(
+        self, location: LocationRef, item_external_id: str, text: str, marker: WriteMarker
+    ) -> PostedReply:
         answer = self.reviews.put_reply(self._name(location, item_external_id), text)
         updated = answer.get("updateTime")
         return PostedReply(
             answer.get("comment", text), parse_timestamp(updated) if updated else None
         )
 
-    def delete(self, location: LocationRef, item_external_id: str) -> None:
+    def delete(self, location: LocationRef, item_external_id: str, marker: WriteMarker) -> None:
         self.reviews.delete_reply(self._name(location, item_external_id))
 
 

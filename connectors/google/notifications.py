@@ -112,5 +112,5 @@ class NotificationSettings:
             updateMask="pubsubTopic,notificationTypes",
             body={"name": name, "pubsubTopic": topic, "notificationTypes": list(REVIEW_TYPES)},
         )
-        answer = self.client.call(executor(request))
+        answer = self.client.call(executor(request), write=True)
         return answer.get("pubsubTopic") == topic

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from connectors.account import LocationRef, PostedReply, Replier
+from connectors.account import LocationRef, PostedReply, Replier, WriteMarker
 from connectors.base import Action, Failure, ProviderClient, Stream
 from connectors.google.errors import GoogleErrors
 from connectors.paging import PageTokenPaginator
@@ -86,17 +86,30 @@ def _merchant_answer(answers: list[Any]) -> dict[str, Any] | None:
 
 
 class QandaAnswers(Replier):
-    """The owner's answer: answers.upsert creates or replaces it, so repeating it is safe."""
+    """The owner's answer: answers.upsert creates or replaces it (one per question)."""
 
     def __init__(self, client: ProviderClient) -> None:
         self.client = client
 
-    def current(self, location: LocationRef, item_external_id: str) -> str | None:
+    def _ours(self, item_external_id: str) -> dict[str, Any] | None:
         body = self.client.request("GET", f"v1/{item_external_id}/answers", params={"pageSize": 10})
-        ours = _merchant_answer(body.get("answers") or [])
-        return ours.get("text") if ours else None
+        return _merchant_answer(body.get("answers") or [])
 
-    def post(self, location: LocationRef, item_external_id: str, text: str) -> PostedReply:
+    def find(
+        self, location: LocationRef, item_external_id: str, text: str, marker: WriteMarker
+    ) -> PostedReply | None:
+        ours = self._ours(item_external_id)
+        if ours is None or ours.get("text") != text:
+            return None
+        updated = ours.get("updateTime")
+        return PostedReply(text, parse_timestamp(updated) if updated else datetime.now(UTC))
+
+    def gone(self, location: LocationRef, item_external_id: str, marker: WriteMarker) -> bool:
+        return self._ours(item_external_id) is None
+
+    def post(
+        self, location: LocationRef, item_external_id: str, text: str, marker: WriteMarker
+    ) -> PostedReply:
         answer = self.client.request(
             "POST", f"v1/{item_external_id}/answers:upsert", json={"answer": {"text": text}}
         )
@@ -105,5 +118,5 @@ class QandaAnswers(Replier):
             answer.get("text", text), parse_timestamp(updated) if updated else datetime.now(UTC)
         )
 
-    def delete(self, location: LocationRef, item_external_id: str) -> None:
+    def delete(self, location: LocationRef, item_external_id: str, marker: WriteMarker) -> None:
         self.client.request("DELETE", f"v1/{item_external_id}/answers:delete")

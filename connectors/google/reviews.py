@@ -85,7 +85,8 @@ class GoogleReviews(Stream):
             else None,
         )
 
-    # The owner's reply. updateReply is an upsert, so it is safe to repeat.
+    # The owner's reply. updateReply is an upsert, yet even so it is not repeated blind: after a
+    # lost answer the outbox reads the review back first.
     def get(self, review_name: str) -> dict[str, Any]:
         return self.client.request("GET", f"v4/{review_name}")
 

@@ -1,5 +1,5 @@
 """Faults injected on demand: errors, slow answers, answers lost after the work was done,
-and malformed reviews inside an otherwise normal page."""
+connections dropped without an answer, and malformed reviews inside an otherwise normal page."""
 
 from __future__ import annotations
 
@@ -24,6 +24,8 @@ class Fault:
     times: int = 1  # -1: forever
     delay: float = 0.0
     after_handling: bool = False
+    # Close the connection without a byte of answer (after the work, with after_handling).
+    drop: bool = False
     malformed_review: str | None = None  # one of MALFORMED_KINDS
     reason: str | None = None  # 403 only: SERVICE_DISABLED, RATE_LIMIT_EXCEEDED
     quota_limit_value: str = "300"  # 429 only: "0" means the project has no GBP access
@@ -34,7 +36,7 @@ class Fault:
         """Build from the admin API's JSON; raises ValueError naming the bad field."""
         known = {
             "path", "method", "token", "status", "retry_after", "times", "delay",
-            "after_handling", "malformed_review", "reason", "quota_limit_value",
+            "after_handling", "drop", "malformed_review", "reason", "quota_limit_value",
         }  # fmt: skip
         unknown = set(spec) - known
         if unknown:
@@ -54,10 +56,13 @@ class Fault:
         if malformed is not None and malformed not in MALFORMED_KINDS:
             raise ValueError(f"malformed_review must be true or one of {MALFORMED_KINDS}")
         delay = float(spec.get("delay") or 0)
-        if status is None and not delay and malformed is None:
-            raise ValueError("a fault needs status, delay or malformed_review")
-        if malformed is not None and (status is not None or delay):
-            raise ValueError("malformed_review cannot be combined with status or delay")
+        drop = bool(spec.get("drop", False))
+        if status is None and not delay and not drop and malformed is None:
+            raise ValueError("a fault needs status, delay, drop or malformed_review")
+        if malformed is not None and (status is not None or delay or drop):
+            raise ValueError("malformed_review cannot be combined with status, delay or drop")
+        if drop and status is not None:
+            raise ValueError("drop sends no answer, so it cannot be combined with status")
         times = int(spec.get("times", 1))
         if times == 0 or times < -1:
             raise ValueError("times must be a positive count or -1")
@@ -72,6 +77,7 @@ class Fault:
             times=times,
             delay=delay,
             after_handling=bool(spec.get("after_handling", False)),
+            drop=drop,
             malformed_review=malformed,
             reason=spec.get("reason"),
             quota_limit_value=str(spec.get("quota_limit_value", "300")),
@@ -95,6 +101,7 @@ class Fault:
             "times": self.times,
             "delay": self.delay,
             "after_handling": self.after_handling,
+            "drop": self.drop,
             "malformed_review": self.malformed_review,
             "reason": self.reason,
             "hits": self.hits,

@@ -49,6 +49,21 @@ def fault_response(fault: Fault, path: str) -> Response:
     return response
 
 
+async def drop_connection(receive: Receive, send: Send) -> None:
+    """Close the client's connection without an answer, as a reset or a dying proxy would.
+
+    ASGI has no way to say this, so it reaches the server's transport: uvicorn's ``send`` is a
+    method of the request cycle that holds it.
+    """
+    transport = getattr(getattr(send, "__self__", None), "transport", None)
+    if transport is None:
+        raise RuntimeError("this ASGI server does not let the sandbox drop a connection")
+    transport.close()
+    # Wait until the server has seen the connection go, or it would answer a 500 of its own.
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
 def _authorization(scope: Scope) -> str | None:
     for key, value in scope["headers"]:
         if key == b"authorization":
@@ -78,20 +93,22 @@ class FrontDoor:
         if fault is None:
             await self.app(scope, receive, logged_send)
         elif fault.after_handling:
-            await self._after_handling(fault, scope, receive, logged_send)
+            await self._after_handling(fault, scope, receive, logged_send, raw_send=send)
         else:
             if fault.delay:
                 await asyncio.sleep(fault.delay)
-            if fault.status is None:
+            if fault.drop:
+                await drop_connection(receive, send)
+            elif fault.status is None:
                 await self.app(scope, receive, logged_send)
             else:
                 await fault_response(fault, path)(scope, receive, logged_send)
 
     async def _after_handling(
-        self, fault: Fault, scope: Scope, receive: Receive, send: Send
+        self, fault: Fault, scope: Scope, receive: Receive, send: Send, *, raw_send: Send
     ) -> None:
-        """Do the real work, then stall and/or fail: the provider recorded the change but
-        the client never learns of it."""
+        """Do the real work, then stall and/or fail or drop the connection: the provider
+        recorded the change but the client never learns of it."""
         held: list[dict[str, Any]] = []
 
         async def hold(message: Message) -> None:
@@ -100,6 +117,9 @@ class FrontDoor:
         await self.app(scope, receive, hold)
         if fault.delay:
             await asyncio.sleep(fault.delay)
+        if fault.drop:
+            await drop_connection(receive, raw_send)
+            return
         if fault.status is not None:
             await fault_response(fault, scope["path"])(scope, receive, send)
             return

@@ -145,6 +145,39 @@ def test_after_handling_with_status_reports_failure_of_recorded_work(
     assert stored["reviewReply"]["comment"] == "Twice?"
 
 
+def test_drop_after_handling_applies_the_write_and_answers_nothing(
+    api: httpx.Client, admin: httpx.Client, location: str
+) -> None:
+    review = api.get(f"/mybusiness/v4/{location}/reviews").json()["reviews"][0]
+    created = admin.post(
+        "/faults", json={"path": "/reply$", "method": "PUT", "drop": True, "after_handling": True}
+    )
+    assert created.status_code == 201
+
+    # The connection closes before a status line: the client cannot know what happened.
+    with pytest.raises(httpx.RemoteProtocolError):
+        api.put(f"/mybusiness/v4/{review['name']}/reply", json={"comment": "Applied"})
+
+    stored = api.get(f"/mybusiness/v4/{review['name']}").json()
+    assert stored["reviewReply"]["comment"] == "Applied"
+    dropped = admin.get("/requests/recent").json()["requests"][-2]
+    assert (dropped["method"], dropped["status"]) == ("PUT", None)
+
+
+def test_drop_before_handling_loses_the_request(
+    api: httpx.Client, admin: httpx.Client, location: str
+) -> None:
+    review = api.get(f"/mybusiness/v4/{location}/reviews").json()["reviews"][0]
+    admin.post("/faults", json={"path": "/reply$", "drop": True})
+
+    with pytest.raises(httpx.RemoteProtocolError):
+        api.put(f"/mybusiness/v4/{review['name']}/reply", json={"comment": "Lost"})
+
+    stored = api.get(f"/mybusiness/v4/{review['name']}").json()
+    assert stored.get("reviewReply", {}).get("comment") != "Lost"
+    assert api.put(f"/mybusiness/v4/{review['name']}/reply", json={"comment": "a"}).is_success
+
+
 @pytest.mark.parametrize(
     ("kind", "broken"),
     [
@@ -204,6 +237,8 @@ def test_token_endpoint_faults_use_oauth_shape(
         {"path": "x", "status": 500, "times": 0},
         {"path": "x", "malformed_review": "weird"},
         {"path": "x", "status": 500, "colour": "red"},
+        {"path": "x", "status": 500, "drop": True},
+        {"path": "x", "malformed_review": True, "drop": True},
     ],
 )
 def test_bad_fault_specs_are_rejected(admin: httpx.Client, spec: dict) -> None:
