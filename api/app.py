@@ -87,10 +87,3 @@ def create_app() -> FastAPI:
     app.include_router(health.router)
     app.include_router(pages.router)  # the public feedback pages, outside the JSON API
     return app
-
-
-def proxy_options() -> dict[str, object]:
-    """uvicorn's proxy handling: X-Forwarded-For believed from PLAUDIT_TRUSTED_PROXIES only.
-    uvicorn's own default trusts loopback, which on a shared host is anyone's process."""
-    trusted = get_settings().trusted_proxies.strip()
-    return {"proxy_headers": bool(trusted), "forwarded_allow_ips": trusted or None}

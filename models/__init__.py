@@ -26,7 +26,7 @@ from models.feedback import (
 from models.invitation import Invitation, PasswordReset
 from models.item import Item, ItemStatus, Kind, Source
 from models.item_note import ItemNote
-from models.login_attempt import LoginFailure, PasswordResetRequest
+from models.login_attempt import LoginFailure
 from models.organisation import Membership, Organisation, Role, User
 from models.rate_limit import RateLimitWindow
 from models.redaction_policy import RedactionPolicy
@@ -63,7 +63,6 @@ __all__ = [
     "OAuthState",
     "Organisation",
     "PasswordReset",
-    "PasswordResetRequest",
     "Provider",
     "RateLimitWindow",
     "Recipient",

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, Index, String, func
+from sqlalchemy import DateTime, Index, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, IdMixin
@@ -19,17 +19,4 @@ class LoginFailure(IdMixin, Base):
 
     email_index: Mapped[str] = mapped_column(String(64))
     ip: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-
-
-class PasswordResetRequest(IdMixin, Base):
-    """Every password-reset request, sent or not: what caps the e-mails one address can be sent
-    (and one client can cause) in an hour."""
-
-    __tablename__ = "password_reset_requests"
-    __table_args__ = (Index(None, "email_index", "created_at"), Index(None, "ip", "created_at"))
-
-    email_index: Mapped[str] = mapped_column(String(64))
-    ip: Mapped[str] = mapped_column(String(64))
-    sent: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

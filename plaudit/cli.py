@@ -40,12 +40,11 @@ def _service_settings() -> Settings:
 def cmd_api(args: argparse.Namespace) -> None:
     import uvicorn
 
-    from api.app import create_app, proxy_options
+    from api.app import create_app
 
     settings = _service_settings()
     uvicorn.run(
         create_app(),
-        **proxy_options(),
         host=args.host or settings.api_host,
         port=args.port or settings.api_port,
         access_log=False,  # our middleware logs requests without query strings

@@ -145,7 +145,7 @@ def run_demo(*, port: int = 8000) -> None:
     sandbox.start()
     _configure(data_dir, database_url, base_urls(sandbox.url), port)
 
-    from api.app import create_app, proxy_options
+    from api.app import create_app
     from models.migrate import upgrade
     from plaudit.logs import setup_logging
     from scheduler.loop import run_forever
@@ -159,9 +159,7 @@ def run_demo(*, port: int = 8000) -> None:
     scheduler = threading.Thread(target=run_forever, args=(stop,), name="scheduler", daemon=True)
     scheduler.start()
     server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(), host="127.0.0.1", port=port, access_log=False, **proxy_options()
-        )
+        uvicorn.Config(create_app(), host="127.0.0.1", port=port, access_log=False)
     )
     api_thread = threading.Thread(target=server.run, name="api", daemon=True)
     api_thread.start()

@@ -48,25 +48,11 @@ class Settings(BaseSettings):
     login_failure_window_seconds: int = Field(
         900, description="How long failed log-ins count towards throttling."
     )
-    login_max_failures_per_client: int = Field(
-        5, description="Failed log-ins to one account from one address before that pair waits."
-    )
     login_max_failures_per_account: int = Field(
-        20, description="Failed log-ins to one account (any address) before its log-ins slow."
+        5, description="Failed log-ins to one account within the window before it is throttled."
     )
     login_max_failures_per_ip: int = Field(
-        50, description="Failed log-ins from one address (any account) before its log-ins slow."
-    )
-    login_slowdown_max_seconds: int = Field(
-        60, description="Longest wait between log-ins of a slowed account or address."
-    )
-    trusted_proxies: str = Field(
-        "",
-        description="Comma-separated addresses (or *) of proxies whose X-Forwarded-For is "
-        "believed; empty: none, not even loopback.",
-    )
-    password_reset_max_per_hour: int = Field(
-        3, description="Reset e-mails to one address per hour; further requests are ignored."
+        50, description="Failed log-ins from one address within the window before it is throttled."
     )
     cors_allowed_origins: str = Field(
         "", description="Comma-separated origins allowed to call the API from a browser."

@@ -49,13 +49,11 @@ class ApiServer:
     def __init__(self, port: int) -> None:
         import uvicorn
 
-        from api.app import create_app, proxy_options
+        from api.app import create_app
 
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
-        config = uvicorn.Config(
-            create_app(), host="127.0.0.1", port=port, log_level="warning", **proxy_options()
-        )
+        config = uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 

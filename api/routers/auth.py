@@ -22,8 +22,9 @@ from api.schemas.auth import (
     TokenOut,
     UserOut,
 )
-from api.services import accounts, sessions
+from api.services import accounts, login_throttle, sessions
 from models import Role
+from plaudit.crypto import blind_index
 
 router = APIRouter(tags=["auth"])
 
@@ -31,7 +32,7 @@ _THROTTLED = {429: {"model": ErrorResponse, "description": "Too many failed log-
 
 
 def _client_ip(request: Request) -> str:
-    # uvicorn puts X-Forwarded-For here only from PLAUDIT_TRUSTED_PROXIES (plaudit/cli.py).
+    # Behind a proxy this is the client only when uvicorn runs with --proxy-headers.
     return request.client.host if request.client else "unknown"
 
 
@@ -185,8 +186,9 @@ def change_password(
 def request_password_reset(
     body: ResetRequestIn, session: SessionDep, request: Request
 ) -> ResetRequested:
-    # Never refused for failed log-ins: that would lock the owner out of their own account.
-    accounts.request_password_reset(session, email=body.email, ip=_client_ip(request))
+    # An account or address locked out of logging in is not offered a way around it.
+    login_throttle.check(session, email_index=blind_index(body.email), ip=_client_ip(request))
+    accounts.request_password_reset(session, email=body.email)
     return ResetRequested()
 
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api import security
 from api.errors import ApiError
 from api.services import login_throttle
-from models import Membership, Organisation, PasswordReset, PasswordResetRequest, Role, User
+from models import Membership, Organisation, PasswordReset, Role, User
 from plaudit.crypto import blind_index
 from plaudit.email import queue_email
 from plaudit.passwords import weakness
@@ -61,7 +61,7 @@ def log_in(
     if user is None or not security.verify_password(user.password_hash, password):
         login_throttle.record_failure(email_index=email_index, ip=ip)
         raise _bad_credentials()
-    login_throttle.clear(session, email_index=email_index, ip=ip)
+    login_throttle.clear(session, email_index=email_index)
     if security.needs_rehash(user.password_hash):
         user.password_hash = security.hash_password(password)
     query = select(Membership).where(Membership.user_id == user.id)
@@ -100,39 +100,10 @@ def change_password(
 RESET_TTL = timedelta(hours=1)
 
 
-# One client asking resets for many addresses is an attack on those mailboxes, not a person.
-RESET_MAX_PER_CLIENT_PER_HOUR = 20
-
-
-def request_password_reset(session: Session, *, email: str, ip: str) -> None:
-    """E-mail a one-time reset link if the address has an account, at most a few an hour; the
-    caller's answer is the same whatever happened, so that it reveals neither who has an
-    account nor that a limit was reached. Every request is recorded."""
-    email_index = blind_index(email)
-    hour_ago = datetime.now(UTC) - timedelta(hours=1)
-    request = PasswordResetRequest(email_index=email_index, ip=ip, sent=False)
-    sent_to_address, from_client = session.execute(
-        select(
-            func.count().filter(
-                PasswordResetRequest.email_index == email_index, PasswordResetRequest.sent
-            ),
-            func.count().filter(PasswordResetRequest.ip == ip),
-        ).where(PasswordResetRequest.created_at > hour_ago)
-    ).one()
-    # Past the hour a request counts for nothing: each prunes its own address's and client's.
-    session.execute(
-        delete(PasswordResetRequest).where(
-            or_(PasswordResetRequest.email_index == email_index, PasswordResetRequest.ip == ip),
-            PasswordResetRequest.created_at <= hour_ago,
-        )
-    )
-    session.add(request)
-    if (
-        sent_to_address >= get_settings().password_reset_max_per_hour
-        or from_client >= RESET_MAX_PER_CLIENT_PER_HOUR
-    ):
-        return
-    user = session.scalar(select(User).where(User.email_index == email_index))
+def request_password_reset(session: Session, *, email: str) -> None:
+    """E-mail a one-time reset link if the address has an account; the caller's answer is the
+    same either way, so that it does not reveal who has an account."""
+    user = session.scalar(select(User).where(User.email_index == blind_index(email)))
     if user is None:
         return
     organisation_id = session.scalar(
@@ -152,7 +123,6 @@ def request_password_reset(session: Session, *, email: str, ip: str) -> None:
         )
     )
     link = get_settings().public_url.rstrip("/") + "/reset-password#token=" + token
-    request.sent = True
     queue_email(
         session,
         organisation_id=organisation_id,
