@@ -33,7 +33,7 @@ def record(
             action=action,
             target_type=target_type,
             target_id=None if target_id is None else str(target_id),
-            # Behind a proxy this is the client only when uvicorn runs with --proxy-headers.
+            # Behind a proxy, the client only when PLAUDIT_TRUSTED_PROXIES names it (api.proxies).
             ip=request.client.host if request.client else None,
             details=details or {},
         )

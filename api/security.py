@@ -1,9 +1,11 @@
-"""Password hashing (argon2id), access tokens (HS256 JWTs) and opaque one-time secrets."""
+"""Password strength (zxcvbn) and hashing (argon2id), access tokens (HS256 JWTs) and opaque
+one-time secrets."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -11,7 +13,9 @@ from functools import lru_cache
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from zxcvbn import zxcvbn
 
+from api.errors import ApiError
 from plaudit.settings import get_settings
 
 _ALGORITHM = "HS256"
@@ -26,6 +30,30 @@ def _hasher() -> PasswordHasher:
 @lru_cache(maxsize=1)
 def _dummy_hash() -> str:
     return _hasher().hash("plaudit-dummy-password")
+
+
+# zxcvbn's matching grows with the length; a strong start makes a strong password, and a weak
+# one ("aaaa…" of any length) shows within the first characters as much as in all of them.
+_STRENGTH_PREFIX = 72
+
+
+def require_strong_password(password: str, *, field: str, user_inputs: Sequence[str] = ()) -> None:
+    """NIST SP 800-63B: at least ten characters (the schemas), and not a common, breached,
+    repeated or sequential password, nor one made of the person's own address or names. zxcvbn
+    matches against its frequency lists of common and breached passwords, names and words, and
+    detects repeats, sequences, keyboard patterns and dates. 422 naming ``field`` with the
+    reason; the message never holds the password."""
+    result = zxcvbn(password[:_STRENGTH_PREFIX], user_inputs=[u for u in user_inputs if u])
+    if result["score"] >= get_settings().password_min_score:
+        return
+    feedback = result["feedback"]
+    reason = feedback["warning"] or next(iter(feedback["suggestions"]), "")
+    raise ApiError(
+        422,
+        "weak_password",
+        "This password is too easy to guess" + (f": {reason}" if reason else ""),
+        field=field,
+    )
 
 
 def hash_password(password: str) -> str:

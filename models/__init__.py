@@ -1,5 +1,6 @@
 """Persistence: typed models, the session factory and migrations."""
 
+from models.account_request import AccountRequest, AccountRequestKind, SignupRequest
 from models.alert import AlertPreference
 from models.api_key import ApiKey, Scope
 from models.audit import AuditEvent
@@ -38,6 +39,8 @@ from models.webhook import DeliveryStatus, Webhook, WebhookDelivery, WebhookEven
 
 __all__ = [
     "FINAL_STATUSES",
+    "AccountRequest",
+    "AccountRequestKind",
     "AlertPreference",
     "ApiKey",
     "ApprovalStatus",
@@ -75,6 +78,7 @@ __all__ = [
     "ReplyTemplate",
     "Role",
     "Scope",
+    "SignupRequest",
     "Source",
     "Suppression",
     "SuppressionReason",

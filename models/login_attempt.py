@@ -1,4 +1,5 @@
-"""Failed log-ins, kept for the throttling window: per account (by blind index) and per address.
+"""Failed log-ins, kept for the throttling window: per account (by blind index), per client
+address, and per pair of the two.
 
 In PostgreSQL rather than in one process's memory, so that every API process sees the same count.
 """
@@ -15,7 +16,11 @@ from models.base import Base, IdMixin
 
 class LoginFailure(IdMixin, Base):
     __tablename__ = "login_failures"
-    __table_args__ = (Index(None, "email_index", "created_at"), Index(None, "ip", "created_at"))
+    # (email_index, ip, created_at) serves both the account's and the pair's counts.
+    __table_args__ = (
+        Index(None, "email_index", "ip", "created_at"),
+        Index(None, "ip", "created_at"),
+    )
 
     email_index: Mapped[str] = mapped_column(String(64))
     ip: Mapped[str] = mapped_column(String(64))

@@ -41,6 +41,7 @@ def cmd_api(args: argparse.Namespace) -> None:
     import uvicorn
 
     from api.app import create_app
+    from api.proxies import uvicorn_proxy_options
 
     settings = _service_settings()
     uvicorn.run(
@@ -48,6 +49,7 @@ def cmd_api(args: argparse.Namespace) -> None:
         host=args.host or settings.api_host,
         port=args.port or settings.api_port,
         access_log=False,  # our middleware logs requests without query strings
+        **uvicorn_proxy_options(),
     )
 
 

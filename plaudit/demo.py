@@ -80,25 +80,17 @@ def _configure(data_dir: Path, database_url: str, sandbox_urls: dict[str, str], 
 
 
 def _seed(api: str) -> str:
-    """Sign up the demo owner and connect Google and Facebook through the sandbox's consent
+    """Create the demo owner and connect Google and Facebook through the sandbox's consent
     pages, unless a previous start already did. Returns a ready access token."""
     with httpx.Client(base_url=api, timeout=30, follow_redirects=False) as client:
-        login = client.post(
-            "/api/v1/auth/login", json={"email": DEMO_EMAIL, "password": DEMO_PASSWORD}
-        )
+        credentials = {"email": DEMO_EMAIL, "password": DEMO_PASSWORD}
+        login = client.post("/api/v1/auth/login", json=credentials)
         if login.status_code == 200:
             return login.json()["access_token"]
-        signup = client.post(
-            "/api/v1/auth/signup",
-            json={
-                "email": DEMO_EMAIL,
-                "password": DEMO_PASSWORD,
-                "name": "Demo Owner",
-                "organisation_name": "Demo Bakery",
-            },
-        )
-        signup.raise_for_status()
-        token = signup.json()["access_token"]
+        _create_owner()
+        login = client.post("/api/v1/auth/login", json=credentials)
+        login.raise_for_status()
+        token = login.json()["access_token"]
         headers = {"Authorization": f"Bearer {token}"}
         consent = client.post("/api/v1/connections/google/authorize", headers=headers, json={})
         consent.raise_for_status()
@@ -113,6 +105,21 @@ def _seed(api: str) -> str:
         client.get(allowed.headers["location"]).raise_for_status()
         _settle(client, headers)
         return token
+
+
+def _create_owner() -> None:
+    """Public sign-up confirms the address by e-mail; the demo vouches for its own."""
+    from api.services import accounts
+    from models.db import session_scope
+
+    with session_scope() as session:
+        accounts.create_owner_account(
+            session,
+            email=DEMO_EMAIL,
+            password=DEMO_PASSWORD,
+            name="Demo Owner",
+            organisation_name="Demo Bakery",
+        )
 
 
 def _settle(client: httpx.Client, headers: dict[str, str], timeout: float = 30.0) -> None:
@@ -146,6 +153,7 @@ def run_demo(*, port: int = 8000) -> None:
     _configure(data_dir, database_url, base_urls(sandbox.url), port)
 
     from api.app import create_app
+    from api.proxies import uvicorn_proxy_options
     from models.migrate import upgrade
     from plaudit.logs import setup_logging
     from scheduler.loop import run_forever
@@ -159,7 +167,9 @@ def run_demo(*, port: int = 8000) -> None:
     scheduler = threading.Thread(target=run_forever, args=(stop,), name="scheduler", daemon=True)
     scheduler.start()
     server = uvicorn.Server(
-        uvicorn.Config(create_app(), host="127.0.0.1", port=port, access_log=False)
+        uvicorn.Config(
+            create_app(), host="127.0.0.1", port=port, access_log=False, **uvicorn_proxy_options()
+        )
     )
     api_thread = threading.Thread(target=server.run, name="api", daemon=True)
     api_thread.start()

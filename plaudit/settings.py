@@ -6,11 +6,12 @@ they never end up in a repr, a log line or a Sentry event.
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER = "change-me"
@@ -45,14 +46,54 @@ class Settings(BaseSettings):
     refresh_token_ttl_seconds: int = Field(
         30 * 86400, description="Lifetime of a refresh token (rotated on every use)."
     )
+    trusted_proxies: str = Field(
+        "",
+        description="Comma-separated addresses or networks of the proxies whose X-Forwarded-For "
+        "is believed; empty: none, not even loopback.",
+    )
     login_failure_window_seconds: int = Field(
-        900, description="How long failed log-ins count towards throttling."
+        900, ge=1, description="How long failed log-ins count towards throttling."
     )
-    login_max_failures_per_account: int = Field(
-        5, description="Failed log-ins to one account within the window before it is throttled."
+    login_max_failures_per_account_client: int = Field(
+        5,
+        ge=1,
+        description="Failed log-ins to one account from one client within the window before "
+        "that client is refused for that account.",
     )
-    login_max_failures_per_ip: int = Field(
-        50, description="Failed log-ins from one address within the window before it is throttled."
+    login_slowdown_after_account_failures: int = Field(
+        20,
+        ge=1,
+        description="Failed log-ins to one account, from all clients, before its log-ins are "
+        "slowed down.",
+    )
+    login_slowdown_after_client_failures: int = Field(
+        100,
+        ge=1,
+        description="Failed log-ins from one client, to all accounts, before its log-ins are "
+        "slowed down.",
+    )
+    login_slowdown_max_seconds: int = Field(
+        60, ge=1, description="The longest wait a slowed-down log-in is asked for."
+    )
+    account_emails_per_address_per_hour: int = Field(
+        3,
+        ge=0,
+        description="Password-reset (or sign-up) e-mails to one address per hour; further "
+        "requests are answered alike and send nothing.",
+    )
+    account_requests_per_client_per_hour: int = Field(
+        20,
+        ge=1,
+        description="Password-reset (or sign-up) requests from one client per hour before 429.",
+    )
+    signup_link_ttl_seconds: int = Field(
+        86400, ge=60, description="Lifetime of the link that confirms a sign-up."
+    )
+    password_min_score: int = Field(
+        3,
+        ge=0,
+        le=4,
+        description="Least zxcvbn score (0-4) of a new password; 3: safely unguessable.",
     )
     cors_allowed_origins: str = Field(
         "", description="Comma-separated origins allowed to call the API from a browser."
@@ -176,6 +217,20 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     sentry_dsn: SecretStr = SecretStr("")
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, value: str) -> str:
+        # A typo would otherwise silently trust nobody (or, as "*", everybody by intent only).
+        for entry in (e.strip() for e in value.split(",")):
+            if entry and entry != "*":
+                try:
+                    ipaddress.ip_network(entry, strict=False)
+                except ValueError:
+                    raise ValueError(
+                        "PLAUDIT_TRUSTED_PROXIES must list IP addresses or networks"
+                    ) from None
+        return value
+
     @model_validator(mode="after")
     def _refuse_placeholders(self) -> Settings:
         if self.email_backend is None:
@@ -208,6 +263,10 @@ class Settings(BaseSettings):
     def mailbox_on_a_server(self) -> bool:
         """The demo's mailbox chosen outside the demo: allowed, but only after a warning."""
         return self.email_backend == "mailbox" and not self.embedded
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        return [entry.strip() for entry in self.trusted_proxies.split(",") if entry.strip()]
 
     @property
     def mailbox_path(self) -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -11,6 +12,8 @@ import threading
 import time
 from collections.abc import Callable
 from typing import Any
+
+import httpx
 
 from plaudit import crypto
 from plaudit.settings import reset_settings
@@ -43,6 +46,36 @@ def set_env(**values: str) -> None:
     crypto.reset_keys()
 
 
+def emailed_link(address: str) -> str:
+    """The action link of the newest e-mail queued to ``address`` (read from the outbox)."""
+    from sqlalchemy import select
+
+    from models import EmailMessage
+    from models.db import session_scope
+    from plaudit.crypto import blind_index
+
+    with session_scope() as session:
+        message = session.scalars(
+            select(EmailMessage)
+            .where(EmailMessage.to_index == blind_index(address))
+            .order_by(EmailMessage.id.desc())
+            .limit(1)
+        ).first()
+        assert message is not None, "no e-mail was queued to the address"
+        return json.loads(message.context)["action_url"]
+
+
+def sign_up(client: httpx.Client, body: dict[str, Any]) -> dict[str, Any]:
+    """Sign up as anyone does: ask, follow the e-mailed link, confirm. Returns the
+    confirmation's body (tokens, user, organisation)."""
+    asked = client.post("/api/v1/auth/signup", json=body)
+    assert asked.status_code == 202, asked.text
+    token = emailed_link(body["email"]).split("#token=", 1)[1]
+    confirmed = client.post("/api/v1/auth/signup/confirm", json={"token": token})
+    assert confirmed.status_code == 201, confirmed.text
+    return confirmed.json()
+
+
 class ApiServer:
     """The real API under uvicorn on a loopback port, in a thread."""
 
@@ -50,10 +83,17 @@ class ApiServer:
         import uvicorn
 
         from api.app import create_app
+        from api.proxies import uvicorn_proxy_options
 
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
-        config = uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning")
+        config = uvicorn.Config(
+            create_app(),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            **uvicorn_proxy_options(),
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from tests.fixtures import consent
-from tests.support import ApiServer, free_port, set_env, wait_for
+from tests.support import ApiServer, free_port, set_env, sign_up, wait_for
 from workers.broker import broker
 from workers.runner import start_worker
 
@@ -38,17 +38,16 @@ def admin(sandbox, method: str, path: str, **kwargs) -> httpx.Response:
 
 def test_connect_sync_read_reply_edit_delete(api, sandbox):
     # Sign up an owner with an organisation
-    signup = api.post(
-        "/api/v1/auth/signup",
-        json={
+    signup = sign_up(
+        api,
+        {
             "email": "owner@bakery.example",
             "password": "correct horse battery",
             "name": "Olive Owner",
             "organisation_name": "Olive's Bakery",
         },
     )
-    assert signup.status_code == 201, signup.text
-    api.headers["Authorization"] = f"Bearer {signup.json()['access_token']}"
+    api.headers["Authorization"] = f"Bearer {signup['access_token']}"
 
     # Connect Google: consent on the sandbox's page, which redirects to our callback
     start = api.post("/api/v1/connections/google/authorize", json={})

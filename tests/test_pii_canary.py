@@ -16,7 +16,7 @@ from sqlalchemy import text
 from models.base import Base
 from plaudit.logs import JsonFormatter
 from tests.fixtures import consent
-from tests.support import ApiServer, free_port, set_env, wait_for
+from tests.support import ApiServer, free_port, set_env, sign_up, wait_for
 from workers.broker import broker
 from workers.runner import start_worker
 
@@ -82,17 +82,16 @@ def test_canaries_are_nowhere_in_clear_text(db, sandbox, canaries, logs):
     try:
         with ApiServer(port) as server, httpx.Client(base_url=server.url, timeout=20) as api:
             # API: a person signs up with the canary address
-            signup = api.post(
-                "/api/v1/auth/signup",
-                json={
+            signup = sign_up(
+                api,
+                {
                     "email": canaries["email"],
                     "password": "correct horse battery",
                     "name": canaries["name"],
                     "organisation_name": "Canary Bakery",
                 },
             )
-            assert signup.status_code == 201, signup.text
-            api.headers["Authorization"] = f"Bearer {signup.json()['access_token']}"
+            api.headers["Authorization"] = f"Bearer {signup['access_token']}"
 
             # Sync: a customer types their details into a Google review
             location = httpx.get(f"{sandbox.url}/_admin/locations").json()["locations"][0]

@@ -1,4 +1,5 @@
-"""Sign-up, log-in, sessions (refresh, log-out), password change, and who am I."""
+"""Sign-up (confirmed by e-mail), log-in, sessions (refresh, log-out), password change and
+reset, and who am I."""
 
 from __future__ import annotations
 
@@ -17,22 +18,27 @@ from api.schemas.auth import (
     ResetIn,
     ResetRequested,
     ResetRequestIn,
+    SignupConfirmIn,
     SignupIn,
     SignupOut,
+    SignupRequested,
     TokenOut,
     UserOut,
 )
-from api.services import accounts, login_throttle, sessions
+from api.services import accounts, sessions
 from models import Role
-from plaudit.crypto import blind_index
 
 router = APIRouter(tags=["auth"])
 
 _THROTTLED = {429: {"model": ErrorResponse, "description": "Too many failed log-ins"}}
+_BUSY = {429: {"model": ErrorResponse, "description": "Too many requests from this client"}}
+_WEAK = {422: {"model": ErrorResponse, "description": "Invalid input or a too easily guessed "
+               "password (`weak_password`); `field` names the culprit"}}  # fmt: skip
 
 
-def _client_ip(request: Request) -> str:
-    # Behind a proxy this is the client only when uvicorn runs with --proxy-headers.
+def _client(request: Request) -> str:
+    # The peer, or the client a trusted proxy names: uvicorn honours X-Forwarded-For only from
+    # PLAUDIT_TRUSTED_PROXIES (see api.proxies).
     return request.client.host if request.client else "unknown"
 
 
@@ -51,18 +57,31 @@ def tokens_out(pair: sessions.TokenPair) -> TokenOut:
 
 @router.post(
     "/auth/signup",
-    status_code=status.HTTP_201_CREATED,
-    summary="Create an organisation and its owner",
-    responses={409: {"model": ErrorResponse, "description": "The e-mail address is taken"}},
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Ask for an organisation and its owner: a link to confirm them is e-mailed "
+    "(the same answer whether the address has an account or not)",
+    responses={**_WEAK, **_BUSY},
 )
-def signup(body: SignupIn, session: SessionDep, request: Request) -> SignupOut:
-    user, organisation = accounts.sign_up(
+def signup(body: SignupIn, session: SessionDep, request: Request) -> SignupRequested:
+    accounts.request_sign_up(
         session,
         email=body.email,
         password=body.password,
         name=body.name,
         organisation_name=body.organisation_name,
+        client=_client(request),
     )
+    return SignupRequested()
+
+
+@router.post(
+    "/auth/signup/confirm",
+    status_code=status.HTTP_201_CREATED,
+    summary="Create the organisation and its owner with the e-mailed token, and log in",
+    responses={400: {"model": ErrorResponse, "description": "Invalid, expired or used token"}},
+)
+def confirm_signup(body: SignupConfirmIn, session: SessionDep, request: Request) -> SignupOut:
+    user, organisation = accounts.confirm_sign_up(session, token=body.token)
     audit.record(
         session,
         request=request,
@@ -94,7 +113,7 @@ def login(body: LoginIn, session: SessionDep, request: Request) -> TokenOut:
         email=body.email,
         password=body.password,
         organisation_id=body.organisation_id,
-        ip=_client_ip(request),
+        client=_client(request),
     )
     audit.record(
         session,
@@ -149,7 +168,12 @@ def logout_everywhere(member: PersonMember, session: SessionDep, request: Reques
 @router.post(
     "/auth/password",
     summary="Change the caller's password; every other session ends",
-    responses={422: {"model": ErrorResponse, "description": "The current password is wrong"}},
+    responses={
+        422: {
+            "model": ErrorResponse,
+            "description": "The current password is wrong, or the new one too easily guessed",
+        }
+    },
 )
 def change_password(
     body: PasswordChangeIn,
@@ -180,22 +204,24 @@ def change_password(
 @router.post(
     "/auth/password-reset",
     status_code=status.HTTP_202_ACCEPTED,
-    summary="E-mail a one-time reset link (the same answer whether the account exists or not)",
-    responses=_THROTTLED,
+    summary="E-mail a one-time reset link (the same answer whether the account exists or not, "
+    "and whether the address has had its few links this hour)",
+    responses=_BUSY,
 )
 def request_password_reset(
     body: ResetRequestIn, session: SessionDep, request: Request
 ) -> ResetRequested:
-    # An account or address locked out of logging in is not offered a way around it.
-    login_throttle.check(session, email_index=blind_index(body.email), ip=_client_ip(request))
-    accounts.request_password_reset(session, email=body.email)
+    accounts.request_password_reset(session, email=body.email, client=_client(request))
     return ResetRequested()
 
 
 @router.post(
     "/auth/password-reset/confirm",
     summary="Set a new password with the e-mailed token; every session ends",
-    responses={400: {"model": ErrorResponse, "description": "Invalid, expired or used token"}},
+    responses={
+        400: {"model": ErrorResponse, "description": "Invalid, expired or used token"},
+        **_WEAK,
+    },
 )
 def reset_password(body: ResetIn, session: SessionDep, request: Request) -> TokenOut:
     user = accounts.reset_password(session, token=body.token, new_password=body.new_password)

@@ -33,6 +33,24 @@ class SignupIn(Input):
     organisation_name: Name
 
 
+class SignupRequested(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"status": "requested"}]})
+
+    status: Literal["requested"] = Field(
+        "requested",
+        description="Said whether the address has an account or not: a new address is e-mailed "
+        "a link to confirm the sign-up, an existing one a notice that someone tried.",
+    )
+
+
+class SignupConfirmIn(Input):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"token": "the token from the e-mailed link"}]}
+    )
+
+    token: Annotated[SafeText, Field(min_length=1, max_length=200)]
+
+
 class LoginIn(Input):
     model_config = ConfigDict(
         json_schema_extra={

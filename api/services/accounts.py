@@ -1,63 +1,196 @@
-"""People and organisations: sign-up, log-in, memberships."""
+"""People and organisations: sign-up, log-in, passwords, memberships."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api import security
 from api.errors import ApiError
-from api.services import login_throttle
-from models import Membership, Organisation, PasswordReset, Role, User
+from api.services import account_requests, login_throttle
+from models import (
+    AccountRequestKind,
+    Membership,
+    Organisation,
+    PasswordReset,
+    Role,
+    SignupRequest,
+    User,
+)
 from plaudit.crypto import blind_index
 from plaudit.email import queue_email
 from plaudit.settings import get_settings
 
+SIGNUP_PATH = "/confirm-signup#token="
 
-def sign_up(
-    session: Session, *, email: str, password: str, name: str, organisation_name: str
-) -> tuple[User, Organisation]:
-    """A new organisation with the new person as its owner."""
-    email_index = blind_index(email)
-    if session.scalar(select(User.id).where(User.email_index == email_index)) is not None:
-        raise _email_taken()
-    organisation = Organisation(name=organisation_name)
-    user = User(
-        email=email,
-        email_index=email_index,
-        name=name,
-        password_hash=security.hash_password(password),
+
+def request_sign_up(
+    session: Session,
+    *,
+    email: str,
+    password: str,
+    name: str,
+    organisation_name: str,
+    client: str,
+) -> None:
+    """Answered alike whether the address has an account or not, so that sign-up does not tell
+    who has one: a new address is sent a link that creates the account when followed (proving
+    the address is the person's), an existing one a notice that someone tried. At most a few
+    such e-mails an address an hour, silently; a client past its limit gets a 429."""
+    security.require_strong_password(
+        password, field="password", user_inputs=(email, name, organisation_name)
     )
+    # Hashed in either case, so that an existing address is not faster to answer.
+    password_hash = security.hash_password(password)
+    email_index = blind_index(email)
+    user = session.scalar(select(User).where(User.email_index == email_index))
+    notice_to = None if user is None else _first_organisation_id(session, user_id=user.id)
+    if not account_requests.admit(
+        session,
+        kind=AccountRequestKind.SIGNUP,
+        email_index=email_index,
+        client=client,
+        wants_email=user is None or notice_to is not None,
+    ):
+        return
+    if user is not None and notice_to is not None:
+        queue_email(
+            session,
+            organisation_id=notice_to,
+            personal=True,  # for the owner of the address, not their organisation's admins
+            to=user.email,
+            template="notice",
+            context={
+                "subject": "Someone tried to sign up to plaudit with your address",
+                "body": "Someone asked to create a plaudit account with this e-mail address, "
+                "which already has one. If it was you, log in, or reset your password if you "
+                "forgot it; if not, ignore this message: nothing was changed.",
+                "action_url": get_settings().public_url.rstrip("/") + "/login",
+                "action_label": "Log in",
+            },
+        )
+        return
+    _forget_expired_sign_ups(session)
+    organisation = Organisation(name=organisation_name)
+    session.add(organisation)
+    session.flush()
+    token = security.new_secret()
+    session.add(
+        SignupRequest(
+            organisation_id=organisation.id,
+            email=email,
+            email_index=email_index,
+            name=name,
+            password_hash=password_hash,
+            token_hash=security.secret_hash(token),
+            expires_at=datetime.now(UTC)
+            + timedelta(seconds=get_settings().signup_link_ttl_seconds),
+        )
+    )
+    queue_email(
+        session,
+        organisation_id=organisation.id,
+        personal=True,  # the link creates the account: for the addressee only
+        to=email,
+        template="notice",
+        context={
+            "subject": "Confirm your plaudit account",
+            "body": "Someone asked to create a plaudit account with this e-mail address. If it "
+            "was you, follow the link to confirm the address and start; if not, ignore this "
+            "message and no account will be created.",
+            "action_url": get_settings().public_url.rstrip("/") + SIGNUP_PATH + token,
+            "action_label": "Confirm my account",
+        },
+    )
+
+
+def _forget_expired_sign_ups(session: Session) -> None:
+    """An unconfirmed sign-up's organisation goes with its expired request (and so do the
+    e-mails sent in its name)."""
+    expired = select(SignupRequest.organisation_id).where(SignupRequest.expires_at <= func.now())
+    session.execute(
+        delete(Organisation).where(
+            Organisation.id.in_(expired),
+            ~select(Membership.id).where(Membership.organisation_id == Organisation.id).exists(),
+        )
+    )
+
+
+def confirm_sign_up(session: Session, *, token: str) -> tuple[User, Organisation]:
+    """The e-mailed link was followed: the person owns the address, and their account and
+    organisation start now."""
+    request = session.scalar(
+        select(SignupRequest)
+        .where(SignupRequest.token_hash == security.secret_hash(token))
+        .with_for_update()
+    )
+    if request is None or request.expires_at <= datetime.now(UTC):
+        raise _invalid_sign_up_link()
+    taken = session.scalar(select(User.id).where(User.email_index == request.email_index))
+    if taken is not None:
+        # Confirmed through another link, or invited meanwhile: the address has its account.
+        raise _invalid_sign_up_link()
+    user = User(
+        email=request.email,
+        email_index=request.email_index,
+        name=request.name,
+        password_hash=request.password_hash,
+    )
+    organisation = session.get_one(Organisation, request.organisation_id)
     session.add(Membership(organisation=organisation, user=user, role=Role.OWNER))
+    session.delete(request)
     try:
         session.flush()
     except IntegrityError:
         # Lost a race to the same address; the request's session is rolled back as a whole.
-        raise _email_taken() from None
+        raise _invalid_sign_up_link() from None
     return user, organisation
 
 
-def _email_taken() -> ApiError:
-    return ApiError(409, "conflict", "An account with this e-mail address exists", field="email")
+def _invalid_sign_up_link() -> ApiError:
+    return ApiError(
+        400, "invalid_token", "The sign-up link is invalid, expired or used", field="token"
+    )
+
+
+def create_owner_account(
+    session: Session, *, email: str, password: str, name: str, organisation_name: str
+) -> tuple[User, Organisation]:
+    """A new organisation and its owner at once, without e-mailing a link: only for callers
+    that vouch for the address themselves (the demo's own owner), never for the public API."""
+    security.require_strong_password(
+        password, field="password", user_inputs=(email, name, organisation_name)
+    )
+    organisation = Organisation(name=organisation_name)
+    user = User(
+        email=email,
+        email_index=blind_index(email),
+        name=name,
+        password_hash=security.hash_password(password),
+    )
+    session.add(Membership(organisation=organisation, user=user, role=Role.OWNER))
+    session.flush()
+    return user, organisation
 
 
 def log_in(
-    session: Session, *, email: str, password: str, organisation_id: int | None, ip: str
+    session: Session, *, email: str, password: str, organisation_id: int | None, client: str
 ) -> tuple[User, Membership]:
     """The person and the membership to act in; the same error for every wrong input, and a
-    429 once the account or the address has failed too often."""
+    429 while this client is locked out of this account or the account or client is slowed
+    down (see ``login_throttle``)."""
     email_index = blind_index(email)
-    login_throttle.check(session, email_index=email_index, ip=ip)
+    login_throttle.check(session, email_index=email_index, client=client)
     user = session.scalar(select(User).where(User.email_index == email_index))
     if user is None:
         security.burn_verification(password)
     if user is None or not security.verify_password(user.password_hash, password):
-        login_throttle.record_failure(email_index=email_index, ip=ip)
+        login_throttle.record_failure(email_index=email_index, client=client)
         raise _bad_credentials()
-    login_throttle.clear(session, email_index=email_index)
+    login_throttle.clear(session, email_index=email_index, client=client)
     if security.needs_rehash(user.password_hash):
         user.password_hash = security.hash_password(password)
     query = select(Membership).where(Membership.user_id == user.id)
@@ -90,26 +223,32 @@ def change_password(
         raise ApiError(
             422, "invalid_credentials", "The current password is wrong", field="current_password"
         )
+    security.require_strong_password(
+        new_password, field="new_password", user_inputs=(user.email, user.name)
+    )
     user.password_hash = security.hash_password(new_password)
 
 
 RESET_TTL = timedelta(hours=1)
 
 
-def request_password_reset(session: Session, *, email: str) -> None:
-    """E-mail a one-time reset link if the address has an account; the caller's answer is the
-    same either way, so that it does not reveal who has an account."""
-    user = session.scalar(select(User).where(User.email_index == blind_index(email)))
-    if user is None:
+def request_password_reset(session: Session, *, email: str, client: str) -> None:
+    """E-mail a one-time reset link if the address has an account and has not had its share of
+    links this hour; the caller's answer is the same in every case, so that it does not reveal
+    who has an account. Failed log-ins never stand in the way: the owner of an account under
+    attack is the one who needs it."""
+    email_index = blind_index(email)
+    user = session.scalar(select(User).where(User.email_index == email_index))
+    organisation_id = None if user is None else _first_organisation_id(session, user_id=user.id)
+    if not account_requests.admit(
+        session,
+        kind=AccountRequestKind.PASSWORD_RESET,
+        email_index=email_index,
+        client=client,
+        wants_email=organisation_id is not None,
+    ):
         return
-    organisation_id = session.scalar(
-        select(Membership.organisation_id)
-        .where(Membership.user_id == user.id)
-        .order_by(Membership.id)
-        .limit(1)
-    )
-    if organisation_id is None:
-        return
+    assert user is not None and organisation_id is not None
     token = security.new_secret()
     session.add(
         PasswordReset(
@@ -135,6 +274,16 @@ def request_password_reset(session: Session, *, email: str) -> None:
     )
 
 
+def _first_organisation_id(session: Session, *, user_id: int) -> int | None:
+    """Whose name the person's own account e-mails are sent in."""
+    return session.scalar(
+        select(Membership.organisation_id)
+        .where(Membership.user_id == user_id)
+        .order_by(Membership.id)
+        .limit(1)
+    )
+
+
 def reset_password(session: Session, *, token: str, new_password: str) -> User:
     reset = session.scalar(
         select(PasswordReset)
@@ -145,7 +294,10 @@ def reset_password(session: Session, *, token: str, new_password: str) -> User:
         raise ApiError(
             400, "invalid_token", "The reset link is invalid, expired or used", field="token"
         )
-    reset.used_at = datetime.now(UTC)
     user = session.get_one(User, reset.user_id)
+    security.require_strong_password(
+        new_password, field="new_password", user_inputs=(user.email, user.name)
+    )
+    reset.used_at = datetime.now(UTC)
     user.password_hash = security.hash_password(new_password)
     return user

@@ -120,6 +120,9 @@ def accept(
             raise ApiError(
                 422, "invalid", "A new account needs a name and a password", field="password"
             )
+        security.require_strong_password(
+            password, field="password", user_inputs=(invitation.email, name)
+        )
         user = User(
             email=invitation.email,
             email_index=invitation.email_index,

@@ -44,6 +44,20 @@ def client(db: Session) -> Iterator[TestClient]:
         yield test_client
 
 
+@pytest.fixture
+def client_at(db: Session) -> Iterator[Callable[[str], TestClient]]:
+    """Test clients connecting from the given addresses (as uvicorn reports the peer)."""
+    clients: list[TestClient] = []
+
+    def make(address: str) -> TestClient:
+        clients.append(TestClient(create_app(), client=(address, 50000)))
+        return clients[-1]
+
+    yield make
+    for each in clients:
+        each.close()
+
+
 @dataclass
 class Person:
     user: User

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import jwt
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from api.security import needs_rehash
-from models import AuditEvent, Membership, Organisation, Role, User
+from models import (
+    AuditEvent,
+    EmailMessage,
+    Membership,
+    Organisation,
+    Role,
+    SignupRequest,
+    User,
+)
 from plaudit.crypto import blind_index
 from plaudit.settings import get_settings
 from tests.api.conftest import PASSWORD, Person, error_of
@@ -22,11 +31,36 @@ SIGNUP = {
     "name": "Ada",
     "organisation_name": "Ada's Bakery",
 }
+ANSWER = {"status": "requested"}
 
 
-def test_signup_creates_an_owner_and_returns_a_working_token(client: TestClient, db: Session):
-    response = client.post("/api/v1/auth/signup", json=SIGNUP)
+def _emails_to(db: Session, address: str) -> list[dict]:
+    db.expire_all()
+    messages = db.scalars(
+        select(EmailMessage)
+        .where(EmailMessage.to_index == blind_index(address))
+        .order_by(EmailMessage.id)
+    )
+    return [json.loads(m.context) for m in messages]
 
+
+def test_signup_is_confirmed_by_the_emailed_link_and_returns_a_working_token(
+    client: TestClient, db: Session
+):
+    # Given a sign-up request
+    asked = client.post("/api/v1/auth/signup", json=SIGNUP)
+
+    # Then nothing is created yet but a link is e-mailed to the address
+    assert (asked.status_code, asked.json()) == (202, {"status": "requested"})
+    assert db.scalar(select(func.count()).select_from(User)) == 0
+    [email] = _emails_to(db, "ada@example.com")
+    assert email["subject"] == "Confirm your plaudit account"
+    token = email["action_url"].split("/confirm-signup#token=", 1)[1]
+
+    # When the link is followed
+    response = client.post("/api/v1/auth/signup/confirm", json={"token": token})
+
+    # Then the owner and the organisation exist, and the answer logs them in
     assert response.status_code == 201
     body = response.json()
     assert body["user"]["email"] == "Ada@Example.com"
@@ -39,29 +73,74 @@ def test_signup_creates_an_owner_and_returns_a_working_token(client: TestClient,
     membership = db.scalar(select(Membership))
     assert membership.role == Role.OWNER
     assert db.scalar(select(AuditEvent.action)) == "organisation.created"
-
     me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {body['access_token']}"})
     assert me.status_code == 200
     assert me.json()["role"] == "owner"
     assert me.json()["organisation"] == body["organisation"]
 
+    # And the link works once
+    again = client.post("/api/v1/auth/signup/confirm", json={"token": token})
+    assert (again.status_code, error_of(again)["field"]) == (400, "token")
+    assert db.scalar(select(func.count()).select_from(User)) == 1
 
-def test_signup_stores_the_address_encrypted(client: TestClient, db: Session):
+
+def test_a_signup_link_expires_and_its_organisation_goes_with_it(client: TestClient, db: Session):
+    client.post("/api/v1/auth/signup", json=SIGNUP)
+    token = _emails_to(db, "ada@example.com")[0]["action_url"].split("#token=", 1)[1]
+    db.execute(update(SignupRequest).values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+    db.commit()
+
+    expired = client.post("/api/v1/auth/signup/confirm", json={"token": token})
+    # Someone else's sign-up clears the expired one away
+    client.post("/api/v1/auth/signup", json=SIGNUP | {"email": "grace@example.com"})
+
+    assert (expired.status_code, error_of(expired)["code"]) == (400, "invalid_token")
+    db.expire_all()
+    assert db.scalars(select(Organisation.name)).all() == ["Ada's Bakery"]  # Grace's, pending
+    assert db.scalar(select(func.count()).select_from(SignupRequest)) == 1
+
+
+def test_signup_stores_nothing_personal_in_clear(client: TestClient, db: Session):
     client.post("/api/v1/auth/signup", json=SIGNUP)
 
+    raw = db.connection().exec_driver_sql("SELECT email, name FROM signup_requests").one()
+    assert all("Ada" not in value and "example" not in value for value in raw)
+    token = _emails_to(db, "ada@example.com")[0]["action_url"].split("#token=", 1)[1]
+    client.post("/api/v1/auth/signup/confirm", json={"token": token})
     raw = db.connection().exec_driver_sql("SELECT email FROM users").scalar_one()
     assert "Ada" not in raw and "example" not in raw
 
 
-def test_signup_with_a_taken_address_is_a_conflict_on_email(client: TestClient):
+def test_signup_with_a_taken_address_answers_alike_and_tells_the_owner(
+    client: TestClient, db: Session, owner: Person
+):
+    # Given an address with an account, and one without
+    taken = client.post("/api/v1/auth/signup", json=SIGNUP | {"email": owner.user.email.upper()})
+    new = client.post("/api/v1/auth/signup", json=SIGNUP | {"email": "newcomer@example.com"})
+
+    # Then the answers are the same
+    assert (taken.status_code, taken.json()) == (new.status_code, new.json()) == (202, ANSWER)
+    # And the owner is told someone tried, with no way in but their own password
+    [notice] = _emails_to(db, owner.user.email)
+    assert notice["subject"] == "Someone tried to sign up to plaudit with your address"
+    assert "#token=" not in notice["action_url"]
+    # And nothing was created for the taken address
+    assert db.scalar(select(func.count()).select_from(User)) == 1
+    assert db.scalar(select(func.count()).select_from(SignupRequest)) == 1
+
+
+def test_two_links_for_one_address_make_one_account(client: TestClient, db: Session):
     client.post("/api/v1/auth/signup", json=SIGNUP)
+    client.post("/api/v1/auth/signup", json=SIGNUP | {"organisation_name": "Second try"})
+    first, second = (
+        e["action_url"].split("#token=", 1)[1] for e in _emails_to(db, "ada@example.com")
+    )
 
-    again = client.post("/api/v1/auth/signup", json=SIGNUP | {"email": " ada@example.COM "})
+    assert client.post("/api/v1/auth/signup/confirm", json={"token": second}).status_code == 201
+    late = client.post("/api/v1/auth/signup/confirm", json={"token": first})
 
-    assert again.status_code == 409
-    error = error_of(again)
-    assert (error["code"], error["field"]) == ("conflict", "email")
-    assert "ada" not in error["message"].lower()
+    assert (late.status_code, error_of(late)["field"]) == (400, "token")
+    assert db.scalar(select(func.count()).select_from(User)) == 1
 
 
 def test_signup_validation_names_the_field(client: TestClient):

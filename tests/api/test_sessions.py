@@ -23,15 +23,26 @@ def _bearer(body: dict) -> dict[str, str]:
     return {"Authorization": f"Bearer {body['access_token']}"}
 
 
-def test_an_account_is_throttled_after_repeated_failures_even_with_the_right_password(
+def _shift_failures(db: Session, seconds: float) -> None:
+    """As if that much time had passed since every failure (the database's clock is the one
+    the throttle reads)."""
+    db.execute(
+        update(LoginFailure).values(
+            created_at=LoginFailure.created_at - text(f"interval '{seconds} seconds'")
+        )
+    )
+    db.commit()
+
+
+def test_a_client_is_locked_out_of_an_account_after_repeated_failures_even_with_the_right_password(
     client: TestClient, db: Session, owner: Person, configure: Callable[..., None]
 ):
-    configure(login_max_failures_per_account=3, login_max_failures_per_ip=100)
-    # Given three wrong passwords
+    configure(login_max_failures_per_account_client=3)
+    # Given three wrong passwords from one client
     for _ in range(3):
         assert _login(client, owner, "wrong password!").status_code == 401
 
-    # When the right one comes next
+    # When the right one comes next from that client
     refused = _login(client, owner)
 
     # Then it is refused for now, with a hint of when to come back
@@ -42,42 +53,108 @@ def test_an_account_is_throttled_after_repeated_failures_even_with_the_right_pas
     assert owner.user.email not in refused.text
 
 
-def test_a_success_clears_the_accounts_failures(
-    client: TestClient, owner: Person, configure: Callable[..., None]
+def test_the_owner_logs_in_from_another_client_while_an_attacker_is_locked_out(
+    owner: Person, configure: Callable[..., None], client_at: Callable[[str], TestClient]
 ):
-    configure(login_max_failures_per_account=3)
-    _login(client, owner, "wrong password!")
-    _login(client, owner, "wrong password!")
-    assert _login(client, owner).status_code == 200
-    _login(client, owner, "wrong password!")
-    _login(client, owner, "wrong password!")
+    configure(login_max_failures_per_account_client=5)
+    attacker, owners_laptop = client_at("203.0.113.66"), client_at("198.51.100.7")
+    for _ in range(5):
+        assert _login(attacker, owner, "wrong password!").status_code == 401
 
-    assert _login(client, owner).status_code == 200
+    assert _login(attacker, owner).status_code == 429
+    assert _login(owners_laptop, owner).status_code == 200
+    assert _login(attacker, owner).status_code == 429
 
 
-def test_one_address_is_throttled_across_accounts(
-    client: TestClient, make_person: Callable[..., Person], configure: Callable[..., None]
+def test_an_account_guessed_at_from_many_clients_is_slowed_down_not_locked(
+    db: Session,
+    owner: Person,
+    configure: Callable[..., None],
+    client_at: Callable[[str], TestClient],
 ):
-    people = [make_person() for _ in range(3)]
-    configure(login_max_failures_per_account=100, login_max_failures_per_ip=3)
-    for person in people:
-        assert _login(client, person, "wrong password!").status_code == 401
+    configure(login_slowdown_after_account_failures=2, login_slowdown_max_seconds=8)
+    # Given failures from two clients, which reach the account's ceiling
+    for n in (1, 2):
+        assert _login(client_at(f"203.0.113.{n}"), owner, "wrong password!").status_code == 401
 
-    refused = _login(client, make_person())
+    # Then every further attempt waits twice as long after the latest failure, up to the cap
+    waits = []
+    for n in range(3, 8):
+        refused = _login(client_at(f"203.0.113.{n}"), owner)
+        assert (refused.status_code, error_of(refused)["code"]) == (429, "too_many_attempts")
+        waits.append(int(refused.headers["Retry-After"]))
+        _shift_failures(db, waits[-1])
+        assert _login(client_at(f"203.0.113.{n}"), owner, "wrong password!").status_code == 401
+    assert waits == [1, 2, 4, 8, 8]
 
-    assert refused.status_code == 429
+    # And once the wait is over, the owner gets in from anywhere: slowed, never locked out
+    _shift_failures(db, 8)
+    assert _login(client_at("198.51.100.7"), owner).status_code == 200
+
+
+def test_a_noisy_client_slows_down_but_does_not_lock_out_other_accounts(
+    db: Session,
+    make_person: Callable[..., Person],
+    configure: Callable[..., None],
+    client_at: Callable[[str], TestClient],
+):
+    configure(login_slowdown_after_client_failures=3)
+    office = client_at("192.0.2.10")  # one address in front of many people
+    for person in [make_person() for _ in range(3)]:
+        assert _login(office, person, "wrong password!").status_code == 401
+    colleague = make_person()
+
+    slowed = _login(office, colleague)
+    _shift_failures(db, int(slowed.headers["Retry-After"]))
+
+    assert (slowed.status_code, slowed.headers["Retry-After"]) == (429, "1")
+    assert _login(office, colleague).status_code == 200
+    assert _login(client_at("192.0.2.11"), make_person()).status_code == 200
+
+
+def test_a_success_clears_only_its_own_clients_failures(
+    owner: Person, configure: Callable[..., None], client_at: Callable[[str], TestClient]
+):
+    configure(login_max_failures_per_account_client=3)
+    mine, theirs = client_at("198.51.100.7"), client_at("203.0.113.66")
+    for attempt in (mine, mine, theirs, theirs):
+        assert _login(attempt, owner, "wrong password!").status_code == 401
+
+    assert _login(mine, owner).status_code == 200
+    assert _login(mine, owner, "wrong password!").status_code == 401
+    assert _login(mine, owner, "wrong password!").status_code == 401
+    assert _login(mine, owner).status_code == 200
+    assert _login(theirs, owner, "wrong password!").status_code == 401
+    assert _login(theirs, owner).status_code == 429
 
 
 def test_failures_outside_the_window_do_not_count(
     client: TestClient, db: Session, owner: Person, configure: Callable[..., None]
 ):
-    configure(login_max_failures_per_account=2)
+    configure(login_max_failures_per_account_client=2)
     _login(client, owner, "wrong password!")
     _login(client, owner, "wrong password!")
+    assert _login(client, owner).status_code == 429
     db.execute(update(LoginFailure).values(created_at=text("now() - interval '1 hour'")))
     db.commit()
 
     assert _login(client, owner).status_code == 200
+
+
+def test_a_password_reset_is_never_blocked_by_failed_log_ins(
+    client: TestClient, db: Session, owner: Person
+):
+    # Given an attacker who spent every guess on the account from this very client
+    for _ in range(5):
+        _login(client, owner, "wrong password!")
+    assert _login(client, owner).status_code == 429
+
+    # Then the owner can still ask for a reset link, and it is sent
+    asked = client.post("/api/v1/auth/password-reset", json={"email": owner.user.email})
+
+    assert asked.status_code == 202
+    [message] = db.scalars(select(EmailMessage)).all()
+    assert "#token=" in json.loads(message.context)["action_url"]
 
 
 def test_a_refresh_token_rotates_and_works_once(client: TestClient, owner: Person):

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.support import ApiServer, free_port, set_env
+from tests.support import ApiServer, free_port, set_env, sign_up
 from tests.workers.facebook_support import fb_admin, use_facebook_app
 from workers.broker import broker
 from workers.runner import start_worker
@@ -24,17 +24,16 @@ def facebook_api(db, sandbox) -> Iterator[httpx.Client]:
     worker = start_worker(threads=2)
     try:
         with ApiServer(port) as server, httpx.Client(base_url=server.url, timeout=20) as client:
-            signup = client.post(
-                "/api/v1/auth/signup",
-                json={
+            signup = sign_up(
+                client,
+                {
                     "email": "owner@cafe.example",
                     "password": "correct horse battery",
                     "name": "Olive Owner",
                     "organisation_name": "Olive's Café",
                 },
             )
-            assert signup.status_code == 201, signup.text
-            client.headers["Authorization"] = f"Bearer {signup.json()['access_token']}"
+            client.headers["Authorization"] = f"Bearer {signup['access_token']}"
             fb_admin(
                 sandbox,
                 "PATCH",
