@@ -7,6 +7,7 @@ from workers.keys import rotate_keys
 from workers.push import facebook_delivery, google_notification
 from workers.reply import send_reply
 from workers.retention import retention
+from workers.subject_requests import process_request
 from workers.sync import sync_capability
 from workers.webhooks import deliver_webhook
 
@@ -16,6 +17,7 @@ __all__ = [
     "facebook_delivery",
     "finish_connection",
     "google_notification",
+    "process_request",
     "retention",
     "rotate_keys",
     "send_email",

@@ -29,7 +29,7 @@ from models import (
 from plaudit.settings import get_settings
 from workers.connect import finish_connection
 from workers.enqueue import enqueue_after_commit
-from workers.sync import sync_capability
+from workers.sync import claim_sync, sync_capability
 
 STATE_TTL = timedelta(minutes=10)
 # What token_urlsafe produces; anything else cannot be one of ours and is not even queried.
@@ -155,7 +155,8 @@ def disconnect(session: Session, *, organisation_id: int, connection_id: int) ->
 def request_sync(
     session: Session, *, organisation_id: int, connection_id: int
 ) -> tuple[Connection, int, list[str]]:
-    """Mark the connection due now and enqueue a sync of each capability it still has."""
+    """Enqueue a sync of each capability the connection still has, and claim it as the
+    scheduler does, so that one request is one run however long the message waits."""
     connection, location_count = get_connection(
         session, organisation_id=organisation_id, connection_id=connection_id
     )
@@ -167,7 +168,7 @@ def request_sync(
         for capability in BY_PROVIDER.get(connection.provider, ())
         if connection.capability_state(capability) == CapabilityState.AVAILABLE
     ]
-    connection.next_sync_at = datetime.now(UTC)
+    claim_sync(connection, datetime.now(UTC))
     for capability in capabilities:
         enqueue_after_commit(session, sync_capability, connection.id, capability)
     return connection, location_count, capabilities

@@ -1,9 +1,17 @@
-"""Sync runs: the truth about a run (placeholder).
+"""Sync runs: the truth about a run.
+
+A run that waits out a rate limit is one run across the messages that carry it (``waiting``,
+then its outcome); it records its waits, the class of the error that ended it, and, for a
+provider push, the one location it synced. Listing a connection's runs newest first walks
+``(connection_id, id)``.
 
 Revision ID: 0012
 Revises: 0011
 Create Date: 2026-12-02
 """
+
+import sqlalchemy as sa
+from alembic import op
 
 revision = "0012"
 down_revision = "0011"
@@ -12,8 +20,34 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    op.add_column("sync_runs", sa.Column("location_id", sa.BigInteger(), nullable=True))
+    op.create_foreign_key(
+        op.f("fk_sync_runs_location_id_locations"),
+        "sync_runs",
+        "locations",
+        ["location_id"],
+        ["id"],
+        ondelete="SET NULL",
+    )
+    op.add_column("sync_runs", sa.Column("error_class", sa.String(length=60), nullable=True))
+    op.add_column(
+        "sync_runs",
+        sa.Column("rate_limit_waits", sa.Integer(), server_default="0", nullable=False),
+    )
+    op.add_column("sync_runs", sa.Column("resumes_at", sa.DateTime(timezone=True), nullable=True))
+    op.drop_index(op.f("ix_sync_runs_connection_id"), table_name="sync_runs")
+    op.create_index(
+        op.f("ix_sync_runs_connection_id"), "sync_runs", ["connection_id", "id"], unique=False
+    )
 
 
 def downgrade() -> None:
-    pass
+    op.drop_index(op.f("ix_sync_runs_connection_id"), table_name="sync_runs")
+    op.create_index(
+        op.f("ix_sync_runs_connection_id"), "sync_runs", ["connection_id"], unique=False
+    )
+    op.drop_column("sync_runs", "resumes_at")
+    op.drop_column("sync_runs", "rate_limit_waits")
+    op.drop_column("sync_runs", "error_class")
+    op.drop_constraint(op.f("fk_sync_runs_location_id_locations"), "sync_runs", type_="foreignkey")
+    op.drop_column("sync_runs", "location_id")
