@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -13,7 +14,22 @@ from collections.abc import Callable
 from typing import Any
 
 from plaudit import crypto
-from plaudit.settings import reset_settings
+from plaudit.settings import get_settings, reset_settings
+
+
+def this_runs_broker() -> Any:
+    """The broker of this test run (its own Redis namespace), with every actor's queue
+    declared, so that ``flush_all`` empties them all."""
+    import workers.actors  # noqa: F401  (declares the queues)
+    from workers.broker import broker
+
+    return broker
+
+
+def delayed_messages() -> list[dict[str, Any]]:
+    """The messages waiting in the broker's delay queue, as dramatiq stores them (Redis)."""
+    namespace = get_settings().broker_namespace
+    return [json.loads(m) for m in this_runs_broker().client.hvals(f"{namespace}:default.DQ.msgs")]
 
 
 def free_port() -> int:
