@@ -172,10 +172,15 @@ def test_listing_connections_with_location_counts(
     assert [loc["name"] for loc in locations] == ["Shop 0", "Shop 1", "Shop 2"]
 
 
-def test_sync_marks_due_and_enqueues_for_managers_only(
+def test_sync_claims_and_enqueues_for_managers_only(
     client: TestClient, db: Session, owner: Person, make_person: Callable[..., Person], sent: list
 ):
-    connection = Connection(organisation_id=owner.organisation.id, provider="google")
+    # Q&A as the workers recorded it: off in this deployment
+    connection = Connection(
+        organisation_id=owner.organisation.id,
+        provider="google",
+        capabilities={"google_qanda": {"state": "disabled"}},
+    )
     db.add(connection)
     db.commit()
     manager = make_person(Role.MANAGER, organisation=owner.organisation)
@@ -188,8 +193,9 @@ def test_sync_marks_due_and_enqueues_for_managers_only(
     assert accepted.status_code == 202
     assert accepted.json()["enqueued"] == ["google_reviews"]
     assert sent == [("sync.capability", (connection.id, "google_reviews"))]
+    # Claimed as the scheduler claims it: not due again while the message waits for a worker
     db.expire_all()
-    assert db.get(Connection, connection.id).next_sync_at <= datetime.now(UTC)
+    assert db.get(Connection, connection.id).next_sync_at > datetime.now(UTC)
 
 
 def test_a_connection_that_needs_reauth_cannot_sync(
