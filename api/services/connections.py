@@ -25,6 +25,7 @@ from models import (
     Location,
     OAuthState,
     Provider,
+    SyncRun,
 )
 from plaudit.settings import get_settings
 from workers.connect import finish_connection
@@ -172,6 +173,18 @@ def request_sync(
     for capability in capabilities:
         enqueue_after_commit(session, sync_capability, connection.id, capability)
     return connection, location_count, capabilities
+
+
+def sync_runs(
+    session: Session, *, organisation_id: int, connection_id: int, limit: int, before_id: int | None
+) -> tuple[list[SyncRun], bool]:
+    """The connection's runs, newest first (one walk of the ``(connection_id, id)`` index)."""
+    get_connection(session, organisation_id=organisation_id, connection_id=connection_id)
+    query = select(SyncRun).where(SyncRun.connection_id == connection_id)
+    if before_id is not None:
+        query = query.where(SyncRun.id < before_id)
+    rows = list(session.scalars(query.order_by(SyncRun.id.desc()).limit(limit + 1)))
+    return rows[:limit], len(rows) > limit
 
 
 _NOT_SYNCABLE = {
