@@ -7,45 +7,18 @@ for the same request, should one be sent, must not sync a second time.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
-import pytest
 from sqlalchemy import select
 
 from models import Connection, SyncRun
 from scheduler.loop import tick
 from tests.fixtures import consent
-from tests.support import ApiServer, free_port, set_env, this_runs_broker
+from tests.support import this_runs_broker
 from tests.workers.test_sync import REVIEWS_PATH, admin
 from workers.connect import finish
 from workers.runner import start_worker
-
-
-@pytest.fixture
-def api(db, sandbox) -> Iterator[httpx.Client]:
-    """The real API on a loopback port, signed up as an owner; no worker runs (they are busy)."""
-    port = free_port()
-    set_env(public_url=f"http://127.0.0.1:{port}")
-    this_runs_broker().flush_all()
-    try:
-        with ApiServer(port) as server, httpx.Client(base_url=server.url, timeout=20) as client:
-            signup = client.post(
-                "/api/v1/auth/signup",
-                json={
-                    "email": "owner@bakery.example",
-                    "password": "correct horse battery",
-                    "name": "Olive Owner",
-                    "organisation_name": "Olive's Bakery",
-                },
-            )
-            assert signup.status_code == 201, signup.text
-            client.headers["Authorization"] = f"Bearer {signup.json()['access_token']}"
-            yield client
-    finally:
-        this_runs_broker().flush_all()
-        set_env(public_url="http://127.0.0.1:8000")
 
 
 def runs(db) -> list[SyncRun]:
@@ -74,8 +47,9 @@ def connect(api: httpx.Client) -> int:
     return callback.json()["connection"]["id"]
 
 
-def test_the_first_sync_and_sync_now_run_once_while_the_workers_are_busy(db, sandbox, api):
+def test_the_first_sync_and_sync_now_run_once_while_the_workers_are_busy(db, sandbox, idle_api):
     # Given a connection just made: its first sync is queued behind busy workers
+    api = idle_api
     connection_id = connect(api)
     admin(sandbox, "DELETE", "/requests")
 
@@ -103,8 +77,9 @@ def test_the_first_sync_and_sync_now_run_once_while_the_workers_are_busy(db, san
     assert admin(sandbox, "GET", "/requests", params={"path": REVIEWS_PATH})["total"] == 2
 
 
-def test_a_request_that_waits_longer_than_the_lease_still_runs_once(db, sandbox, api):
+def test_a_request_that_waits_longer_than_the_lease_still_runs_once(db, sandbox, idle_api):
     # Given a sync asked for through the API, then workers busy for longer than the lease
+    api = idle_api
     connection_id = connect(api)
     this_runs_broker().flush_all()  # (the first sync is not what this test is about)
     admin(sandbox, "DELETE", "/requests")
