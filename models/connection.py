@@ -113,6 +113,9 @@ class OAuthState(TimestampMixin, Base):
     user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"))
     provider: Mapped[str] = mapped_column(String(20))
     code_verifier: Mapped[str | None] = mapped_column(EncryptedText)
+    # The redirect URI of the consent request: the code exchange must repeat it exactly, and
+    # the worker that exchanges need not know the API's public URL.
+    redirect_uri: Mapped[str | None] = mapped_column(Text)
     # Filled by the callback, consumed by the worker that finishes the connection.
     code: Mapped[str | None] = mapped_column(EncryptedText)
     granted_scopes: Mapped[str | None] = mapped_column(Text)

@@ -49,7 +49,9 @@ def finish(state: str) -> str | None:
             tokens = _EXCHANGES[connection.provider](
                 code=oauth_state.code,
                 code_verifier=oauth_state.code_verifier or "",
-                redirect_uri=get_settings().oauth_callback_url(oauth_state.provider),
+                # The one the consent request used (older states: this process's settings).
+                redirect_uri=oauth_state.redirect_uri
+                or get_settings().oauth_callback_url(oauth_state.provider),
             )
         except errors.ConnectFailed as exc:
             connection.status, connection.status_message = ConnectionStatus.ERROR, str(exc)

@@ -59,9 +59,8 @@ def start_authorization(
     """The consent URL and its state; the state and PKCE verifier stay server-side."""
     _require_provider(provider)
     state = secrets.token_urlsafe(32)
-    url, code_verifier = _AUTHORIZERS[provider](
-        state=state, redirect_uri=get_settings().oauth_callback_url(provider)
-    )
+    redirect_uri = get_settings().oauth_callback_url(provider)
+    url, code_verifier = _AUTHORIZERS[provider](state=state, redirect_uri=redirect_uri)
     session.add(
         OAuthState(
             state=state,
@@ -69,6 +68,7 @@ def start_authorization(
             user_id=user_id,
             provider=provider,
             code_verifier=code_verifier,
+            redirect_uri=redirect_uri,
             redirect_after=redirect_after,
             expires_at=datetime.now(UTC) + STATE_TTL,
         )

@@ -2,7 +2,9 @@
 
 The workers make the provider calls, so they decide, and record the decision on each connection
 as the capability's state; the scheduler and the API read only that. Here the API and the
-scheduler (this process) run with Q&A off and a `plaudit worker` process with it on.
+scheduler (this process) run with Q&A off and a `plaudit worker` process with it on. The same
+holds for the OAuth redirect URI, which the API chooses from `PLAUDIT_PUBLIC_URL` and the
+worker must repeat when it exchanges the code.
 """
 
 from __future__ import annotations
@@ -21,7 +23,13 @@ from tests.support import Process, this_runs_broker, wait_for
 def test_q_and_a_syncs_when_only_the_workers_have_it_on(db, sandbox, idle_api):
     api = idle_api
     assert get_settings().qanda_enabled is False  # the API's and the scheduler's settings
-    worker = Process("worker", "--threads", "2", env={"PLAUDIT_QANDA_ENABLED": "true"})
+    # (and without the API's public URL: the consent request's redirect URI is stored with it)
+    worker = Process(
+        "worker",
+        "--threads",
+        "2",
+        env={"PLAUDIT_QANDA_ENABLED": "true", "PLAUDIT_PUBLIC_URL": "http://127.0.0.1:9"},
+    )
     try:
         # When an admin connects Google
         start = api.post("/api/v1/connections/google/authorize", json={}).json()

@@ -3,7 +3,8 @@
 A run that waits out a rate limit is one run across the messages that carry it (``waiting``,
 then its outcome); it records its waits, the class of the error that ended it, and, for a
 provider push, the one location it synced. Listing a connection's runs newest first walks
-``(connection_id, id)``.
+``(connection_id, id)``. An OAuth state keeps the redirect URI of its consent request, so that
+the worker exchanging the code need not share the API's `PLAUDIT_PUBLIC_URL`.
 
 Revision ID: 0012
 Revises: 0011
@@ -39,9 +40,12 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_sync_runs_connection_id"), "sync_runs", ["connection_id", "id"], unique=False
     )
+    # The redirect URI the API sent the person to, for the worker's code exchange.
+    op.add_column("oauth_states", sa.Column("redirect_uri", sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
+    op.drop_column("oauth_states", "redirect_uri")
     op.drop_index(op.f("ix_sync_runs_connection_id"), table_name="sync_runs")
     op.create_index(
         op.f("ix_sync_runs_connection_id"), "sync_runs", ["connection_id"], unique=False
