@@ -128,3 +128,7 @@ class ProviderAccount(ABC):
     @property
     def requests_made(self) -> int:
         return sum(client.requests_made for client in self.clients)
+
+    @property
+    def rate_limit_waits(self) -> int:
+        return sum(client.rate_limit_waits for client in self.clients)

@@ -155,6 +155,7 @@ class ProviderClient:
         self.max_wait = max_wait
         self.sleep = sleep
         self.requests_made = 0
+        self.rate_limit_waits = 0  # 429s waited out here; a sync run records them
 
     def request(
         self,
@@ -209,6 +210,8 @@ class ProviderClient:
             if number == self.max_attempts or wait > self.max_wait:
                 raise _RAISES[action](message, retry_after=wait)
             log.info("provider asked to wait %.1fs (%s), attempt %d", wait, action.value, number)
+            if action is Action.RATE_LIMITED:
+                self.rate_limit_waits += 1
             self.sleep(wait)
         raise AssertionError("unreachable")
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-
 from connectors.account import ProviderAccount
 from connectors.facebook.account import FacebookAccount
 from connectors.google.account import GoogleAccount
@@ -13,20 +11,10 @@ ACCOUNTS: dict[str, type[ProviderAccount]] = {
     FacebookAccount.provider: FacebookAccount,
 }
 
-
-class _Enabled(Mapping[str, list[str]]):
-    """Each provider's capabilities that settings leave on, read when asked (tests and the demo
-    change settings at run time)."""
-
-    def __getitem__(self, provider: str) -> list[str]:
-        account = ACCOUNTS[provider]
-        return [capability for capability in account.streams if account.enabled(capability)]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(ACCOUNTS)
-
-    def __len__(self) -> int:
-        return len(ACCOUNTS)
-
-
-BY_PROVIDER: Mapping[str, list[str]] = _Enabled()
+# Every capability a provider offers, whatever the settings. Whether this deployment syncs one
+# (``ProviderAccount.enabled``) is the workers' decision: they make the provider calls, and they
+# record it on each connection as the capability's state, which the scheduler and the API read.
+# Reading settings here would make every process need the workers' settings.
+BY_PROVIDER: dict[str, list[str]] = {
+    provider: list(account.streams) for provider, account in ACCOUNTS.items()
+}

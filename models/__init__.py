@@ -33,7 +33,7 @@ from models.rate_limit import RateLimitWindow
 from models.redaction_policy import RedactionPolicy
 from models.refresh_token import RefreshToken
 from models.reply import ApprovalStatus, Reply, ReplyAction, ReplyStatus
-from models.sync_run import SyncRun
+from models.sync_run import SyncRun, SyncRunStatus
 from models.template import ReplyTemplate
 from models.webhook import DeliveryStatus, Webhook, WebhookDelivery, WebhookEvent
 
@@ -83,6 +83,7 @@ __all__ = [
     "Suppression",
     "SuppressionReason",
     "SyncRun",
+    "SyncRunStatus",
     "ThreadDirection",
     "ThreadMessage",
     "User",

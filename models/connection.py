@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
@@ -12,7 +12,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, IdMixin, TimestampMixin
 from models.types import EncryptedText
-from plaudit.settings import get_settings
 
 
 class Provider(enum.StrEnum):
@@ -66,15 +65,6 @@ class Connection(IdMixin, TimestampMixin, Base):
         entry = self.capabilities.get(capability) or {}
         return entry.get("state", CapabilityState.AVAILABLE)
 
-    def claim_sync(self, now: datetime) -> None:
-        """Whoever enqueues a sync (the scheduler, "sync now", the first sync) claims it for a
-        lease, so that the scheduler does not enqueue it again while it waits for a worker;
-        the sync sets the next regular time, and a lost message is enqueued again once the
-        lease runs out."""
-        settings = get_settings()
-        lease = min(settings.sync_lease_seconds, settings.sync_interval_seconds)
-        self.next_sync_at = now + timedelta(seconds=lease)
-
 
 class Location(IdMixin, TimestampMixin, Base):
     __tablename__ = "locations"
@@ -123,6 +113,9 @@ class OAuthState(TimestampMixin, Base):
     user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"))
     provider: Mapped[str] = mapped_column(String(20))
     code_verifier: Mapped[str | None] = mapped_column(EncryptedText)
+    # The redirect URI of the consent request: the code exchange must repeat it exactly, and
+    # the worker that exchanges need not know the API's public URL.
+    redirect_uri: Mapped[str | None] = mapped_column(Text)
     # Filled by the callback, consumed by the worker that finishes the connection.
     code: Mapped[str | None] = mapped_column(EncryptedText)
     granted_scopes: Mapped[str | None] = mapped_column(Text)

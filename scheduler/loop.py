@@ -33,7 +33,7 @@ from workers.enqueue import enqueue_after_commit
 from workers.feedback import send_due_requests
 from workers.reply import send_reply
 from workers.retention import enqueue_if_due as enqueue_retention_if_due
-from workers.sync import sync_capability
+from workers.sync import claim_sync, sync_capability
 from workers.webhooks import enqueue_due_deliveries
 
 log = logging.getLogger(__name__)
@@ -65,7 +65,7 @@ def enqueue_due_syncs(now: datetime) -> int:
             .with_for_update(skip_locked=True)
         )
         for connection in due:
-            connection.claim_sync(now)
+            claim_sync(connection, now)
             for capability in BY_PROVIDER.get(connection.provider, []):
                 if connection.capability_state(capability) == CapabilityState.AVAILABLE:
                     enqueue_after_commit(session, sync_capability, connection.id, capability)

@@ -16,7 +16,22 @@ from typing import Any
 import httpx
 
 from plaudit import crypto
-from plaudit.settings import reset_settings
+from plaudit.settings import get_settings, reset_settings
+
+
+def this_runs_broker() -> Any:
+    """The broker of this test run (its own Redis namespace), with every actor's queue
+    declared, so that ``flush_all`` empties them all."""
+    import workers.actors  # noqa: F401  (declares the queues)
+    from workers.broker import broker
+
+    return broker
+
+
+def delayed_messages() -> list[dict[str, Any]]:
+    """The messages waiting in the broker's delay queue, as dramatiq stores them (Redis)."""
+    namespace = get_settings().broker_namespace
+    return [json.loads(m) for m in this_runs_broker().client.hvals(f"{namespace}:default.DQ.msgs")]
 
 
 def free_port() -> int:

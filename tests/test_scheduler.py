@@ -32,7 +32,8 @@ def test_two_schedulers_never_enqueue_the_same_sync(db):
                 provider="google",
                 status=ConnectionStatus.NEEDS_REAUTH if i >= 50 else ConnectionStatus.ACTIVE,
                 next_sync_at=now + timedelta(hours=1) if 40 <= i < 50 else now,
-                capabilities={},
+                # As the workers record it with Q&A off: one capability to sync.
+                capabilities={"google_qanda": {"state": "disabled"}},
             )
         )
     db.commit()

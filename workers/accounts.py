@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy.orm import Session
 
 from connectors.account import LocationRef, ProviderAccount, Tokens
 from connectors.capabilities import ACCOUNTS
-from models import Connection, ConnectionStatus, Location
+from models import CapabilityState, Connection, ConnectionStatus, Location
 from workers.limits import limiter_for
 from workers.webhooks import emit
 
@@ -17,6 +19,28 @@ def open_account(connection: Connection) -> ProviderAccount:
         Tokens(connection.access_token, connection.refresh_token, connection.token_expires_at),
         limiter=limiter_for(connection.provider),
     )
+
+
+def record_enabled_capabilities(connection: Connection) -> None:
+    """Write this worker's settings (a capability turned off for the deployment, such as
+    `PLAUDIT_QANDA_ENABLED`) onto the connection as capability states, so that the scheduler and
+    the API, which read only the database, follow the processes that make the provider calls.
+    Only `available` and `disabled` are changed: retired and missing permissions are the
+    provider's answer, not a setting."""
+    account_class = ACCOUNTS[connection.provider]
+    states = dict(connection.capabilities)
+    for capability in account_class.streams:
+        state = connection.capability_state(capability)
+        if account_class.enabled(capability) and state == CapabilityState.DISABLED:
+            states.pop(capability, None)
+        elif not account_class.enabled(capability) and state == CapabilityState.AVAILABLE:
+            states[capability] = {
+                "state": CapabilityState.DISABLED,
+                "message": "Turned off in this deployment's settings",
+                "since": datetime.now(UTC).isoformat(),
+            }
+    if states != connection.capabilities:
+        connection.capabilities = states
 
 
 def location_ref(location: Location) -> LocationRef:

@@ -9,11 +9,19 @@ from __future__ import annotations
 import dramatiq
 from dramatiq.broker import Broker
 from dramatiq.brokers.stub import StubBroker
+from dramatiq.middleware import CurrentMessage
 
 from plaudit.settings import get_settings
 
 
 def make_broker(url: str, *, namespace: str = "plaudit") -> Broker:
+    broker = _broker_for(url, namespace=namespace)
+    # Actors may read the message they run (a sync asks when it was requested).
+    broker.add_middleware(CurrentMessage())
+    return broker
+
+
+def _broker_for(url: str, *, namespace: str) -> Broker:
     if url.startswith(("amqp://", "amqps://")):
         from dramatiq.brokers.rabbitmq import RabbitmqBroker
 

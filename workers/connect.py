@@ -20,11 +20,12 @@ from connectors.account import TokenSet
 from connectors.capabilities import BY_PROVIDER
 from connectors.facebook import oauth as facebook_oauth
 from connectors.google import oauth as google_oauth
-from models import Connection, ConnectionStatus, OAuthState, Provider
+from models import CapabilityState, Connection, ConnectionStatus, OAuthState, Provider
 from models.db import session_scope
 from plaudit.settings import get_settings
+from workers.accounts import record_enabled_capabilities
 from workers.enqueue import enqueue_after_commit
-from workers.sync import sync_capability
+from workers.sync import claim_sync, sync_capability
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,9 @@ def finish(state: str) -> str | None:
             tokens = _EXCHANGES[connection.provider](
                 code=oauth_state.code,
                 code_verifier=oauth_state.code_verifier or "",
-                redirect_uri=get_settings().oauth_callback_url(oauth_state.provider),
+                # The one the consent request used (older states: this process's settings).
+                redirect_uri=oauth_state.redirect_uri
+                or get_settings().oauth_callback_url(oauth_state.provider),
             )
         except errors.ConnectFailed as exc:
             connection.status, connection.status_message = ConnectionStatus.ERROR, str(exc)
@@ -58,9 +61,13 @@ def finish(state: str) -> str | None:
             connection.token_expires_at = tokens.expires_at
             connection.scopes = tokens.scopes
             connection.status, connection.status_message = ConnectionStatus.ACTIVE, None
-            connection.claim_sync(datetime.now(UTC))
+            # The first sync: claimed as the scheduler claims it, so it runs once, and only for
+            # the capabilities this worker's settings leave on (recorded for the scheduler).
+            claim_sync(connection, datetime.now(UTC))
+            record_enabled_capabilities(connection)
             for capability in BY_PROVIDER.get(connection.provider, []):
-                enqueue_after_commit(session, sync_capability, connection.id, capability)
+                if connection.capability_state(capability) == CapabilityState.AVAILABLE:
+                    enqueue_after_commit(session, sync_capability, connection.id, capability)
         # The state has done its job either way; the code must never be exchanged twice.
         session.delete(oauth_state)
         return connection.status

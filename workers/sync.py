@@ -11,6 +11,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import dramatiq
+from dramatiq.middleware import CurrentMessage
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
@@ -25,20 +26,33 @@ from models import (
     ConnectionStatus,
     Location,
     SyncRun,
+    SyncRunStatus,
 )
 from models.db import get_engine
 from plaudit.settings import get_settings
-from workers.accounts import location_ref, mark_needs_reauth, open_account, save_tokens
+from workers.accounts import (
+    location_ref,
+    mark_needs_reauth,
+    open_account,
+    record_enabled_capabilities,
+    save_tokens,
+)
 from workers.item_events import Changes, announce
 from workers.upsert import add_seen, mark_unseen_deleted, start_seen, upsert_items
 
 log = logging.getLogger(__name__)
 LOCATIONS_REFRESH = timedelta(hours=24)
+# Pauses in a row without progress before a run fails (as many as dramatiq's retries were).
+MAX_STALLS = 8
+# The error class of a run whose worker died, or whose continuation was lost.
+INTERRUPTED = "Interrupted"
 
 
 class SyncStats:
-    def __init__(self) -> None:
-        self.fetched = self.written = self.skipped = self.deleted = 0
+    def __init__(self, run: SyncRun) -> None:
+        # A continued run carries on counting from where it paused.
+        self.fetched, self.written = run.fetched or 0, run.written or 0
+        self.skipped, self.deleted = run.skipped or 0, run.deleted or 0
 
 
 def sync(
@@ -47,104 +61,204 @@ def sync(
     location_id: int | None = None,
     *,
     start_at: int | None = None,
+    run_id: int | None = None,
+    stalls: int = 0,
+    requested_at: datetime | None = None,
 ) -> SyncRun | None:
     """Run one sync, of every location or (after a push) of one; returns its record, or None
-    when there was nothing to sync. ``start_at`` continues a sync a rate limit interrupted,
-    from that location on, so that a quota smaller than the locations still gets through."""
+    when there was nothing to sync.
+
+    A rate limit pauses the run (``waiting``) and a delayed message continues the same run
+    (``run_id``) from the location it stopped at (``start_at``), so that a quota smaller than
+    the locations still gets through and the record tells the truth about the whole sync;
+    ``stalls`` counts the pauses in a row without progress. ``requested_at`` is when the sync
+    was asked for: a run of every location that started since then has done what was asked,
+    so a second message for the same request (the scheduler's and "sync now") does nothing.
+    """
     engine = get_engine()
     # One database connection for the whole run: the full pass keeps seen ids in a temp table.
     # Everything goes through the session, so that its commits are the connection's commits.
     with engine.connect() as dbconn, Session(bind=dbconn, expire_on_commit=False) as session:
         connection = session.get(Connection, connection_id)
         if connection is None or connection.status != ConnectionStatus.ACTIVE:
+            _give_up(session, run_id)
             return None
         account = open_account(connection)
         if capability not in account.streams:
             raise ValueError(f"unknown capability {capability!r} for {connection.provider}")
-        if not account.enabled(capability):
-            return None
+        record_enabled_capabilities(connection)
         if connection.capability_state(capability) != CapabilityState.AVAILABLE:
+            session.commit()
+            _give_up(session, run_id)
             return None
         if not _try_lock(session, connection_id, capability):
-            if location_id is not None:
+            if location_id is not None or run_id is not None:
                 # The running sync may already be past this location: look again shortly.
                 raise dramatiq.Retry("a sync of this connection is running", delay=2000)
             return None  # a duplicate message: another worker is syncing this right now
-        scheduled = location_id is None and start_at is None
-        if scheduled:
-            _schedule_next(connection)
-        run = SyncRun(connection_id=connection_id, capability=capability)
-        session.add(run)
-        session.commit()
-        started = time.monotonic()
-        stats = SyncStats()
-        retry_after: float | None = None
-        resume_at: int | None = None  # the location a rate limit stopped at, after progress
-        done = 0
         try:
-            if _locations_stale(connection):
-                _refresh_locations(session, connection, account)
-                if scheduled:
-                    _schedule_next(connection)  # push may have just been turned on
-            for location in _active_locations(session, connection_id, location_id, start_at):
-                resume_at = location.id if done else None
-                stream = account.stream(capability, location_ref(location))
-                try:
-                    _sync_location(session, stream, connection, location, stats)
-                except (errors.NotFound, errors.Rejected) as exc:
-                    # One broken location must not stop the others.
-                    session.rollback()
-                    if isinstance(exc, errors.NotFound):
-                        location.active = False
-                    _fail(run, exc, location=location.external_id)
-                done += 1
-            run.status = "partial" if run.errors else "succeeded"
-            connection.last_synced_at = datetime.now(UTC)
-        except errors.NeedsReauth as exc:
-            session.rollback()
-            mark_needs_reauth(session, connection_id, str(exc))
-            _fail(run, exc)
-        except (errors.CapabilityRetired, errors.MissingPermission) as exc:
-            session.rollback()
-            state = (
-                CapabilityState.RETIRED
-                if isinstance(exc, errors.CapabilityRetired)
-                else CapabilityState.MISSING_PERMISSION
-            )
-            _set_capability(connection, capability, state, str(exc))
-            _fail(run, exc)
-        except errors.Transient as exc:
-            session.rollback()
-            _fail(run, exc)
-            retry_after = exc.retry_after or 5.0
-        except Exception as exc:
-            session.rollback()
-            _fail(run, exc)
-            raise
+            run = _claim_run(session, connection, capability, location_id, run_id, requested_at)
+            if run is None:
+                session.commit()
+                return None
+            return _run(session, connection, account, run, start_at=start_at, stalls=stalls)
         finally:
             _unlock(session, connection_id, capability)
-            save_tokens(session, connection_id, account)
-            run.requests = account.requests_made
-            run.fetched, run.written = stats.fetched, stats.written
-            run.skipped, run.deleted = stats.skipped, stats.deleted
-            run.finished_at = datetime.now(UTC)
-            run.duration_ms = int((time.monotonic() - started) * 1000)
-            session.add(run)
-            session.commit()
-        if retry_after is not None and resume_at is not None:
-            # Keep what was done: the next message starts where this one stopped.
-            sync_capability.send_with_options(
-                args=(connection_id, capability, location_id),
-                kwargs={"start_at": resume_at},
-                delay=int(retry_after * 1000),
-            )
-            return run
-        if retry_after is not None:
-            # Wait out the provider's window in the broker, not in this thread.
-            raise dramatiq.Retry(
-                f"provider asked to wait {retry_after:.0f}s", delay=int(retry_after * 1000)
-            )
+
+
+def _claim_run(
+    session: Session,
+    connection: Connection,
+    capability: str,
+    location_id: int | None,
+    run_id: int | None,
+    requested_at: datetime | None,
+) -> SyncRun | None:
+    """The run this message carries on, a new one, or None when there is nothing to do.
+    Called with the sync's lock held: no other run of this capability is alive."""
+    now = datetime.now(UTC)
+    runs = select(SyncRun).where(
+        SyncRun.connection_id == connection.id, SyncRun.capability == capability
+    )
+    # A run still marked running while we hold the lock lost its worker (a crash).
+    for dead in session.scalars(runs.where(SyncRun.status == SyncRunStatus.RUNNING)):
+        _end(dead, SyncRunStatus.FAILED, error_class=INTERRUPTED, at=now)
+    if run_id is not None:
+        run = session.get(SyncRun, run_id)
+        if run is None or run.status != SyncRunStatus.WAITING:
+            return None  # it ended meanwhile (given up, or taken over as lost)
+        run.status, run.resumes_at = SyncRunStatus.RUNNING, None
         return run
+    if location_id is None:
+        latest = session.scalars(
+            runs.where(SyncRun.location_id.is_(None)).order_by(SyncRun.id.desc()).limit(1)
+        ).first()
+        if latest is not None and latest.status == SyncRunStatus.WAITING:
+            lost_after = timedelta(seconds=get_settings().sync_lease_seconds)
+            if latest.resumes_at is not None and latest.resumes_at + lost_after > now:
+                return None  # its continuation is on its way and will do what is asked
+            # Its continuation never came (a broker restart): this run starts afresh.
+            _end(latest, SyncRunStatus.FAILED, error_class=INTERRUPTED, at=now)
+        elif (
+            latest is not None
+            and requested_at is not None
+            and latest.started_at >= requested_at
+            and latest.error_class != INTERRUPTED
+        ):
+            return None  # a run that started since this was asked for has done it
+        _schedule_next(connection)
+    run = SyncRun(
+        connection_id=connection.id,
+        location_id=location_id,
+        capability=capability,
+        status=SyncRunStatus.RUNNING,
+        started_at=now,
+        errors=[],
+    )
+    session.add(run)
+    return run
+
+
+def _run(
+    session: Session,
+    connection: Connection,
+    account: ProviderAccount,
+    run: SyncRun,
+    *,
+    start_at: int | None,
+    stalls: int,
+) -> SyncRun:
+    session.commit()
+    connection_id, capability, location_id = connection.id, run.capability, run.location_id
+    started = time.monotonic()
+    stats = SyncStats(run)
+    before_requests, before_waits = run.requests or 0, run.rate_limit_waits or 0
+    retry_after: float | None = None
+    rate_limited = False
+    resume_at = start_at  # the location a pause stopped at
+    done = 0
+    try:
+        if _locations_stale(connection):
+            _refresh_locations(session, connection, account)
+            if location_id is None:
+                _schedule_next(connection)  # push may have just been turned on
+        for location in _active_locations(session, connection_id, location_id, start_at):
+            resume_at = location.id
+            stream = account.stream(capability, location_ref(location))
+            try:
+                _sync_location(session, stream, connection, location, stats)
+            except (errors.NotFound, errors.Rejected) as exc:
+                # One broken location must not stop the others.
+                session.rollback()
+                if isinstance(exc, errors.NotFound):
+                    location.active = False
+                _fail(run, exc, location=location.external_id)
+            done += 1
+        run.status = SyncRunStatus.PARTIAL if run.errors else SyncRunStatus.SUCCEEDED
+        connection.last_synced_at = datetime.now(UTC)
+    except errors.NeedsReauth as exc:
+        session.rollback()
+        mark_needs_reauth(session, connection_id, str(exc))
+        _fail(run, exc)
+    except (errors.CapabilityRetired, errors.MissingPermission) as exc:
+        session.rollback()
+        state = (
+            CapabilityState.RETIRED
+            if isinstance(exc, errors.CapabilityRetired)
+            else CapabilityState.MISSING_PERMISSION
+        )
+        _set_capability(connection, capability, state, str(exc))
+        _fail(run, exc)
+    except errors.Transient as exc:
+        session.rollback()
+        stalls = 0 if done else stalls + 1
+        if stalls > MAX_STALLS:
+            _fail(run, exc)  # no progress through this many waits: the provider is down
+        else:
+            # Wait out the provider's window in the broker, not in this thread.
+            retry_after = exc.retry_after or 5.0
+            rate_limited = isinstance(exc, errors.RateLimited)
+            run.status = SyncRunStatus.WAITING
+            run.resumes_at = datetime.now(UTC) + timedelta(seconds=retry_after)
+            log.info(
+                "sync %s of connection %s waits %.0fs: %s", capability, connection_id,
+                retry_after, type(exc).__name__,
+            )  # fmt: skip
+    except Exception as exc:
+        session.rollback()
+        _fail(run, exc)
+        raise
+    finally:
+        save_tokens(session, connection_id, account)
+        run.requests = before_requests + account.requests_made
+        run.rate_limit_waits = before_waits + account.rate_limit_waits + int(rate_limited)
+        run.fetched, run.written = stats.fetched, stats.written
+        run.skipped, run.deleted = stats.skipped, stats.deleted
+        run.duration_ms = (run.duration_ms or 0) + int((time.monotonic() - started) * 1000)
+        if run.status != SyncRunStatus.WAITING:
+            run.finished_at = datetime.now(UTC)
+        session.add(run)
+        session.commit()
+    if retry_after is not None:
+        # Keep what was done: the next message continues this run where it stopped.
+        sync_capability.send_with_options(
+            args=(connection_id, capability, location_id),
+            kwargs={"start_at": resume_at, "run_id": run.id, "stalls": stalls},
+            delay=int(retry_after * 1000),
+        )
+    return run
+
+
+def _give_up(session: Session, run_id: int | None) -> None:
+    """A paused run whose connection or capability can no longer sync ends as failed."""
+    run = session.get(SyncRun, run_id) if run_id is not None else None
+    if run is not None and run.status == SyncRunStatus.WAITING:
+        _end(run, SyncRunStatus.FAILED, error_class="NotSyncable", at=datetime.now(UTC))
+        session.commit()
+
+
+def _end(run: SyncRun, status: str, *, error_class: str, at: datetime) -> None:
+    run.status, run.error_class, run.finished_at, run.resumes_at = status, error_class, at, None
 
 
 def _sync_location(
@@ -197,6 +311,16 @@ def _sync_location(
     if reading.new_cursor is not None and reading.new_cursor.isoformat() != checkpoint.cursor:
         checkpoint.cursor = reading.new_cursor.isoformat()
     session.commit()
+
+
+def claim_sync(connection: Connection, now: datetime) -> None:
+    """Mark a connection whose sync has just been enqueued as claimed for a lease, so that the
+    scheduler does not enqueue it again while the message waits for a worker. The sync sets the
+    next regular time when it starts; if the message is lost, the lease runs out and the
+    scheduler enqueues it again."""
+    settings = get_settings()
+    lease = min(settings.sync_lease_seconds, settings.sync_interval_seconds)
+    connection.next_sync_at = now + timedelta(seconds=lease)
 
 
 def _schedule_next(connection: Connection) -> None:
@@ -303,7 +427,9 @@ def _set_capability(connection: Connection, capability: str, state: str, message
 
 def _fail(run: SyncRun, exc: Exception, *, location: str | None = None) -> None:
     if location is None:
-        run.status = "failed"
+        run.status = SyncRunStatus.FAILED
+    if location is None or run.error_class is None:
+        run.error_class = type(exc).__name__[:60]
     entry = {"type": type(exc).__name__, "message": str(exc)[:500], "location": location}
     run.errors = [*run.errors, entry]
     log.warning("sync %s of connection %s: %s", run.capability, run.connection_id, exc)
@@ -311,6 +437,28 @@ def _fail(run: SyncRun, exc: Exception, *, location: str | None = None) -> None:
 
 @dramatiq.actor(actor_name="sync.capability", max_retries=8, time_limit=3_600_000)
 def sync_capability(
-    connection_id: int, capability: str, location_id: int | None = None, start_at: int | None = None
+    connection_id: int,
+    capability: str,
+    location_id: int | None = None,
+    start_at: int | None = None,
+    run_id: int | None = None,
+    stalls: int = 0,
 ) -> None:
-    sync(connection_id, capability, location_id, start_at=start_at)
+    sync(
+        connection_id,
+        capability,
+        location_id,
+        start_at=start_at,
+        run_id=run_id,
+        stalls=stalls,
+        requested_at=_requested_at(),
+    )
+
+
+def _requested_at() -> datetime | None:
+    """When the message being processed was sent; None for a retry or outside a worker (a
+    retry is the same request again after a failure, not a new one)."""
+    message = CurrentMessage.get_current_message()
+    if message is None or message.options.get("retries"):
+        return None
+    return datetime.fromtimestamp(message.message_timestamp / 1000, UTC)

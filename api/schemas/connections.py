@@ -57,3 +57,35 @@ class ConnectionList(BaseModel):
 class SyncOut(BaseModel):
     connection: ConnectionOut
     enqueued: list[str] = Field(description="The capabilities a sync was requested for.")
+
+
+class SyncRunError(BaseModel):
+    error_class: str = Field(description="What went wrong, as a class name (`NotFound`, …).")
+    location: str | None = Field(description="The location's provider id; null: the whole run.")
+
+
+class SyncRunOut(BaseModel):
+    """One sync of one capability. A run that waits out a rate limit stays one run: `waiting`
+    until `resumes_at`, then its outcome. No provider message is shown: only error classes."""
+
+    id: int
+    capability: str
+    location_id: int | None = Field(description="Set for a push's sync of one location.")
+    status: str = Field(description="running, waiting, succeeded, partial or failed.")
+    started_at: datetime
+    finished_at: datetime | None
+    resumes_at: datetime | None = Field(description="When a waiting run carries on.")
+    duration_ms: int | None = Field(description="Time spent syncing, without broker waits.")
+    requests: int = Field(description="Requests made to the provider.")
+    fetched: int
+    written: int
+    skipped: int
+    deleted: int
+    rate_limit_waits: int = Field(description="Rate limits waited out, in place or in the broker.")
+    error_class: str | None = Field(description="The error that failed the run (or a location).")
+    errors: list[SyncRunError]
+
+
+class SyncRunPage(BaseModel):
+    sync_runs: list[SyncRunOut]
+    next_cursor: str | None

@@ -25,11 +25,12 @@ from models import (
     Location,
     OAuthState,
     Provider,
+    SyncRun,
 )
 from plaudit.settings import get_settings
 from workers.connect import finish_connection
 from workers.enqueue import enqueue_after_commit
-from workers.sync import sync_capability
+from workers.sync import claim_sync, sync_capability
 
 STATE_TTL = timedelta(minutes=10)
 # What token_urlsafe produces; anything else cannot be one of ours and is not even queried.
@@ -58,9 +59,8 @@ def start_authorization(
     """The consent URL and its state; the state and PKCE verifier stay server-side."""
     _require_provider(provider)
     state = secrets.token_urlsafe(32)
-    url, code_verifier = _AUTHORIZERS[provider](
-        state=state, redirect_uri=get_settings().oauth_callback_url(provider)
-    )
+    redirect_uri = get_settings().oauth_callback_url(provider)
+    url, code_verifier = _AUTHORIZERS[provider](state=state, redirect_uri=redirect_uri)
     session.add(
         OAuthState(
             state=state,
@@ -68,6 +68,7 @@ def start_authorization(
             user_id=user_id,
             provider=provider,
             code_verifier=code_verifier,
+            redirect_uri=redirect_uri,
             redirect_after=redirect_after,
             expires_at=datetime.now(UTC) + STATE_TTL,
         )
@@ -155,7 +156,8 @@ def disconnect(session: Session, *, organisation_id: int, connection_id: int) ->
 def request_sync(
     session: Session, *, organisation_id: int, connection_id: int
 ) -> tuple[Connection, int, list[str]]:
-    """Mark the connection due now and enqueue a sync of each capability it still has."""
+    """Enqueue a sync of each capability the connection still has, and claim it as the
+    scheduler does, so that one request is one run however long the message waits."""
     connection, location_count = get_connection(
         session, organisation_id=organisation_id, connection_id=connection_id
     )
@@ -167,10 +169,22 @@ def request_sync(
         for capability in BY_PROVIDER.get(connection.provider, ())
         if connection.capability_state(capability) == CapabilityState.AVAILABLE
     ]
-    connection.claim_sync(datetime.now(UTC))
+    claim_sync(connection, datetime.now(UTC))
     for capability in capabilities:
         enqueue_after_commit(session, sync_capability, connection.id, capability)
     return connection, location_count, capabilities
+
+
+def sync_runs(
+    session: Session, *, organisation_id: int, connection_id: int, limit: int, before_id: int | None
+) -> tuple[list[SyncRun], bool]:
+    """The connection's runs, newest first (one walk of the ``(connection_id, id)`` index)."""
+    get_connection(session, organisation_id=organisation_id, connection_id=connection_id)
+    query = select(SyncRun).where(SyncRun.connection_id == connection_id)
+    if before_id is not None:
+        query = query.where(SyncRun.id < before_id)
+    rows = list(session.scalars(query.order_by(SyncRun.id.desc()).limit(limit + 1)))
+    return rows[:limit], len(rows) > limit
 
 
 _NOT_SYNCABLE = {

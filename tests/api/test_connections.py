@@ -213,7 +213,12 @@ def test_listing_connections_with_location_counts(
 def test_sync_now_enqueues_once_for_managers_only(
     client: TestClient, db: Session, owner: Person, make_person: Callable[..., Person], sent: list
 ):
-    connection = Connection(organisation_id=owner.organisation.id, provider="google")
+    # Q&A as the workers recorded it: off in this deployment
+    connection = Connection(
+        organisation_id=owner.organisation.id,
+        provider="google",
+        capabilities={"google_qanda": {"state": "disabled"}},
+    )
     db.add(connection)
     db.commit()
     manager = make_person(Role.MANAGER, organisation=owner.organisation)

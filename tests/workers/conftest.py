@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.support import ApiServer, free_port, set_env, sign_up
+from tests.support import ApiServer, free_port, set_env, sign_up, this_runs_broker
 from tests.workers.facebook_support import fb_admin, use_facebook_app
 from workers.broker import broker
 from workers.runner import start_worker
@@ -43,4 +43,28 @@ def facebook_api(db, sandbox) -> Iterator[httpx.Client]:
             yield client
     finally:
         worker.stop()
+        set_env(public_url="http://127.0.0.1:8000")
+
+
+@pytest.fixture
+def idle_api(db, sandbox) -> Iterator[httpx.Client]:
+    """The real API on a loopback port, signed up as an owner; no worker runs (they are busy)."""
+    port = free_port()
+    set_env(public_url=f"http://127.0.0.1:{port}")
+    this_runs_broker().flush_all()
+    try:
+        with ApiServer(port) as server, httpx.Client(base_url=server.url, timeout=20) as client:
+            signup = sign_up(
+                client,
+                {
+                "email": "owner@bakery.example",
+                "password": "correct horse battery",
+                "name": "Olive Owner",
+                "organisation_name": "Olive's Bakery",
+            },
+            )
+            client.headers["Authorization"] = f"Bearer {signup['access_token']}"
+            yield client
+    finally:
+        this_runs_broker().flush_all()
         set_env(public_url="http://127.0.0.1:8000")

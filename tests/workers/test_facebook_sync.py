@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 
-import dramatiq
 import httpx
 import pytest
 from sqlalchemy import select
 
 from models import Checkpoint, Connection, Item, Reply, ReplyAction, ReplyStatus
+from tests.support import delayed_messages, this_runs_broker
 from tests.workers.facebook_support import connect_facebook, fb_admin, use_facebook_app
 from workers.reply import deliver
 from workers.sync import sync
@@ -139,10 +140,18 @@ def test_a_page_throttled_for_minutes_goes_back_to_the_broker_and_keeps_the_curs
         json={"path": "/ratings$", "code": 80001, "times": 1, "regain_minutes": 3},
     )
 
-    with pytest.raises(dramatiq.Retry) as retry:
-        sync(facebook.id, "facebook_ratings")
+    this_runs_broker().flush_all()
+    before = time.time()
 
-    assert retry.value.delay == 180_000  # estimated_time_to_regain_access, in ms
+    run = sync(facebook.id, "facebook_ratings")
+
+    # The run waits in the broker for estimated_time_to_regain_access, then carries on
+    assert run.status == "waiting" and run.rate_limit_waits == 1
+    assert run.resumes_at.timestamp() == pytest.approx(before + 180, abs=10)
+    (message,) = delayed_messages()
+    assert message["kwargs"]["run_id"] == run.id
+    assert message["options"]["eta"] == pytest.approx((before + 180) * 1000, abs=10_000)
+    this_runs_broker().flush_all()
     assert db.scalars(select(Checkpoint).where(Checkpoint.cursor.is_not(None))).all() == []
     assert connection_of(db, facebook).status == "active"
 

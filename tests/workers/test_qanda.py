@@ -8,7 +8,6 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from connectors.capabilities import BY_PROVIDER
 from models import Connection, Item, Location, Reply
 from tests.fixtures import connect_google, consent
 from tests.support import set_env, wait_for
@@ -81,11 +80,22 @@ def test_the_setting_turns_q_and_a_off_altogether(db, sandbox):
     connection = connect_google(db)
     httpx.delete(f"{sandbox.url}/_admin/requests")
 
-    assert "google_qanda" not in BY_PROVIDER["google"]
     assert sync(connection.id, "google_qanda") is None
     assert (
         httpx.get(f"{sandbox.url}/_admin/requests", params={"path": "^/qanda"}).json()["total"] == 0
     )
+    # The worker records its decision on the connection: the scheduler and the API read that.
+    db.expire_all()
+    assert db.get(Connection, connection.id).capability_state("google_qanda") == "disabled"
+
+    # Turned on again in the workers' settings, the next sync of the connection says so
+    set_env(qanda_enabled="true")
+    try:
+        sync(connection.id, "google_reviews")
+    finally:
+        set_env(qanda_enabled="false")
+    db.expire_all()
+    assert db.get(Connection, connection.id).capability_state("google_qanda") == "available"
 
 
 def test_sync_through_http_and_answer_through_the_outbox(db, facebook_api, sandbox, qanda_on):

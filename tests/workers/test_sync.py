@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import dramatiq
+import time
+from datetime import UTC, datetime
+
 import httpx
-import pytest
 from sqlalchemy import func, select, text
 
 from models import Checkpoint, Connection, ConnectionStatus, Item, Location, SyncRun
 from tests.fixtures import connect_google
-from tests.support import set_env
+from tests.support import delayed_messages, set_env, this_runs_broker
 from workers.sync import sync
 
 REVIEWS_PATH = r"^/mybusiness/v4/.*/reviews$"
@@ -113,8 +114,10 @@ def test_a_429_storm_is_waited_out_and_the_sync_completes(db, sandbox):
     assert run.requests >= 3 + 2  # three refused, then one page per location
 
 
-def test_a_long_rate_limit_window_goes_back_to_the_broker_and_keeps_the_cursor(db, sandbox):
+def test_a_long_rate_limit_window_pauses_the_run_and_its_continuation_finishes_it(db, sandbox):
+    # Given a connection whose first review request is refused with a two-minute window
     connection = connect_google(db)
+    this_runs_broker().flush_all()
     admin(
         sandbox,
         "POST",
@@ -122,13 +125,32 @@ def test_a_long_rate_limit_window_goes_back_to_the_broker_and_keeps_the_cursor(d
         json={"path": REVIEWS_PATH, "status": 429, "retry_after": 120, "times": 1},
     )
 
-    with pytest.raises(dramatiq.Retry) as retry:
-        sync(connection.id, "google_reviews")
+    # When it syncs, the run waits in the broker rather than failing
+    paused = sync(connection.id, "google_reviews")
 
-    assert retry.value.delay == 120_000
+    assert paused.status == "waiting" and paused.finished_at is None
+    assert paused.rate_limit_waits == 1 and paused.error_class is None
     assert not [cp for cp in db.scalars(select(Checkpoint)) if cp.cursor]
-    run = db.scalars(select(SyncRun)).one()
-    assert run.status == "failed" and run.errors[0]["type"] == "RateLimited"
+    (message,) = delayed_messages()
+    assert message["actor_name"] == "sync.capability"
+    assert message["kwargs"]["run_id"] == paused.id
+    assert message["options"]["eta"] > time.time() * 1000 + 100_000
+
+    # And a scheduled sync meanwhile leaves the paused run to its continuation
+    assert sync(connection.id, "google_reviews", requested_at=datetime.now(UTC)) is None
+
+    # When the continuation runs
+    done = sync(*message["args"], **message["kwargs"])
+
+    # Then it is the same run, which succeeded, counting all it did and the wait
+    db.expire_all()
+    (run,) = db.scalars(select(SyncRun)).all()
+    assert done.id == run.id == paused.id
+    assert run.status == "succeeded" and run.error_class is None and run.errors == []
+    assert run.rate_limit_waits == 1 and run.written == 60 and run.requests >= 3
+    assert run.finished_at is not None
+    assert all(cp.cursor for cp in db.scalars(select(Checkpoint)))
+    this_runs_broker().flush_all()
 
 
 def test_server_errors_are_retried_with_backoff(db, sandbox):
