@@ -38,15 +38,24 @@ class MailboxBackend:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
+    def path_for(self, message_id: str) -> Path:
+        return self.folder / f"{message_id.strip('<>').split('@')[0]}.eml"
+
     def send(self, message: EmailMessage, *, tag: str) -> str | None:
         self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        name = message["Message-ID"].strip("<>").split("@")[0]
-        path = self.folder / f"{name}.eml"
+        path = self.path_for(message["Message-ID"])
         partial = path.with_suffix(".part")
         # Written aside and renamed, so a reader never sees half a message.
         partial.write_bytes(message.as_bytes())
         partial.rename(path)
         return None
+
+    def forget(self, message_id: str) -> bool:
+        """Delete the copy of one message (a data-subject erasure); False if there was none."""
+        path = self.path_for(message_id)
+        existed = path.exists()
+        path.unlink(missing_ok=True)
+        return existed
 
 
 class SmtpBackend:
