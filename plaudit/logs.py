@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import contextvars
+import copy
 import json
 import logging
 from datetime import UTC, datetime
+
+from dramatiq import Message
+from dramatiq.broker import MessageProxy
 
 from plaudit.scrub import before_breadcrumb, before_send, scrub_text
 from plaudit.settings import get_settings
@@ -20,7 +24,7 @@ class JsonFormatter(logging.Formatter):
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
-            "message": scrub_text(record.getMessage()),
+            "message": scrub_text(_without_arguments(record)),
         }
         rid = request_id.get()
         if rid:
@@ -28,6 +32,26 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             line["exception"] = scrub_text(self.formatException(record.exc_info))
         return json.dumps(line, ensure_ascii=False)
+
+
+_ACTOR_ARGUMENTS = "Received args=%r kwargs=%r."
+
+
+def _without_arguments(record: logging.LogRecord) -> str:
+    """The record's message, but dramatiq's messages by their actor's name alone: dramatiq logs
+    each message with its arguments (webhook payloads, what customers typed), at DEBUG and in
+    warnings, which no scrubber can clean reliably."""
+    if record.msg == _ACTOR_ARGUMENTS:
+        return "Received a message (arguments not logged)."
+    if isinstance(record.args, tuple) and any(
+        isinstance(arg, Message | MessageProxy) for arg in record.args
+    ):
+        record = copy.copy(record)
+        record.args = tuple(
+            f"{arg.actor_name}(…)" if isinstance(arg, Message | MessageProxy) else arg
+            for arg in record.args
+        )
+    return record.getMessage()
 
 
 def setup_logging() -> None:

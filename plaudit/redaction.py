@@ -24,7 +24,7 @@ TIME_LIMIT_SECONDS = 0.25
 WITHHELD = "[redacted:unprocessable]"
 
 
-def _luhn(candidate: str) -> bool:
+def luhn(candidate: str) -> bool:
     digits = [int(c) for c in candidate if c.isdigit()]
     if not 13 <= len(digits) <= 19:
         return False
@@ -127,7 +127,7 @@ DETECTORS: tuple[Detector, ...] = (
         _secret,
         gate=_SECRET_GATE,
     ),
-    Detector("card", regex.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])"), _luhn),
+    Detector("card", regex.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])"), luhn),
     Detector(
         "iban",
         # Printed in groups of four, or written without spaces.
