@@ -42,6 +42,7 @@ from workers.subject_requests import process
 
 TOPIC = "projects/sandbox-project/topics/plaudit"
 WEBHOOK_SECRET = "canary-webhook-secret"
+NOTE = "Customer said: "
 
 
 def luhn_card(rng: random.Random) -> str:
@@ -71,9 +72,7 @@ def canaries() -> dict[str, str]:
 
 def typed(c: dict[str, str]) -> str:
     """What a person types: every canary in one text."""
-    return (
-        f"Refund card {c['card']}, auth Bearer {c['token']}, call {c['phone']} or {c['email']}"
-    )
+    return f"Refund card {c['card']}, auth Bearer {c['token']}, call {c['phone']} or {c['email']}"
 
 
 @pytest.fixture
@@ -211,7 +210,7 @@ def test_canaries_through_every_input_are_nowhere_in_clear(
 
     # The export has the notes on the person's feedback; erasure removes them and the e-mails.
     exported = subject_request(RequestKind.EXPORT, c["email"])
-    assert [n["body"] for n in exported["notes"]] == ["Customer said: " + redacted_typed()]
+    assert [n["body"] for n in exported["notes"]] == [NOTE + redacted_typed()]
     counts = subject_request(RequestKind.ERASURE, c["email"])
     assert counts["notes_deleted"] == 1 and counts["mailbox_files_deleted"] >= 2, counts
     assert counts["exports_cleared"] == 1, counts
@@ -276,12 +275,14 @@ def run_every_input(api: httpx.Client, sandbox, c: dict[str, str], folder: Path)
 
     # Facebook, connected through its dialog; a comment pushed by its webhook.
     pages = fb_admin(sandbox, "GET", "/summary")["pages"]
-    fb_admin(sandbox, "PATCH", "/settings", json={"webhook_url": f"{api.base_url}/api/v1/webhooks/facebook"})  # fmt: skip  # noqa: E501
+    hook = f"{api.base_url}/api/v1/webhooks/facebook"
+    fb_admin(sandbox, "PATCH", "/settings", json={"webhook_url": hook})
     connect_through_api(api)
     comments = sum(page["comments"] for page in pages)
     wait_for(lambda: len(items(api, source="facebook", kind="comment")) == comments, timeout=20)
-    sent = fb_admin(sandbox, "POST", "/comments", json={"parent_id": pages[0]["posts"][0],
-                    "message": typed(c), "from": {"id": "4242", "name": f"Zoë {c['email']}"}})  # fmt: skip  # noqa: E501
+    comment = {"parent_id": pages[0]["posts"][0], "message": typed(c),
+               "from": {"id": "4242", "name": f"Zoë {c['email']}"}}  # fmt: skip
+    sent = fb_admin(sandbox, "POST", "/comments", json=comment)
     assert sent["delivered"] == 200
     wait_for(lambda: items(api, source="facebook", q="Refund"), timeout=10)
 
@@ -309,8 +310,8 @@ def run_every_input(api: httpx.Client, sandbox, c: dict[str, str], folder: Path)
 
     # Notes, through the API: redacted as they are written.
     for item in (reviewed, feedback):
-        note = api.post(f"/api/v1/items/{item['id']}/notes", json={"body": "Customer said: " + typed(c)})  # fmt: skip  # noqa: E501
-        assert note.status_code == 201 and note.json()["body"] == "Customer said: " + redacted_typed()
+        note = api.post(f"/api/v1/items/{item['id']}/notes", json={"body": NOTE + typed(c)})
+        assert note.status_code == 201 and note.json()["body"] == NOTE + redacted_typed()
 
     # Replies: a card, id or credential is refused even when confirmed; an address can be meant.
     for leak, kind in ((c["card"], "card"), (f"Bearer {c['token']}", "secret")):
@@ -320,7 +321,7 @@ def run_every_input(api: httpx.Client, sandbox, c: dict[str, str], folder: Path)
         assert error["field"] == "text" and kind in error["message"] and leak not in refused.text
     meant = reply(api, reviewed["id"], f"Thank you! Write to {c['email']}", confirm=True)
     assert meant.status_code == 202, meant.text
-    wait_for(lambda: api.get(f"/api/v1/replies/{meant.json()['reply']['id']}").json()["reply"]["status"] == "sent")  # fmt: skip  # noqa: E501
+    sent_reply(api, meant)
 
     # Templates: a card in a template is refused; its variables carry only redacted values.
     bad = api.post("/api/v1/reply-templates", json={"name": "Bad", "body": f"Card {c['card']}"})
@@ -338,7 +339,7 @@ def run_every_input(api: httpx.Client, sandbox, c: dict[str, str], folder: Path)
         assert c["email"] not in rendered
         answer = reply(api, item["id"], rendered)
         assert answer.status_code == 202, answer.text
-        wait_for(lambda a=answer: api.get(f"/api/v1/replies/{a.json()['reply']['id']}").json()["reply"]["status"] == "sent")  # fmt: skip  # noqa: E501
+        sent_reply(api, answer)
 
     # The reviewer's answer to the reply e-mail, by the inbound webhook.
     [notice] = wait_for(
@@ -362,6 +363,16 @@ def run_every_input(api: httpx.Client, sandbox, c: dict[str, str], folder: Path)
     assert added.json() == {"status": "added"}, added.text
     thread = api.get(f"/api/v1/items/{feedback['id']}/thread").json()["messages"]
     assert thread[-1]["body"] == redacted_typed()
+
+
+def sent_reply(api: httpx.Client, created: httpx.Response) -> None:
+    url = f"/api/v1/replies/{created.json()['reply']['id']}"
+
+    def sent() -> bool:
+        """the reply was delivered"""
+        return api.get(url).json()["reply"]["status"] == "sent"
+
+    wait_for(sent)
 
 
 def items(api: httpx.Client, **params: str) -> list[dict]:
