@@ -244,6 +244,7 @@ def load(items: int, locations: int) -> tuple[Tenant, float]:
     from sqlalchemy import text
 
     from models.db import get_engine, session_scope
+    from plaudit import crypto
 
     started = time.perf_counter()
     with session_scope() as session:
@@ -268,14 +269,18 @@ def load(items: int, locations: int) -> tuple[Tenant, float]:
                 },
             )
         # Replies written here (the outbox) for one replied item in fifty: the inbox shows the
-        # latest one beside each item.
+        # latest one beside each item. The outbox body is encrypted (one ciphertext per text).
+        replies = list(pool["replies"])
         conn.execute(
             text(
                 "INSERT INTO replies (organisation_id, item_id, author_user_id, body, status, "
                 "attempts, idempotency_key, sent_at, action) SELECT organisation_id, id, "
-                "assignee_user_id, reply_text, 'sent', 1, 'bench-' || id, reply_updated_at, "
-                "'post' FROM items WHERE reply_text IS NOT NULL AND id % 50 = 0"
-            )
+                "assignee_user_id, e.body, 'sent', 1, 'bench-' || id, reply_updated_at, "
+                "'post' FROM items JOIN unnest(CAST(:plain AS text[]), CAST(:cipher AS text[])) "
+                "AS e(plain, body) ON e.plain = items.reply_text "
+                "WHERE reply_text IS NOT NULL AND id % 50 = 0"
+            ),
+            {"plain": replies, "cipher": [crypto.encrypt(r) for r in replies]},
         )
     with get_engine().connect() as conn:
         conn = conn.execution_options(isolation_level="AUTOCOMMIT")

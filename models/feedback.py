@@ -102,7 +102,8 @@ class Recipient(IdMixin, TimestampMixin, Base):
     location_id: Mapped[int | None] = mapped_column(
         BigInteger, ForeignKey("locations.id", ondelete="SET NULL")
     )
-    external_ref: Mapped[str | None] = mapped_column(String(200))
+    # Whatever the uploader's system calls the person (often a customer number): never looked up.
+    external_ref: Mapped[str | None] = mapped_column(EncryptedText)
     status: Mapped[str] = mapped_column(String(20), default=RecipientStatus.QUEUED)
     requests_sent: Mapped[int] = mapped_column(Integer, default=0)
     first_sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -140,6 +140,8 @@ class Item(IdMixin, TimestampMixin, Base):
     original_text: Mapped[str | None] = mapped_column(Text)
     posted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     provider_updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Public at the provider, so plain text like `text`, and redacted like it on every write
+    # (sync, push, the reply worker, first-party replies).
     reply_text: Mapped[str | None] = mapped_column(Text)
     reply_updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     deleted: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")

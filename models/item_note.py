@@ -1,11 +1,16 @@
-"""Internal notes on items, seen only inside the organisation."""
+"""Internal notes on items, seen only inside the organisation.
+
+A note often says who the reviewer is or how to reach them: its body is redacted like provider
+text when written (`api.services.workflow.add_note`) and encrypted at rest.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, ForeignKey, Text
+from sqlalchemy import BigInteger, ForeignKey
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, IdMixin, TimestampMixin
+from models.types import EncryptedText
 
 
 class ItemNote(IdMixin, TimestampMixin, Base):
@@ -20,4 +25,4 @@ class ItemNote(IdMixin, TimestampMixin, Base):
     author_user_id: Mapped[int | None] = mapped_column(
         BigInteger, ForeignKey("users.id", ondelete="SET NULL")
     )
-    body: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(EncryptedText)

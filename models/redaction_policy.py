@@ -46,5 +46,9 @@ def policy_for(session: Session, organisation_id: int) -> Policy:
     return policy
 
 
-def forget_policy(organisation_id: int) -> None:
-    _CACHE.pop(organisation_id, None)
+def forget_policy(organisation_id: int | None = None) -> None:
+    """Drop one organisation's cached policy, or (None) every one."""
+    if organisation_id is None:
+        _CACHE.clear()
+    else:
+        _CACHE.pop(organisation_id, None)

@@ -14,6 +14,7 @@ from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, String,
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, IdMixin, TimestampMixin
+from models.types import EncryptedText
 
 
 class ReplyStatus(enum.StrEnum):
@@ -57,7 +58,9 @@ class Reply(IdMixin, TimestampMixin, Base):
     author_user_id: Mapped[int | None] = mapped_column(
         BigInteger, ForeignKey("users.id", ondelete="SET NULL")
     )
-    body: Mapped[str] = mapped_column(Text)
+    # Checked for personal data before it is written (api.services.privacy.check_reply_text);
+    # encrypted because a sender may confirm an address or number on purpose.
+    body: Mapped[str] = mapped_column(EncryptedText)
     status: Mapped[str] = mapped_column(String(20), default=ReplyStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import contextvars
+import copy
 import json
 import logging
 import traceback
 from datetime import UTC, datetime
 from typing import Any
+
+from dramatiq import Message
+from dramatiq.broker import MessageProxy
 
 from plaudit.scrub import (
     WITHHELD_DATABASE_MESSAGE,
@@ -28,7 +32,7 @@ class JsonFormatter(logging.Formatter):
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
-            "message": scrub_text(record.getMessage()),
+            "message": scrub_text(_without_arguments(record)),
         }
         rid = request_id.get()
         if rid:
@@ -52,6 +56,26 @@ class JsonFormatter(logging.Formatter):
                 each._str = WITHHELD_DATABASE_MESSAGE
             pending += [e for e in (each.__cause__, each.__context__) if e is not None]
         return "".join(report.format()).rstrip("\n")
+
+
+_ACTOR_ARGUMENTS = "Received args=%r kwargs=%r."
+
+
+def _without_arguments(record: logging.LogRecord) -> str:
+    """The record's message, but dramatiq's messages by their actor's name alone: dramatiq logs
+    each message with its arguments (webhook payloads, what customers typed), at DEBUG and in
+    warnings, which no scrubber can clean reliably."""
+    if record.msg == _ACTOR_ARGUMENTS:
+        return "Received a message (arguments not logged)."
+    if isinstance(record.args, tuple) and any(
+        isinstance(arg, Message | MessageProxy) for arg in record.args
+    ):
+        record = copy.copy(record)
+        record.args = tuple(
+            f"{arg.actor_name}(…)" if isinstance(arg, Message | MessageProxy) else arg
+            for arg in record.args
+        )
+    return record.getMessage()
 
 
 def setup_logging() -> None:

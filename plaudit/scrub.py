@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from plaudit.redaction import Policy, luhn, redact
+
 FILTERED = "[Filtered]"
 SENSITIVE_KEYS = frozenset(
     {
@@ -35,10 +37,18 @@ _PATTERNS = (
 )
 
 
+# Card numbers that pass the Luhn check, issuer digit 2 to 6 (ids such as Facebook's begin with
+# 1), and credentials: a SQL error's parameters or a provider's error may quote what a customer
+# typed.
+_CARD = re.compile(r"(?<![\d-])[2-6]\d{3}(?:[ -]?\d){9,15}(?![\d-])")
+_SECRETS_ONLY = Policy(enabled=frozenset({"secret"}))
+
+
 def scrub_text(text: str) -> str:
     for pattern, replace in _PATTERNS:
         text = pattern.sub(replace, text)
-    return text
+    text = _CARD.sub(lambda m: "[card]" if luhn(m.group()) else m.group(), text)
+    return redact(text, _SECRETS_ONLY).text
 
 
 def scrub(value: Any, key: str | None = None) -> Any:

@@ -42,6 +42,7 @@ from sqlalchemy.orm import Session  # noqa: E402
 from models.base import Base  # noqa: E402
 from models.db import get_engine, get_sessionmaker  # noqa: E402
 from models.migrate import upgrade  # noqa: E402
+from models.redaction_policy import forget_policy  # noqa: E402
 
 
 def _admin(statement: str) -> None:
@@ -73,6 +74,7 @@ def db() -> Iterator[Session]:
     """An empty database and a session on it. Tables are emptied rather than rolled back
     because end-to-end tests commit from other threads and processes."""
     truncate_all()
+    forget_policy()  # ids restart with the tables: a cached policy would be someone else's
     session = get_sessionmaker()()
     try:
         yield session

@@ -97,3 +97,67 @@ def test_one_item_has_a_time_limit_and_is_withheld_rather_than_leaked(monkeypatc
 def test_find_reports_what_would_be_removed():
     assert find("mail me at z@q.example") == {"email": 1}
     assert find("thanks!") == {}
+
+
+# Shapes of credentials people paste into a review, a note or a reply (made up, not real keys).
+_JWT = (
+    "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"
+)
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("Authorization: Bearer ya29.a0AfH6SMBx3xYz-tok_en9", "Authorization: [redacted:secret]"),
+        ("use bearer 9f86d081884c7d659a2feaa0c55ad015 ok", "use [redacted:secret] ok"),
+        (f"token {_JWT} here", "token [redacted:secret] here"),
+        ("key sk_live_4eC39HqLyjWDarjtT1zdp7dc.", "key [redacted:secret]."),
+        ("rk_test_51HxAbCdEfGhIjKl and whsec_AbCdEfGh12345678IjKl", "[redacted:secret] and "
+         "[redacted:secret]"),
+        ("pat ghp_" + "A1b2C3d4" * 5, "pat [redacted:secret]"),
+        ("github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuv", "[redacted:secret]"),
+        ("slack xoxb-123456789012-abcdEFGHijkl", "slack [redacted:secret]"),
+        ("aws AKIAIOSFODNN7EXAMPLE, ASIAY34FZKBOKMUTVV7A", "aws [redacted:secret], "
+         "[redacted:secret]"),
+        ("google ya29.a0ARrdaM-abcdefghijklmnopqrstu", "google [redacted:secret]"),
+        ("maps AIzaSyD-abcdefghijklmnopqrstuvwxyz01234", "maps [redacted:secret]"),
+        ("reset link ?t=Q7fZ2kLm9XpR4sTv8WyB3nDc6HjG1aEu", "reset link ?t=[redacted:secret]"),
+        # The digits of a token are not left behind as a card or phone number.
+        ("Bearer 4111111111111111AbCdEfGh", "[redacted:secret]"),
+    ],
+)  # fmt: skip
+def test_credentials_are_redacted(text, expected):
+    assert redact(text).text == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The bearer of good news: our waiter. Bearer bonds? Bearer responsibilities!",
+        "Supercalifragilisticexpialidocious_Extraordinary2024 was the dessert's name",
+        "Our-Family-Loved-The-New-Menu-2024-Edition-Very-Much",
+        "Order 123e4567-e89b-12d3-a456-426614174000, receipt d41d8cd98f00b204e9800998ecf8427e",
+        "See https://www.google.com/maps/place/Joe%27s+Pizza/@40.7,-73.9,17z/data=!3m1!4b1",
+        "Skyline view from the 27th floor; ask_for_the_test_menu, AKIA is my cat's name",
+        "Wunderbar! Donaudampfschifffahrtsgesellschaftskapitän empfiehlt es.",
+    ],
+)
+def test_ordinary_long_words_and_ids_are_not_taken_for_credentials(text):
+    assert "secret" not in redact(text).counts
+
+
+def test_random_tokens_are_caught_but_not_review_text():
+    import random
+    import string
+
+    from connectors.sandbox import texts as corpus
+
+    rng = random.Random(11)
+    alphabet = string.ascii_letters + string.digits
+    tokens = ["".join(rng.choice(alphabet) for _ in range(40)) for _ in range(500)]
+    caught = sum(redact(f"my key {t} thanks").text == "my key [redacted:secret] thanks"
+                 for t in tokens)  # fmt: skip
+    assert caught >= 495
+    reviews = [*corpus.ENGLISH, *corpus.EMOJI, *corpus.RIGHT_TO_LEFT]
+    reviews += [f"{en} {original}" for en, original in corpus.TRANSLATED]
+    assert not [r for r in reviews if "secret" in redact(r).counts]

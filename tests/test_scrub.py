@@ -119,3 +119,36 @@ def test_scrub_filters_sensitive_keys_at_any_depth():
     assert "abc" not in cleaned["request"]["query_string"]
     assert cleaned["request"]["data"] == {"password": FILTERED, "note": "mail me at [email]"}
     assert scrub_text("nothing secret here") == "nothing secret here"
+
+
+def test_log_lines_lose_card_numbers_and_credentials_but_keep_ids():
+    from plaudit.scrub import scrub_text
+
+    line = scrub_text(
+        "params ('Card 4111 1111 1111 1111', 'sk_live_4eC39HqLyjWDarjtT1zdp7dc', "
+        "'Q7fZ2kLm9XpR4sTv8WyB3nDc6HjG1aEu') for page 100000000000777 at 1796222773"
+    )
+    assert "4111" not in line and "sk_live" not in line and "Q7fZ2kLm" not in line
+    assert "[card]" in line and "[redacted:secret]" in line
+    assert "page 100000000000777 at 1796222773" in line  # ids and timestamps stay readable
+
+
+def test_dramatiq_never_logs_a_messages_arguments():
+    import logging
+
+    import dramatiq
+
+    from plaudit.logs import JsonFormatter
+
+    message = dramatiq.Message(queue_name="default", actor_name="push.facebook",
+                               args=({"message": "call +44 20 7946 0958"},), kwargs={},
+                               options={})  # fmt: skip
+    records = [
+        logging.LogRecord("dramatiq.worker", logging.DEBUG, __file__, 1,
+                          "Received message %s with id %r.", (message, message.message_id), None),
+        logging.LogRecord("workers.push.push.facebook", logging.DEBUG, __file__, 1,
+                          "Received args=%r kwargs=%r.", (message.args, {}), None),
+    ]  # fmt: skip
+    lines = [json.loads(JsonFormatter().format(record))["message"] for record in records]
+    assert lines[0] == f"Received message push.facebook(…) with id {message.message_id!r}."
+    assert lines[1] == "Received a message (arguments not logged)."

@@ -12,6 +12,7 @@ from models import (
     Campaign,
     EmailMessage,
     Item,
+    ItemNote,
     Organisation,
     Recipient,
     Suppression,
@@ -179,3 +180,71 @@ def test_the_cli_exports_and_erases_by_address(db):
     neither = plaudit("privacy", "erase", "--organisation", str(org.id))
     assert neither.returncode == 2
     assert neither.stderr.strip() == "plaudit: give exactly one of --email or --reviewer-id"
+
+
+def test_notes_on_the_persons_items_are_exported_and_erased(db):
+    org = Organisation(name="Bakery")
+    db.add(org)
+    db.flush()
+    review = Item(organisation_id=org.id, source="google", kind="review", external_id="r1",
+                  author_name=CANARY_NAME, author_external_id="g-user-7", text=CANARY_TEXT,
+                  posted_at=NOW)  # fmt: skip
+    other = Item(organisation_id=org.id, source="google", kind="review", external_id="r2",
+                 author_external_id="g-user-8", text="someone else", posted_at=NOW)  # fmt: skip
+    db.add_all([review, other])
+    db.flush()
+    db.add_all([
+        ItemNote(organisation_id=org.id, item_id=review.id, body=f"{CANARY_NAME} called"),
+        ItemNote(organisation_id=org.id, item_id=other.id, body="not about them"),
+    ])  # fmt: skip
+    db.commit()
+
+    exported = receive(db, organisation_id=org.id, kind="export", reviewer_id="g-user-7")
+    db.commit()
+    process(exported.id)
+    db.expire_all()
+    data = json.loads(db.get(DataSubjectRequest, exported.id).result)
+    assert [n["body"] for n in data["notes"]] == [f"{CANARY_NAME} called"]
+
+    erased = receive(db, organisation_id=org.id, kind="erasure", reviewer_id="g-user-7")
+    db.commit()
+    process(erased.id)
+    db.expire_all()
+    assert db.scalars(select(ItemNote.body)).all() == ["not about them"]
+    # The earlier export was a copy of it all: it goes too.
+    assert db.get(DataSubjectRequest, exported.id).result is None
+    counts = db.get(DataSubjectRequest, erased.id).counts
+    assert counts["notes_deleted"] == 1 and counts["exports_cleared"] == 1
+
+
+def test_erasure_deletes_the_demo_mailboxs_copies_of_emails_to_the_person(
+    db, tmp_path, monkeypatch
+):
+    from plaudit.email.backends import MailboxBackend
+    from plaudit.settings import reset_settings
+
+    monkeypatch.setenv("PLAUDIT_EMAIL_BACKEND", "mailbox")
+    monkeypatch.setenv("PLAUDIT_MAILBOX_DIR", str(tmp_path))
+    reset_settings()
+    try:
+        org = Organisation(name="Bakery")
+        db.add(org)
+        db.flush()
+        person(db, org, CANARY_EMAIL, CANARY_NAME, CANARY_TEXT)
+        person(db, org, "someone.else@example.com", "Someone Else", "still here")
+        mailbox = MailboxBackend(tmp_path)
+        files = {}
+        for message in db.scalars(select(EmailMessage)):
+            files[message.to_address] = mailbox.path_for(message.message_id)
+            files[message.to_address].write_text(f"To: {message.to_address}\n\nHello\n")
+
+        request = receive(db, organisation_id=org.id, kind="erasure", email=CANARY_EMAIL)
+        db.commit()
+        process(request.id)
+
+        assert not files[CANARY_EMAIL].exists() and files["someone.else@example.com"].exists()
+        db.expire_all()
+        assert db.get(DataSubjectRequest, request.id).counts["mailbox_files_deleted"] == 1
+    finally:
+        monkeypatch.undo()
+        reset_settings()

@@ -90,10 +90,11 @@ def _upsert(
         "author_anonymous": False,
         **{name: getattr(record, name) for name in _CONTENT},
     }
-    if values["text"] is not None:
-        # Identifiers typed into a comment are removed before it is stored, as in a sync.
-        policy = policy_for(session, connection.organisation_id)
-        values["text"] = redact(values["text"], policy).text
+    # Identifiers typed into a comment (or a name) are removed before it is stored, as in a sync.
+    policy = policy_for(session, connection.organisation_id)
+    for name in ("text", "author_name"):
+        if values[name] is not None:
+            values[name] = redact(values[name], policy).text
     statement = insert(Item).values(values)
     changed = {name: statement.excluded[name] for name in _CONTENT if values[name] is not None}
     rows = session.execute(

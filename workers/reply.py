@@ -31,6 +31,8 @@ from models import (
     ReplyStatus,
 )
 from models.db import session_scope
+from models.redaction_policy import policy_for
+from plaudit.redaction import redact
 from plaudit.settings import get_settings
 from workers.accounts import location_ref, mark_needs_reauth, open_account, save_tokens
 from workers.reviewer_notice import notify_reviewer
@@ -106,7 +108,13 @@ def deliver(reply_id: int) -> str | None:
                 datetime.now(UTC),
                 None,
             )
-            item.reply_text = posted.text if posted else None
+            # Stored as the next sync will store it: redacted like all provider text (the
+            # sender may have confirmed an address or number that the outbox row keeps).
+            item.reply_text = (
+                redact(posted.text, policy_for(session, item.organisation_id)).text
+                if posted
+                else None
+            )
             item.reply_updated_at = posted.updated_at if posted else None
         finally:
             # Kept whatever happened: the id is what the next read-back looks for.

@@ -22,7 +22,9 @@ from models import (
     ThreadMessage,
 )
 from models.db import session_scope
+from models.redaction_policy import policy_for
 from plaudit.email import links, queue_email
+from plaudit.redaction import redact
 
 
 def notify_reviewer(reply_id: int) -> str | None:
@@ -67,6 +69,9 @@ def notify_reviewer(reply_id: int) -> str | None:
                     reply_id=reply.id,
                 )
             )
-            item.reply_text, item.reply_updated_at = reply.body, now
+            # The e-mail and the thread (encrypted) carry the reply as sent; the inbox's plain
+            # column holds it redacted, like a provider's copy.
+            policy = policy_for(session, item.organisation_id)
+            item.reply_text, item.reply_updated_at = redact(reply.body, policy).text, now
         reply.status, reply.sent_at, reply.last_error = ReplyStatus.SENT, now, None
         return reply.status

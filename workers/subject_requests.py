@@ -2,9 +2,11 @@
 
 A person is found by e-mail address (through its blind index) or by a provider's reviewer id.
 Erasure deletes what exists only because of them (recipient records, their e-mails, their
-first-party feedback and its thread) and anonymises what must remain (a review that stays public
-at the provider keeps its rating and date, not its author or text). The suppression list keeps
-only the blind index, so an erased person is still never e-mailed again.
+first-party feedback and its thread, the organisation's internal notes on their items, the
+demo mailbox's copies of e-mails to them, earlier exports about them) and anonymises what must
+remain (a review that stays public at the provider keeps its rating and date, not its author or
+text). The suppression list keeps only the blind index, so an erased person is still never
+e-mailed again.
 """
 
 from __future__ import annotations
@@ -19,10 +21,12 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 import workers.broker  # noqa: F401  (the broker must exist before actors are declared)
-from models import EmailMessage, Item, Recipient, Reply, Suppression, ThreadMessage
+from models import EmailMessage, Item, ItemNote, Recipient, Reply, Suppression, ThreadMessage
 from models.db import session_scope
 from models.privacy import DataSubjectRequest, RequestKind, RequestStatus
 from plaudit import crypto
+from plaudit.email.backends import MailboxBackend
+from plaudit.settings import get_settings
 from workers.enqueue import enqueue_after_commit
 
 log = logging.getLogger(__name__)
@@ -95,6 +99,10 @@ def export(
     item_ids = [item.id for item in items]
     threads = session.scalars(select(ThreadMessage).where(ThreadMessage.item_id.in_(item_ids)))
     replies = session.scalars(select(Reply).where(Reply.item_id.in_(item_ids)))
+    # What the organisation wrote about them internally is personal data about them too.
+    notes = session.scalars(
+        select(ItemNote).where(ItemNote.item_id.in_(item_ids)).order_by(ItemNote.id)
+    )
     data: dict[str, Any] = {
         "generated_at": datetime.now(UTC).isoformat(),
         "items": [_item(item) for item in items],
@@ -111,6 +119,7 @@ def export(
             {"item_id": r.item_id, "body": r.body, "status": r.status, "sent_at": _iso(r.sent_at)}
             for r in replies
         ],
+        "notes": [{"item_id": n.item_id, "body": n.body, "at": _iso(n.created_at)} for n in notes],
         "feedback_requests": [],
         "emails_sent": [],
         "suppression": None,
@@ -155,6 +164,11 @@ def erase(session: Session, *, organisation_id: int, email_index: str | None = N
     first_party = [i.id for i in items if i.source == "plaudit"]
     provider = [i.id for i in items if i.source != "plaudit"]
     counts: dict[str, int] = {}
+    if items:
+        # Before the items: a first-party item's notes would go with it, but not a review's.
+        counts["notes_deleted"] = session.execute(
+            delete(ItemNote).where(ItemNote.item_id.in_([i.id for i in items]))
+        ).rowcount
     if first_party:
         counts["feedback_items_deleted"] = session.execute(
             delete(Item).where(Item.id.in_(first_party))
@@ -174,13 +188,42 @@ def erase(session: Session, *, organisation_id: int, email_index: str | None = N
         ).rowcount
     if email_index:
         scoped = {"organisation_id": organisation_id}
-        counts["emails_deleted"] = session.execute(
-            delete(EmailMessage).filter_by(**scoped, to_index=email_index)
-        ).rowcount
+        sent = session.scalars(
+            delete(EmailMessage)
+            .filter_by(**scoped, to_index=email_index)
+            .returning(EmailMessage.message_id)
+        ).all()
+        counts["emails_deleted"] = len(sent)
+        counts["mailbox_files_deleted"] = _forget_mailbox_copies(sent)
         counts["recipients_deleted"] = session.execute(
             delete(Recipient).filter_by(**scoped, email_index=email_index)
         ).rowcount
+    # An earlier export about them is a copy of all the above.
+    earlier = [
+        DataSubjectRequest.kind == RequestKind.EXPORT,
+        DataSubjectRequest.result.is_not(None),
+    ]
+    subject = [
+        *([DataSubjectRequest.email_index == email_index] if email_index else []),
+        *([DataSubjectRequest.reviewer_id == reviewer_id] if reviewer_id else []),
+    ]
+    if subject:
+        counts["exports_cleared"] = session.execute(
+            update(DataSubjectRequest)
+            .where(DataSubjectRequest.organisation_id == organisation_id, *earlier, or_(*subject))
+            .values(result=None)
+        ).rowcount
     return {k: v for k, v in counts.items() if v}
+
+
+def _forget_mailbox_copies(message_ids: list[str]) -> int:
+    """The demo's mailbox back-end keeps a file per e-mail sent: those to the person go too.
+    (What an SMTP server or Postmark delivered is beyond reach.)"""
+    settings = get_settings()
+    if settings.email_backend != "mailbox" or not message_ids:
+        return 0
+    mailbox = MailboxBackend(settings.mailbox_path)
+    return sum(mailbox.forget(message_id) for message_id in message_ids)
 
 
 def receive(

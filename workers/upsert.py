@@ -32,7 +32,9 @@ _COLUMNS = (
 # What a provider may change after the fact; a re-read with none of it changed writes nothing.
 _MUTABLE = (*(name for name, _ in _COLUMNS if name not in ("kind", "external_id")), "deleted")
 
-_REDACTED = ("text", "original_text", "reply_text")
+# A display name is free text too (some people go by their e-mail address or phone number); it
+# reaches replies through the templates' reviewer_name.
+_REDACTED = ("text", "original_text", "reply_text", "author_name")
 
 _UPSERT = text(
     "INSERT INTO items (organisation_id, connection_id, location_id, source, deleted, "

@@ -124,12 +124,33 @@ def list_requests(session: Session, *, organisation_id: int) -> list[DataSubject
     )
 
 
+# What no one may publish, even on purpose: a confirmation cannot let these out.
+NEVER_PUBLISHED = frozenset({"card", "iban", "ssn", "secret"})
+
+
 def check_reply_text(
-    session: Session, *, organisation_id: int, text: str, confirmed: bool, field: str = "text"
+    session: Session,
+    *,
+    organisation_id: int,
+    text: str,
+    confirmed: bool,
+    field: str = "text",
+    what: str = "reply",
 ) -> None:
-    """A reply goes out in public: refuse one that carries personal data unless the sender
-    has confirmed it does so on purpose."""
+    """A reply goes out in public: refuse one that carries payment details, national ids or
+    credentials outright (422 naming the kinds, so the sender can take them out), and one that
+    carries other personal data (an address, a phone number, the organisation's own patterns)
+    unless the sender has confirmed it does so on purpose (a business's own contact details)."""
     found = find(text, policy_for(session, organisation_id))
+    never = sorted(NEVER_PUBLISHED & found.keys())
+    if never:
+        raise ApiError(
+            422,
+            "personal_data",
+            f"The {what} contains {', '.join(never)} data, which is never published; "
+            f"take it out and send the {what} again",
+            field=field,
+        )
     if found and not confirmed:
         kinds = ", ".join(sorted(found))
         raise ApiError(

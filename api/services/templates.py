@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from api.errors import ApiError, not_found
 from api.scope import LocationIds
 from api.services.inbox import get_item
+from api.services.privacy import check_reply_text
 from models import Item, Location, Organisation, ReplyTemplate
 
 VARIABLES = {
@@ -183,6 +184,16 @@ def save(
     """Create (``template`` None) or change a template."""
     if body is not None:
         check(body)
+        # Its text is published in every reply made from it: no card, id or credential in it.
+        # Contact details may stay (the business's own address or number), so confirmed.
+        check_reply_text(
+            session,
+            organisation_id=organisation_id,
+            text=body,
+            confirmed=True,
+            field="body",
+            what="template",
+        )
     if template is None:
         template = ReplyTemplate(organisation_id=organisation_id)
         session.add(template)

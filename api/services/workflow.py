@@ -13,6 +13,8 @@ from api.errors import ApiError, not_found
 from api.scope import LocationIds, in_locations
 from api.services.inbox import InboxFilters, conditions, get_item
 from models import Item, ItemNote, Membership, Role
+from models.redaction_policy import policy_for
+from plaudit.redaction import redact
 
 
 @dataclass(frozen=True)
@@ -163,8 +165,13 @@ def add_note(
     location_ids: LocationIds = None,
 ) -> ItemNote:
     get_item(session, organisation_id=organisation_id, item_id=item_id, location_ids=location_ids)
+    # A note is internal, but it is personal data all the same: what a colleague types (a card
+    # number read out on the phone, a token) is redacted like provider text, the rest encrypted.
     note = ItemNote(
-        organisation_id=organisation_id, item_id=item_id, author_user_id=user_id, body=body
+        organisation_id=organisation_id,
+        item_id=item_id,
+        author_user_id=user_id,
+        body=redact(body, policy_for(session, organisation_id)).text,
     )
     session.add(note)
     session.flush()

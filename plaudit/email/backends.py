@@ -46,18 +46,34 @@ class MailboxBackend:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
+    @staticmethod
+    def file_name(message_id: str) -> str:
+        return f"{message_id.strip('<>').split('@')[0]}.eml"
+
+    def path_for(self, message_id: str) -> Path:
+        """Where the copy of a message is, in whichever box it was filed."""
+        name = self.file_name(message_id)
+        found = sorted(self.folder.glob(f"*/{name}"))
+        return found[0] if found else self.folder / name
+
     def send(self, message: EmailMessage, *, tag: str, box: str = "") -> str | None:
         if not box or "/" in box or box.startswith("."):
             raise PermanentError("a mailbox message needs the box it belongs to")
         folder = self.folder / box
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        name = message["Message-ID"].strip("<>").split("@")[0]
-        path = folder / f"{name}.eml"
+        path = folder / self.file_name(message["Message-ID"])
         partial = path.with_suffix(".part")
         # Written aside and renamed, so a reader never sees half a message.
         partial.write_bytes(message.as_bytes())
         partial.rename(path)
         return None
+
+    def forget(self, message_id: str) -> bool:
+        """Delete the copy of one message (a data-subject erasure); False if there was none."""
+        path = self.path_for(message_id)
+        existed = path.exists()
+        path.unlink(missing_ok=True)
+        return existed
 
 
 class SmtpBackend:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from models import AuditEvent, Item, ItemNote, Role
@@ -207,6 +207,23 @@ def test_notes_are_internal_and_deleted_by_their_author_or_a_manager(
     by_owner = client.delete(f"{notes}/{second['id']}", headers=owner.headers)
     assert (by_bob.status_code, by_alice.status_code, by_owner.status_code) == (403, 204, 204)
     assert db.scalar(select(ItemNote)) is None
+
+
+def test_a_note_is_redacted_with_the_organisations_policy_and_stored_encrypted(
+    client: TestClient, db: Session, owner: Person, make_item: Callable[..., Item]
+):
+    item = make_item(owner.organisation)
+    client.put("/api/v1/privacy/redaction", json={"disabled_detectors": ["phone"], "patterns": []},
+               headers=owner.headers)  # fmt: skip
+    body = "Card 4111 1111 1111 1111, Bearer Zx81kQ0pLm2NvB7c, ann@example.com, 030 1234 5678"
+
+    note = client.post(f"{ITEMS}/{item.id}/notes", json={"body": body}, headers=owner.headers)
+
+    expected = "Card [redacted:card], [redacted:secret], [redacted:email], 030 1234 5678"
+    assert note.status_code == 201 and note.json()["body"] == expected
+    raw = db.execute(text("SELECT body FROM item_notes")).scalar()
+    assert "030 1234" not in raw and "Card" not in raw  # the phone kept by policy, encrypted
+    assert db.scalars(select(ItemNote.body)).one() == expected
 
 
 def test_bulk_changes_every_item_the_filter_matches_and_nothing_else(

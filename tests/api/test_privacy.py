@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select, text
 
-from models import AuditEvent, Item, Role
+from models import AuditEvent, Item, Reply, Role
 from models.privacy import DataSubjectRequest
 from tests.api.conftest import error_of
 from workers.subject_requests import process
@@ -146,3 +147,47 @@ def test_a_reply_with_personal_data_is_refused_unless_confirmed(client, owner, m
         headers=owner.headers,
     )
     assert sent.status_code == 202, sent.text
+
+
+@pytest.mark.parametrize(
+    "leak,kind",
+    [
+        ("4111 1111 1111 1111", "card"),
+        ("DE89 3704 0044 0532 0130 00", "iban"),
+        ("123-45-6789", "ssn"),
+        ("Bearer Zx81kQ0pLm2NvB7cR4", "secret"),
+    ],
+)
+def test_a_reply_with_a_card_id_or_credential_is_refused_even_when_confirmed(
+    client, owner, make_item, db, leak, kind
+):
+    item = make_item(owner.organisation)
+    for confirmed in (False, True):
+        refused = client.post(
+            f"/api/v1/items/{item.id}/reply",
+            json={"text": f"Sorry! We refunded {leak}.", "confirm_personal_data": confirmed},
+            headers=owner.headers,
+        )
+        assert refused.status_code == 422, refused.text
+        error = error_of(refused)
+        assert error["code"] == "personal_data" and error["field"] == "text"
+        assert kind in error["message"] and "never published" in error["message"]
+        assert leak not in refused.text
+    assert db.scalars(select(Reply)).all() == []
+
+
+def test_a_template_with_a_card_or_credential_is_refused_contact_details_are_not(client, owner):
+    for leak in ("4111 1111 1111 1111", "Bearer Zx81kQ0pLm2NvB7cR4"):
+        refused = client.post(
+            "/api/v1/reply-templates",
+            json={"name": "Refund", "body": f"Refunded to {leak}"},
+            headers=owner.headers,
+        )
+        assert refused.status_code == 422, refused.text
+        assert error_of(refused)["field"] == "body" and leak not in refused.text
+    kept = client.post(
+        "/api/v1/reply-templates",
+        json={"name": "Contact", "body": "Thanks {{ reviewer_first_name }}! help@bakery.example"},
+        headers=owner.headers,
+    )
+    assert kept.status_code == 201, kept.text
