@@ -155,7 +155,7 @@ def test_drop_after_handling_applies_the_write_and_answers_nothing(
     assert created.status_code == 201
 
     # The connection closes before a status line: the client cannot know what happened.
-    with pytest.raises(httpx.RemoteProtocolError):
+    with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):  # a cut or a reset
         api.put(f"/mybusiness/v4/{review['name']}/reply", json={"comment": "Applied"})
 
     stored = api.get(f"/mybusiness/v4/{review['name']}").json()
@@ -170,7 +170,7 @@ def test_drop_before_handling_loses_the_request(
     review = api.get(f"/mybusiness/v4/{location}/reviews").json()["reviews"][0]
     admin.post("/faults", json={"path": "/reply$", "drop": True})
 
-    with pytest.raises(httpx.RemoteProtocolError):
+    with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):  # a cut or a reset
         api.put(f"/mybusiness/v4/{review['name']}/reply", json={"comment": "Lost"})
 
     stored = api.get(f"/mybusiness/v4/{review['name']}").json()
