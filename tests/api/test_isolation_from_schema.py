@@ -11,6 +11,7 @@ what its ids are before it ships.
 from __future__ import annotations
 
 import copy
+import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -97,9 +98,13 @@ def _org_counts(db: Session, organisation_id: int) -> dict[str, int]:
 
 @pytest.fixture
 def mailbox(tmp_path) -> Iterator[None]:
+    before = os.environ.get("PLAUDIT_MAILBOX_DIR")
     set_env(email_backend="mailbox", mailbox_dir=tmp_path / "mailbox")
     yield
-    set_env(mailbox_dir="")
+    os.environ.pop("PLAUDIT_MAILBOX_DIR", None)
+    if before is not None:
+        os.environ["PLAUDIT_MAILBOX_DIR"] = before
+    set_env()
 
 
 def test_every_operation_of_the_schema_keeps_to_its_organisation(
