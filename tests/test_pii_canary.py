@@ -145,7 +145,7 @@ def dump_database(db) -> str:
 def mailbox(folder: Path) -> list[tuple[str, str]]:
     """Each e-mail sent: (its To header, everything else — headers and decoded parts)."""
     out = []
-    for path in sorted(folder.glob("*.eml")):
+    for path in sorted(folder.glob("*/*.eml")):
         raw = path.read_bytes()
         message = email.message_from_bytes(raw, policy=email.policy.default)
         rest = [f"{k}: {v}" for k, v in message.items() if k.lower() != "to"]
@@ -215,7 +215,8 @@ def test_canaries_through_every_input_are_nowhere_in_clear(
     assert counts["notes_deleted"] == 1 and counts["mailbox_files_deleted"] >= 2, counts
     assert counts["exports_cleared"] == 1, counts
     assert not [to for to, _ in mailbox(folder) if c["email"] in to]
-    assert not any(c["email"] in path.read_text(errors="replace") for path in folder.iterdir())
+    files = [path for path in folder.rglob("*") if path.is_file()]
+    assert not any(c["email"] in path.read_text(errors="replace") for path in files)
     index = crypto.blind_index(c["email"])
     with session_scope() as session:
         left = session.execute(
@@ -389,7 +390,7 @@ def reply(api: httpx.Client, item_id: int, body: str, *, confirm: bool = False) 
 def messages(folder: Path) -> list[email.message.EmailMessage]:
     return [
         email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-        for path in sorted(folder.glob("*.eml"))
+        for path in sorted(folder.glob("*/*.eml"))
     ]
 
 
