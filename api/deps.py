@@ -1,8 +1,9 @@
 """Request dependencies as ``Annotated`` aliases: the session, the caller and role checks.
 
 A caller is a person (``Authorization: Bearer <JWT>``) or an integration (``X-API-Key``). Both
-become a ``Member``: the organisation they act in, the role they act with and the locations they
-are limited to (api/scope.py).
+become a ``Scope`` (api/scope.py), resolved once per request by ``authenticate``: the
+organisation they act in, the role they act with, the locations they are limited to, and who
+acts — the person, or the key. The role checks below all build on that one dependency.
 """
 
 from __future__ import annotations
@@ -11,13 +12,15 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Query
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from api.errors import ApiError
+from api.schemas.common import SafeText
+from api.scope import Scope, limit_of
 from api.security import InvalidToken, decode_token
+from core.errors import Forbidden, Unauthorized
 from models import Membership, RefreshToken, Role, User
 from models.db import session_scope
 
@@ -32,28 +35,18 @@ def _session() -> Iterator[Session]:
 # enqueue_after_commit go out on that commit.
 SessionDep = Annotated[Session, Depends(_session, scope="function")]
 
+# The `next_cursor` of the previous page (api.pagination).
+CursorParam = Annotated[SafeText | None, Query(max_length=500)]
+
 _bearer = HTTPBearer(auto_error=False, description="An access token from /api/v1/auth/login")
 _api_key = APIKeyHeader(
     name="X-API-Key", auto_error=False, description="An API key from /api/v1/api-keys"
 )
 
 
-@dataclass(frozen=True)
-class Member:
-    """The caller, in the organisation their token or key was issued for."""
-
-    user_id: int  # for a key: the person who created it
-    organisation_id: int
-    role: Role
-    api_key_id: int | None = None
-    session_id: str | None = None  # a person's log-in session (refresh-token family)
-    # None: every location of the organisation; for a key: its creator's limit.
-    location_ids: tuple[int, ...] | None = None
-
-
-def _unauthorized(code: str, message: str) -> ApiError:
+def _unauthorized(code: str, message: str) -> Unauthorized:
     challenge = "Bearer" if code == "unauthorized" else f'Bearer error="{code}"'
-    return ApiError(401, code, message, headers={"WWW-Authenticate": challenge})
+    return Unauthorized(code, message, headers={"WWW-Authenticate": challenge})
 
 
 @dataclass(frozen=True)
@@ -75,16 +68,16 @@ async def _credentials(
 CallerCredentials = Annotated[Credentials, Depends(_credentials)]
 
 
-def _current_member(session: SessionDep, credentials: CallerCredentials) -> Member:
+def _current_scope(session: SessionDep, credentials: CallerCredentials) -> Scope:
     return authenticate(session, credentials)
 
 
-def authenticate(session: Session, credentials: Credentials) -> Member:
-    """The member behind a bearer token or an API key, or a 401."""
+def authenticate(session: Session, credentials: Credentials) -> Scope:
+    """The scope of a bearer token or an API key, or a 401."""
     if credentials.bearer is None and credentials.api_key:
-        from api.services.api_keys import authenticate as key_member  # it imports Member
+        from api.services.api_keys import authenticate as key_scope
 
-        return key_member(session, key=credentials.api_key)
+        return key_scope(session, key=credentials.api_key)
     if credentials.bearer is None:
         raise _unauthorized("unauthorized", "Authentication required")
     try:
@@ -108,7 +101,7 @@ def authenticate(session: Session, credentials: Credentials) -> Member:
     if row is None:
         raise _unauthorized("invalid_token", "The access token is no longer valid")
     role, location_ids = row.tuple()
-    return Member(
+    return Scope(
         user_id=claims.user_id,
         organisation_id=claims.organisation_id,
         role=Role(role),
@@ -117,27 +110,22 @@ def authenticate(session: Session, credentials: Credentials) -> Member:
     )
 
 
-def limit_of(location_ids: list[int] | None) -> tuple[int, ...] | None:
-    """A membership's stored limit as a caller carries it."""
-    return None if location_ids is None else tuple(location_ids)
+CurrentScope = Annotated[Scope, Depends(_current_scope)]
 
 
-CurrentMember = Annotated[Member, Depends(_current_member)]
-
-
-async def _person(member: CurrentMember) -> Member:
-    if member.api_key_id is not None:
-        raise ApiError(403, "person_required", "This needs a person's access token, not an API key")
-    return member
+async def _person(scope: CurrentScope) -> Scope:
+    if scope.api_key_id is not None:
+        raise Forbidden("person_required", "This needs a person's access token, not an API key")
+    return scope
 
 
 # Routes about a person's own account, and managing keys: an API key can never reach them.
-PersonMember = Annotated[Member, Depends(_person)]
+PersonScope = Annotated[Scope, Depends(_person)]
 
 
-def _current_user(member: CurrentMember, session: SessionDep) -> User:
-    # Memberships cascade from users, so the member's user exists (for a key: its creator).
-    user = session.get(User, member.user_id)
+def _current_user(scope: CurrentScope, session: SessionDep) -> User:
+    # Memberships cascade from users, so the caller's user exists (for a key: its creator).
+    user = session.get(User, scope.user_id)
     assert user is not None
     return user
 
@@ -145,33 +133,33 @@ def _current_user(member: CurrentMember, session: SessionDep) -> User:
 CurrentUser = Annotated[User, Depends(_current_user)]
 
 
-def _at_least(member: Member, minimum: Role) -> Member:
-    if not member.role.at_least(minimum):
-        raise ApiError(403, "forbidden", f"This needs the {minimum.value} role or higher")
-    return member
+def _at_least(scope: Scope, minimum: Role) -> Scope:
+    if not scope.role.at_least(minimum):
+        raise Forbidden("forbidden", f"This needs the {minimum.value} role or higher")
+    return scope
 
 
-def require_role(minimum: Role) -> Callable[[Member], Awaitable[Member]]:
-    """A dependency that lets through members with ``minimum`` or a higher role."""
+def require_role(minimum: Role) -> Callable[[Scope], Awaitable[Scope]]:
+    """A dependency that lets through callers with ``minimum`` or a higher role."""
 
     # No I/O here: as a coroutine it skips a thread-pool round trip per request.
-    async def check(member: CurrentMember) -> Member:
-        return _at_least(member, minimum)
+    async def check(scope: CurrentScope) -> Scope:
+        return _at_least(scope, minimum)
 
     return check
 
 
-def require_person_role(minimum: Role) -> Callable[[Member], Awaitable[Member]]:
+def require_person_role(minimum: Role) -> Callable[[Scope], Awaitable[Scope]]:
     """Like ``require_role``, for a person only: API keys are refused."""
 
-    async def check(member: PersonMember) -> Member:
-        return _at_least(member, minimum)
+    async def check(scope: PersonScope) -> Scope:
+        return _at_least(scope, minimum)
 
     return check
 
 
-OwnerMember = Annotated[Member, Depends(require_role(Role.OWNER))]
-AdminMember = Annotated[Member, Depends(require_role(Role.ADMIN))]
-ManagerMember = Annotated[Member, Depends(require_role(Role.MANAGER))]
-ResponderMember = Annotated[Member, Depends(require_role(Role.RESPONDER))]
-AdminPerson = Annotated[Member, Depends(require_person_role(Role.ADMIN))]
+OwnerScope = Annotated[Scope, Depends(require_role(Role.OWNER))]
+AdminScope = Annotated[Scope, Depends(require_role(Role.ADMIN))]
+ManagerScope = Annotated[Scope, Depends(require_role(Role.MANAGER))]
+ResponderScope = Annotated[Scope, Depends(require_role(Role.RESPONDER))]
+AdminPerson = Annotated[Scope, Depends(require_person_role(Role.ADMIN))]

@@ -1,9 +1,9 @@
 """The one error shape every response uses, and the handlers that produce it.
 
-``{"error": {"code": "...", "message": "...", "field": "..." | null}}`` — for our own errors,
-FastAPI's validation errors, Starlette's routing 404/405 and anything unexpected. Messages are
-written here or in the services, never copied from a raised exception, so they cannot carry a
-token, a password or an e-mail address.
+``{"error": {"code": "...", "message": "...", "field": "..." | null}}`` — for the domain errors
+services and dependencies raise (core.errors), FastAPI's validation errors, Starlette's routing
+404/405 and anything unexpected. Messages are written here or where the error is raised, never
+copied from another exception, so they cannot carry a token, a password or an e-mail address.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from core.errors import DomainError
 
 log = logging.getLogger(__name__)
 
@@ -46,30 +48,6 @@ class ErrorResponse(BaseModel):
     error: ErrorDetail
 
 
-class ApiError(Exception):
-    """Raised anywhere below a router; becomes an error response with this status."""
-
-    def __init__(
-        self,
-        status_code: int,
-        code: str,
-        message: str,
-        *,
-        field: str | None = None,
-        headers: Mapping[str, str] | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status_code = status_code
-        self.code = code
-        self.message = message
-        self.field = field
-        self.headers = dict(headers or {})
-
-
-def not_found(what: str) -> ApiError:
-    return ApiError(404, "not_found", f"{what} not found")
-
-
 def error_response(
     status_code: int,
     code: str,
@@ -82,11 +60,10 @@ def error_response(
     return JSONResponse(body.model_dump(), status_code=status_code, headers=headers)
 
 
-def _api_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, ApiError)
-    return error_response(
-        exc.status_code, exc.code, exc.message, field=exc.field, headers=exc.headers
-    )
+def _domain_error(request: Request, exc: Exception) -> JSONResponse:
+    # The one place a refusal becomes HTTP: the status is the error class's.
+    assert isinstance(exc, DomainError)
+    return error_response(exc.status, exc.code, exc.message, field=exc.field, headers=exc.headers)
 
 
 def _http_error(request: Request, exc: Exception) -> JSONResponse:
@@ -125,7 +102,7 @@ def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(Exception, _unexpected_error)

@@ -15,7 +15,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from zxcvbn import zxcvbn
 
-from api.errors import ApiError
+from core.errors import Invalid
 from plaudit.settings import get_settings
 
 _ALGORITHM = "HS256"
@@ -48,8 +48,7 @@ def require_strong_password(password: str, *, field: str, user_inputs: Sequence[
         return
     feedback = result["feedback"]
     reason = feedback["warning"] or next(iter(feedback["suggestions"]), "")
-    raise ApiError(
-        422,
+    raise Invalid(
         "weak_password",
         "This password is too easy to guess" + (f": {reason}" if reason else ""),
         field=field,

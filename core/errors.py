@@ -32,6 +32,13 @@ class DomainError(Exception):
         self.headers = dict(headers or {})
 
 
+class BadRequest(DomainError):
+    """The request cannot be understood as sent (a broken token or cursor, a body that is not
+    JSON), as opposed to understood and refused."""
+
+    status = 400
+
+
 class Invalid(DomainError):
     """The input cannot be accepted as it is (names the field where there is one)."""
 
@@ -43,8 +50,8 @@ class NotFound(DomainError):
 
     status = 404
 
-    def __init__(self, what: str) -> None:
-        super().__init__("not_found", f"{what} not found")
+    def __init__(self, what: str, *, code: str = "not_found", message: str | None = None) -> None:
+        super().__init__(code, message or f"{what} not found")
 
 
 class Conflict(DomainError):
@@ -69,3 +76,15 @@ class RateLimited(DomainError):
     """Too many attempts; `Retry-After` travels in `headers`."""
 
     status = 429
+
+
+class TooLarge(DomainError):
+    """The input is over a size limit."""
+
+    status = 413
+
+
+class UnsupportedMediaType(DomainError):
+    """The input comes in a format we do not read."""
+
+    status = 415

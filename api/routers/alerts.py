@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from sqlalchemy import select
 
 from api import audit
-from api.deps import PersonMember, SessionDep
+from api.deps import PersonScope, SessionDep
 from api.schemas.alerts import AlertsIn, AlertsOut
 from models import AlertPreference
 
@@ -14,8 +14,8 @@ router = APIRouter(prefix="/alerts", tags=["alerts"])
 
 
 @router.get("", summary="The caller's alert choices in this organisation")
-def get_alerts(member: PersonMember, session: SessionDep) -> AlertsOut:
-    preference = _preference(session, member)
+def get_alerts(scope: PersonScope, session: SessionDep) -> AlertsOut:
+    preference = _preference(session, scope)
     if preference is None:
         return AlertsOut(immediate_max_rating=None, daily_digest=False)
     return AlertsOut(
@@ -26,22 +26,22 @@ def get_alerts(member: PersonMember, session: SessionDep) -> AlertsOut:
 
 @router.put("", summary="Set the caller's alert choices")
 def set_alerts(
-    body: AlertsIn, member: PersonMember, session: SessionDep, request: Request
+    body: AlertsIn, scope: PersonScope, session: SessionDep, request: Request
 ) -> AlertsOut:
-    preference = _preference(session, member)
+    preference = _preference(session, scope)
     if preference is None:
-        preference = AlertPreference(organisation_id=member.organisation_id, user_id=member.user_id)
+        preference = AlertPreference(organisation_id=scope.organisation_id, user_id=scope.user_id)
         session.add(preference)
     preference.immediate_max_rating = body.immediate_max_rating
     preference.daily_digest = body.daily_digest
-    audit.record_by(session, request=request, member=member, action="alerts.updated")
+    audit.record(session, request=request, scope=scope, action="alerts.updated")
     return AlertsOut(**body.model_dump())
 
 
-def _preference(session: SessionDep, member: PersonMember) -> AlertPreference | None:
+def _preference(session: SessionDep, scope: PersonScope) -> AlertPreference | None:
     return session.scalar(
         select(AlertPreference).where(
-            AlertPreference.organisation_id == member.organisation_id,
-            AlertPreference.user_id == member.user_id,
+            AlertPreference.organisation_id == scope.organisation_id,
+            AlertPreference.user_id == scope.user_id,
         )
     )

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.deps import CurrentMember, SessionDep
+from api.deps import CurrentScope, SessionDep
 from api.schemas.analytics import AnalyticsOut, PeriodOut
 from api.schemas.items import InboxFilterIn
 from api.services import analytics
@@ -20,14 +20,13 @@ class AnalyticsQuery(InboxFilterIn):
 
 @router.get("", summary="Counts, average rating, distribution, reply rate and reply times")
 def get_analytics(
-    query: Annotated[AnalyticsQuery, Query()], member: CurrentMember, session: SessionDep
+    query: Annotated[AnalyticsQuery, Query()], scope: CurrentScope, session: SessionDep
 ) -> AnalyticsOut:
     result = analytics.report(
         session,
-        organisation_id=member.organisation_id,
+        scope=scope,
         filters=query.filters(),
         period=query.period,
-        location_ids=member.location_ids,
     )
     return AnalyticsOut(
         series=[PeriodOut(**point) for point in result.series],

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, status
 
 from api import audit
-from api.deps import AdminMember, AdminPerson, SessionDep
+from api.deps import AdminPerson, AdminScope, SessionDep
 from api.errors import ErrorResponse
 from api.schemas.api_keys import ApiKeyCreated, ApiKeyIn, ApiKeyList, ApiKeyOut
 from api.schemas.common import Id
@@ -15,8 +15,8 @@ router = APIRouter(prefix="/api-keys", tags=["api keys"])
 
 
 @router.get("", summary="The organisation's API keys (never the keys themselves)")
-def list_keys(member: AdminMember, session: SessionDep) -> ApiKeyList:
-    rows = api_keys.list_keys(session, organisation_id=member.organisation_id)
+def list_keys(scope: AdminScope, session: SessionDep) -> ApiKeyList:
+    rows = api_keys.list_keys(session, scope=scope)
     return ApiKeyList(api_keys=[ApiKeyOut.model_validate(row) for row in rows])
 
 
@@ -26,21 +26,19 @@ def list_keys(member: AdminMember, session: SessionDep) -> ApiKeyList:
     summary="Create an API key; the key is in this response only",
 )
 def create_key(
-    body: ApiKeyIn, member: AdminPerson, session: SessionDep, request: Request
+    body: ApiKeyIn, scope: AdminPerson, session: SessionDep, request: Request
 ) -> ApiKeyCreated:
     api_key, key = api_keys.create(
         session,
-        organisation_id=member.organisation_id,
-        user_id=member.user_id,
-        creator_role=member.role,
+        scope=scope,
         name=body.name,
         scopes=body.scopes,
         expires_at=body.expires_at,
     )
-    audit.record_by(
+    audit.record(
         session,
         request=request,
-        member=member,
+        scope=scope,
         action="api_key.created",
         target_type="api_key",
         target_id=api_key.id,
@@ -55,13 +53,13 @@ def create_key(
     responses={404: {"model": ErrorResponse, "description": "No such key here"}},
 )
 def revoke_key(
-    api_key_id: Id, member: AdminPerson, session: SessionDep, request: Request
+    api_key_id: Id, scope: AdminPerson, session: SessionDep, request: Request
 ) -> ApiKeyOut:
-    api_key = api_keys.revoke(session, organisation_id=member.organisation_id, key_id=api_key_id)
-    audit.record_by(
+    api_key = api_keys.revoke(session, scope=scope, key_id=api_key_id)
+    audit.record(
         session,
         request=request,
-        member=member,
+        scope=scope,
         action="api_key.revoked",
         target_type="api_key",
         target_id=api_key.id,

@@ -6,9 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.deps import AdminMember, SessionDep
+from api import pagination
+from api.deps import AdminScope, CursorParam, SessionDep
 from api.errors import ErrorResponse
-from api.pagination import decode_cursor, encode_cursor, strict_int
 from api.schemas.audit import AuditEventOut, AuditPage
 from api.schemas.common import SafeText
 from api.schemas.items import Instant
@@ -24,17 +24,17 @@ router = APIRouter(prefix="/audit-events", tags=["audit"])
     responses={400: {"model": ErrorResponse, "description": "The cursor is invalid"}},
 )
 def list_events(
-    member: AdminMember,
+    scope: AdminScope,
     session: SessionDep,
     action: Annotated[SafeText | None, Query(max_length=100, examples=["reply.created"])] = None,
     since: Annotated[Instant | None, Query(description="At or after")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[SafeText | None, Query(max_length=500)] = None,
+    cursor: CursorParam = None,
 ) -> AuditPage:
-    before_id = decode_cursor("audit", cursor, lambda v: strict_int(v[0])) if cursor else None
+    before_id = pagination.before_id("audit", cursor)
     rows, has_more = audit_log.events(
         session,
-        organisation_id=member.organisation_id,
+        scope=scope,
         limit=limit,
         before_id=before_id,
         action=action,
@@ -42,5 +42,5 @@ def list_events(
     )
     return AuditPage(
         events=[AuditEventOut.model_validate(row) for row in rows],
-        next_cursor=encode_cursor("audit", [rows[-1].id]) if has_more else None,
+        next_cursor=pagination.next_by_id("audit", rows, has_more=has_more),
     )

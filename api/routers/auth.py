@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response, status
 
 from api import audit
-from api.deps import CurrentMember, CurrentUser, PersonMember, SessionDep
+from api.deps import CurrentScope, CurrentUser, PersonScope, SessionDep
 from api.errors import ErrorResponse
 from api.schemas.auth import (
     LoginIn,
@@ -82,7 +82,7 @@ def signup(body: SignupIn, session: SessionDep, request: Request) -> SignupReque
 )
 def confirm_signup(body: SignupConfirmIn, session: SessionDep, request: Request) -> SignupOut:
     user, organisation = accounts.confirm_sign_up(session, token=body.token)
-    audit.record(
+    audit.record_person(
         session,
         request=request,
         user_id=user.id,
@@ -115,7 +115,7 @@ def login(body: LoginIn, session: SessionDep, request: Request) -> TokenOut:
         organisation_id=body.organisation_id,
         client=_client(request),
     )
-    audit.record(
+    audit.record_person(
         session,
         request=request,
         user_id=user.id,
@@ -142,9 +142,9 @@ def refresh(body: RefreshIn, session: SessionDep) -> TokenOut:
     status_code=status.HTTP_204_NO_CONTENT,
     summary="End this session: its refresh token and access tokens stop working",
 )
-def logout(member: PersonMember, session: SessionDep, request: Request) -> Response:
-    sessions.end(session, user_id=member.user_id, session_id=member.session_id)
-    audit.record_by(session, request=request, member=member, action="user.logged_out")
+def logout(scope: PersonScope, session: SessionDep, request: Request) -> Response:
+    sessions.end(session, user_id=scope.user_id, session_id=scope.session_id)
+    audit.record(session, request=request, scope=scope, action="user.logged_out")
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -153,12 +153,12 @@ def logout(member: PersonMember, session: SessionDep, request: Request) -> Respo
     status_code=status.HTTP_204_NO_CONTENT,
     summary="End every session of the caller, on every device",
 )
-def logout_everywhere(member: PersonMember, session: SessionDep, request: Request) -> Response:
-    ended = sessions.end_all(session, user_id=member.user_id)
-    audit.record_by(
+def logout_everywhere(scope: PersonScope, session: SessionDep, request: Request) -> Response:
+    ended = sessions.end_all(session, user_id=scope.user_id)
+    audit.record(
         session,
         request=request,
-        member=member,
+        scope=scope,
         action="user.logged_out_everywhere",
         details={"refresh_tokens_revoked": ended},
     )
@@ -177,7 +177,7 @@ def logout_everywhere(member: PersonMember, session: SessionDep, request: Reques
 )
 def change_password(
     body: PasswordChangeIn,
-    member: PersonMember,
+    scope: PersonScope,
     user: CurrentUser,
     session: SessionDep,
     request: Request,
@@ -189,15 +189,15 @@ def change_password(
         new_password=body.new_password,
     )
     sessions.end_all(session, user_id=user.id)
-    audit.record_by(
+    audit.record(
         session,
         request=request,
-        member=member,
+        scope=scope,
         action="user.password_changed",
         target_type="user",
         target_id=user.id,
     )
-    pair = sessions.start(session, user_id=user.id, organisation_id=member.organisation_id)
+    pair = sessions.start(session, user_id=user.id, organisation_id=scope.organisation_id)
     return tokens_out(pair)
 
 
@@ -227,7 +227,7 @@ def reset_password(body: ResetIn, session: SessionDep, request: Request) -> Toke
     user = accounts.reset_password(session, token=body.token, new_password=body.new_password)
     sessions.end_all(session, user_id=user.id)
     organisation = accounts.memberships(session, user_id=user.id)[0][0]
-    audit.record(
+    audit.record_person(
         session,
         request=request,
         user_id=user.id,
@@ -241,18 +241,18 @@ def reset_password(body: ResetIn, session: SessionDep, request: Request) -> Toke
 
 
 @router.get("/me", summary="The caller, the organisation they act in, and their memberships")
-def me(member: CurrentMember, user: CurrentUser, session: SessionDep) -> MeOut:
+def me(scope: CurrentScope, user: CurrentUser, session: SessionDep) -> MeOut:
     memberships = [
         MembershipOut(organisation=OrganisationOut(id=org.id, name=org.name), role=Role(role))
-        for org, role in accounts.memberships(session, user_id=member.user_id)
+        for org, role in accounts.memberships(session, user_id=scope.user_id)
     ]
     current = next(
-        m.organisation for m in memberships if m.organisation.id == member.organisation_id
+        m.organisation for m in memberships if m.organisation.id == scope.organisation_id
     )
     return MeOut(
         user=UserOut(id=user.id, email=user.email, name=user.name),
         organisation=current,
-        role=member.role,
-        location_ids=None if member.location_ids is None else list(member.location_ids),
+        role=scope.role,
+        location_ids=None if scope.location_ids is None else list(scope.location_ids),
         memberships=memberships,
     )

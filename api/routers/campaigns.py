@@ -8,8 +8,8 @@ from fastapi import APIRouter, Query, Request, status
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from api import audit
-from api.deps import CurrentMember, ManagerMember, Member, SessionDep
+from api import audit, pagination
+from api.deps import CurrentScope, CursorParam, ManagerScope, SessionDep
 from api.errors import ErrorResponse
 from api.schemas.common import Id
 from api.schemas.feedback import (
@@ -23,6 +23,7 @@ from api.schemas.feedback import (
     RecipientsIn,
     UploadOut,
 )
+from api.scope import Scope
 from api.services import campaigns, recipient_upload
 from models import Campaign, RecipientStatus
 
@@ -43,83 +44,78 @@ def _out(campaign: Campaign, counts: dict[str, int]) -> CampaignOut:
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="A new campaign (manager)")
 def create_campaign(
-    body: CampaignIn, member: ManagerMember, session: SessionDep, request: Request
+    body: CampaignIn, scope: ManagerScope, session: SessionDep, request: Request
 ) -> CampaignEnvelope:
     campaign = campaigns.create_campaign(
         session,
-        organisation_id=member.organisation_id,
-        user_id=member.user_id,
+        scope=scope,
         name=body.name,
         location_id=body.location_id,
-        location_ids=member.location_ids,
     )
     session.refresh(campaign)
     audit.record(
         session,
         request=request,
-        user_id=member.user_id,
-        organisation_id=member.organisation_id,
+        scope=scope,
         action="campaign.created",
         target_type="campaign",
         target_id=campaign.id,
     )
-    counts = campaigns.counts(session, campaign_ids=[campaign.id], location_ids=member.location_ids)
+    counts = campaigns.counts(session, scope=scope, campaign_ids=[campaign.id])
     return CampaignEnvelope(campaign=_out(campaign, counts[campaign.id]))
 
 
 @router.get("", summary="The newest campaigns with their counts")
-def list_campaigns(member: CurrentMember, session: SessionDep) -> CampaignList:
+def list_campaigns(scope: CurrentScope, session: SessionDep) -> CampaignList:
     found = campaigns.list_campaigns(
-        session, organisation_id=member.organisation_id, location_ids=member.location_ids
+        session,
+        scope=scope,
     )
-    counts = campaigns.counts(
-        session, campaign_ids=[c.id for c in found], location_ids=member.location_ids
-    )
+    counts = campaigns.counts(session, scope=scope, campaign_ids=[c.id for c in found])
     return CampaignList(campaigns=[_out(c, counts[c.id]) for c in found])
 
 
 @router.get("/{campaign_id}", summary="A campaign with its counts per status", responses=_NOT_FOUND)
-def get_campaign(campaign_id: Id, member: CurrentMember, session: SessionDep) -> CampaignEnvelope:
+def get_campaign(campaign_id: Id, scope: CurrentScope, session: SessionDep) -> CampaignEnvelope:
     campaign = campaigns.get_campaign(
         session,
-        organisation_id=member.organisation_id,
+        scope=scope,
         campaign_id=campaign_id,
-        location_ids=member.location_ids,
     )
-    counts = campaigns.counts(session, campaign_ids=[campaign.id], location_ids=member.location_ids)
+    counts = campaigns.counts(session, scope=scope, campaign_ids=[campaign.id])
     return CampaignEnvelope(campaign=_out(campaign, counts[campaign.id]))
 
 
 @router.get(
     "/{campaign_id}/recipients",
     summary="A campaign's recipients with their status, by id",
-    responses=_NOT_FOUND,
+    responses={**_NOT_FOUND, 400: {"model": ErrorResponse, "description": "The cursor is invalid"}},
 )
 def list_recipients(
     campaign_id: Id,
-    member: CurrentMember,
+    scope: CurrentScope,
     session: SessionDep,
     status: RecipientStatus | None = None,
-    after: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
+    cursor: CursorParam = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> RecipientPage:
     campaign = campaigns.get_campaign(
         session,
-        organisation_id=member.organisation_id,
+        scope=scope,
         campaign_id=campaign_id,
-        location_ids=member.location_ids,
     )
-    found = campaigns.list_recipients(
+    kind = f"recipients:{campaign.id}"  # a cursor of one campaign's list is not another's
+    rows, has_more = campaigns.list_recipients(
         session,
+        scope=scope,
         campaign=campaign,
         status=status,
-        after=after,
+        after_id=pagination.after_id(kind, cursor),
         limit=limit,
-        location_ids=member.location_ids,
     )
     return RecipientPage(
-        recipients=[RecipientOut.model_validate(r) for r in found],
-        next_after=found[-1].id if len(found) == limit else None,
+        recipients=[RecipientOut.model_validate(r) for r in rows],
+        next_cursor=pagination.next_by_id(kind, rows, has_more=has_more),
     )
 
 
@@ -148,19 +144,19 @@ def list_recipients(
     },
 )
 async def upload_recipients(
-    campaign_id: Id, member: ManagerMember, session: SessionDep, request: Request
+    campaign_id: Id, scope: ManagerScope, session: SessionDep, request: Request
 ) -> UploadOut:
     # The body is read raw because it may be CSV; the work is done off the event loop.
     body = await request.body()
     content_type = request.headers.get("content-type", "")
     return await run_in_threadpool(
-        _add_recipients, campaign_id, member, session, request, body, content_type
+        _add_recipients, campaign_id, scope, session, request, body, content_type
     )
 
 
 def _add_recipients(
     campaign_id: int,
-    member: Member,
+    scope: Scope,
     session: Session,
     request: Request,
     body: bytes,
@@ -168,19 +164,15 @@ def _add_recipients(
 ) -> UploadOut:
     campaign = campaigns.get_campaign(
         session,
-        organisation_id=member.organisation_id,
+        scope=scope,
         campaign_id=campaign_id,
-        location_ids=member.location_ids,
     )
     parsed = recipient_upload.parse(body, content_type)
-    result = campaigns.add_recipients(
-        session, campaign=campaign, parsed=parsed, location_ids=member.location_ids
-    )
+    result = campaigns.add_recipients(session, scope=scope, campaign=campaign, parsed=parsed)
     audit.record(
         session,
         request=request,
-        user_id=member.user_id,
-        organisation_id=member.organisation_id,
+        scope=scope,
         action="campaign.recipients_added",
         target_type="campaign",
         target_id=campaign.id,

@@ -8,10 +8,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import RedirectResponse
 
-from api import audit
-from api.deps import AdminMember, CurrentMember, ManagerMember, SessionDep
-from api.errors import ApiError, ErrorResponse
-from api.pagination import decode_cursor, encode_cursor, strict_int
+from api import audit, pagination
+from api.deps import AdminScope, CurrentScope, CursorParam, ManagerScope, SessionDep
+from api.errors import ErrorResponse
 from api.schemas.common import Id, SafeText
 from api.schemas.connections import (
     AuthorizeIn,
@@ -25,6 +24,7 @@ from api.schemas.connections import (
     SyncRunPage,
 )
 from api.services import connections
+from core.errors import BadRequest
 from models import Connection, SyncRun
 from plaudit.redirects import safe_redirect
 
@@ -43,7 +43,7 @@ _ProviderToken = Annotated[SafeText | None, Query(max_length=2000)]
 )
 def authorize(
     provider: str,
-    member: AdminMember,
+    scope: AdminScope,
     session: SessionDep,
     request: Request,
     body: AuthorizeIn | None = None,
@@ -51,15 +51,13 @@ def authorize(
     url, state = connections.start_authorization(
         session,
         provider=provider,
-        organisation_id=member.organisation_id,
-        user_id=member.user_id,
+        scope=scope,
         redirect_after=body.redirect_after if body else None,
     )
     audit.record(
         session,
         request=request,
-        user_id=member.user_id,
-        organisation_id=member.organisation_id,
+        scope=scope,
         action="connection.authorization_started",
         details={"provider": provider},
     )
@@ -90,15 +88,13 @@ def callback(
         # The person said no: spend the state for good, even though the answer is an error.
         session.delete(oauth_state)
         session.commit()
-        raise ApiError(400, "access_denied", "Access was not granted at the provider")
+        raise BadRequest("access_denied", "Access was not granted at the provider")
     if not code:
-        raise ApiError(
-            400, "invalid_request", "The provider sent no authorization code", field="code"
-        )
+        raise BadRequest("invalid_request", "The provider sent no authorization code", field="code")
     connection = connections.open_connection(
         session, oauth_state=oauth_state, code=code, granted_scopes=scope
     )
-    audit.record(
+    audit.record_person(
         session,
         request=request,
         user_id=oauth_state.user_id,
@@ -115,17 +111,17 @@ def callback(
 
 
 @router.get("", summary="The organisation's connections")
-def list_connections(member: CurrentMember, session: SessionDep) -> ConnectionList:
-    rows = connections.list_connections(session, organisation_id=member.organisation_id)
+def list_connections(scope: CurrentScope, session: SessionDep) -> ConnectionList:
+    rows = connections.list_connections(session, scope=scope)
     return ConnectionList(connections=[_out(c, location_count=n) for c, n in rows])
 
 
 @router.get("/{connection_id}", summary="One connection", responses=_NOT_FOUND)
-def get_connection(connection_id: Id, member: CurrentMember, session: SessionDep) -> ConnectionOut:
-    connection, location_count = connections.get_connection(
-        session, organisation_id=member.organisation_id, connection_id=connection_id
+def get_connection(connection_id: Id, scope: CurrentScope, session: SessionDep) -> ConnectionOut:
+    connection = connections.get_connection(session, scope=scope, connection_id=connection_id)
+    return _out(
+        connection, location_count=connections.location_count(session, connection=connection)
     )
-    return _out(connection, location_count=location_count)
 
 
 @router.post(
@@ -137,22 +133,20 @@ def get_connection(connection_id: Id, member: CurrentMember, session: SessionDep
         409: {"model": ErrorResponse, "description": "The connection is not active"},
     },
 )
-def sync(
-    connection_id: Id, member: ManagerMember, session: SessionDep, request: Request
-) -> SyncOut:
-    connection, location_count, enqueued = connections.request_sync(
-        session, organisation_id=member.organisation_id, connection_id=connection_id
+def sync(connection_id: Id, scope: ManagerScope, session: SessionDep, request: Request) -> SyncOut:
+    connection, enqueued = connections.request_sync(
+        session, scope=scope, connection_id=connection_id
     )
     audit.record(
         session,
         request=request,
-        user_id=member.user_id,
-        organisation_id=member.organisation_id,
+        scope=scope,
         action="connection.sync_requested",
         target_type="connection",
         target_id=connection.id,
         details={"capabilities": enqueued},
     )
+    location_count = connections.location_count(session, connection=connection)
     return SyncOut(connection=_out(connection, location_count=location_count), enqueued=enqueued)
 
 
@@ -166,23 +160,23 @@ def sync(
 )
 def list_sync_runs(
     connection_id: Id,
-    member: CurrentMember,
+    scope: CurrentScope,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[SafeText | None, Query(max_length=500)] = None,
+    cursor: CursorParam = None,
 ) -> SyncRunPage:
     kind = f"sync-runs:{connection_id}"  # a cursor of one connection's list is not another's
-    before_id = decode_cursor(kind, cursor, lambda v: strict_int(v[0])) if cursor else None
+    before_id = pagination.before_id(kind, cursor)
     rows, has_more = connections.sync_runs(
         session,
-        organisation_id=member.organisation_id,
+        scope=scope,
         connection_id=connection_id,
         limit=limit,
         before_id=before_id,
     )
     return SyncRunPage(
         sync_runs=[_run_out(run) for run in rows],
-        next_cursor=encode_cursor(kind, [rows[-1].id]) if has_more else None,
+        next_cursor=pagination.next_by_id(kind, rows, has_more=has_more),
     )
 
 
@@ -192,16 +186,13 @@ def list_sync_runs(
     responses=_NOT_FOUND,
 )
 def disconnect(
-    connection_id: Id, member: AdminMember, session: SessionDep, request: Request
+    connection_id: Id, scope: AdminScope, session: SessionDep, request: Request
 ) -> ConnectionOut:
-    connection = connections.disconnect(
-        session, organisation_id=member.organisation_id, connection_id=connection_id
-    )
+    connection = connections.disconnect(session, scope=scope, connection_id=connection_id)
     audit.record(
         session,
         request=request,
-        user_id=member.user_id,
-        organisation_id=member.organisation_id,
+        scope=scope,
         action="connection.disconnected",
         target_type="connection",
         target_id=connection.id,

@@ -17,8 +17,9 @@ from pydantic import BaseModel
 from sqlalchemy import select, update
 
 from api.deps import SessionDep
-from api.errors import ApiError, ErrorResponse
+from api.errors import ErrorResponse
 from api.services import threads
+from core.errors import NotFound, Unauthorized
 from models import EmailMessage, Recipient, RecipientStatus, SuppressionReason
 from plaudit import signed
 from plaudit.crypto import blind_index
@@ -45,12 +46,11 @@ def _authenticated(
 ) -> None:
     secret = get_settings().email_webhook_secret.get_secret_value()
     if not secret:
-        raise ApiError(404, "not_found", "Not found")
+        raise NotFound("Webhooks", message="Not found")
     if credentials is None or not hmac.compare_digest(
         credentials.password.encode(), secret.encode()
     ):
-        raise ApiError(
-            401,
+        raise Unauthorized(
             "unauthorized",
             "Webhook credentials required",
             headers={"WWW-Authenticate": "Basic"},

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, status
 
 from api import audit
-from api.deps import AdminMember, CurrentMember, ManagerMember, SessionDep
+from api.deps import AdminScope, CurrentScope, ManagerScope, SessionDep
 from api.schemas.feedback import (
     FeedbackSettingsIn,
     FeedbackSettingsOut,
@@ -20,35 +20,34 @@ router = APIRouter(tags=["feedback"])
 
 
 @router.get("/feedback/settings", summary="Branding, caps, throttle and reminders in force")
-def get_settings(member: CurrentMember, session: SessionDep) -> FeedbackSettingsOut:
+def get_settings(scope: CurrentScope, session: SessionDep) -> FeedbackSettingsOut:
     return FeedbackSettingsOut(
-        **vars(policy.policy(session, organisation_id=member.organisation_id))
+        **vars(policy.policy(session, organisation_id=scope.organisation_id))
     )
 
 
 @router.patch("/feedback/settings", summary="Change some of them; null restores a default (admin)")
 def update_settings(
-    body: FeedbackSettingsIn, member: AdminMember, session: SessionDep, request: Request
+    body: FeedbackSettingsIn, scope: AdminScope, session: SessionDep, request: Request
 ) -> FeedbackSettingsOut:
     values = {
         name: None if value is None else str(value) if name.endswith("_url") else value
         for name, value in body.model_dump(exclude_unset=True).items()
     }
-    policy.update_settings(session, organisation_id=member.organisation_id, values=values)
+    policy.update_settings(session, organisation_id=scope.organisation_id, values=values)
     audit.record(
         session,
         request=request,
-        user_id=member.user_id,
-        organisation_id=member.organisation_id,
+        scope=scope,
         action="feedback_settings.updated",
         details={"fields": sorted(values)},
     )
-    return get_settings(member, session)
+    return get_settings(scope, session)
 
 
 @router.get("/suppressions", summary="Addresses never e-mailed again (the newest 100)")
-def list_suppressions(member: CurrentMember, session: SessionDep) -> SuppressionList:
-    total, newest = policy.list_suppressions(session, organisation_id=member.organisation_id)
+def list_suppressions(scope: CurrentScope, session: SessionDep) -> SuppressionList:
+    total, newest = policy.list_suppressions(session, organisation_id=scope.organisation_id)
     return SuppressionList(
         total=total, suppressions=[SuppressionOut.model_validate(s) for s in newest]
     )
@@ -56,18 +55,17 @@ def list_suppressions(member: CurrentMember, session: SessionDep) -> Suppression
 
 @router.post("/suppressions", status_code=status.HTTP_204_NO_CONTENT, summary="Suppress an address")
 def add_suppression(
-    body: SuppressionIn, member: ManagerMember, session: SessionDep, request: Request
+    body: SuppressionIn, scope: ManagerScope, session: SessionDep, request: Request
 ) -> None:
     policy.suppress_address(
         session,
-        organisation_id=member.organisation_id,
+        organisation_id=scope.organisation_id,
         email=body.email,
         reason=SuppressionReason.MANUAL,
     )
     audit.record(
         session,
         request=request,
-        user_id=member.user_id,
-        organisation_id=member.organisation_id,
+        scope=scope,
         action="suppression.added",
     )

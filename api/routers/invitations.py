@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response, status
 
 from api import audit
-from api.deps import AdminMember, SessionDep
+from api.deps import AdminScope, SessionDep
 from api.errors import ErrorResponse
 from api.routers.auth import tokens_out
 from api.schemas.auth import TokenOut
@@ -17,8 +17,8 @@ router = APIRouter(prefix="/invitations", tags=["organisation"])
 
 
 @router.get("", summary="Invitations not yet accepted (admin)")
-def list_invitations(member: AdminMember, session: SessionDep) -> InvitationList:
-    rows = invitations.pending(session, organisation_id=member.organisation_id)
+def list_invitations(scope: AdminScope, session: SessionDep) -> InvitationList:
+    rows = invitations.pending(session, scope=scope)
     return InvitationList(invitations=[InvitationOut.model_validate(row) for row in rows])
 
 
@@ -35,21 +35,19 @@ def list_invitations(member: AdminMember, session: SessionDep) -> InvitationList
     },
 )
 def invite(
-    body: InvitationIn, member: AdminMember, session: SessionDep, request: Request
+    body: InvitationIn, scope: AdminScope, session: SessionDep, request: Request
 ) -> InvitationOut:
     invitation = invitations.invite(
         session,
-        organisation_id=member.organisation_id,
-        user_id=member.user_id,
-        actor_role=member.role,
+        scope=scope,
         email=body.email,
         role=body.role,
         location_ids=body.location_ids,
     )
-    audit.record_by(
+    audit.record(
         session,
         request=request,
-        member=member,
+        scope=scope,
         action="invitation.created",
         target_type="invitation",
         target_id=invitation.id,
@@ -64,14 +62,12 @@ def invite(
     summary="Withdraw an invitation (admin)",
     responses={404: {"model": ErrorResponse, "description": "No such invitation here"}},
 )
-def revoke(
-    invitation_id: Id, member: AdminMember, session: SessionDep, request: Request
-) -> Response:
-    invitations.revoke(session, organisation_id=member.organisation_id, invitation_id=invitation_id)
-    audit.record_by(
+def revoke(invitation_id: Id, scope: AdminScope, session: SessionDep, request: Request) -> Response:
+    invitations.revoke(session, scope=scope, invitation_id=invitation_id)
+    audit.record(
         session,
         request=request,
-        member=member,
+        scope=scope,
         action="invitation.revoked",
         target_type="invitation",
         target_id=invitation_id,
@@ -88,7 +84,7 @@ def accept(body: AcceptIn, session: SessionDep, request: Request) -> TokenOut:
     user, invitation = invitations.accept(
         session, token=body.token, name=body.name, password=body.password
     )
-    audit.record(
+    audit.record_person(
         session,
         request=request,
         user_id=user.id,

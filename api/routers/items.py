@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -14,10 +15,9 @@ from api import audit
 from api.deps import (
     CallerCredentials,
     Credentials,
-    CurrentMember,
-    ManagerMember,
-    Member,
-    ResponderMember,
+    CurrentScope,
+    ManagerScope,
+    ResponderScope,
     SessionDep,
     authenticate,
 )
@@ -26,6 +26,7 @@ from api.schemas.common import Id
 from api.schemas.items import (
     BulkIn,
     BulkOut,
+    ExportQuery,
     FacetsOut,
     InboxFilterIn,
     InboxQuery,
@@ -39,10 +40,10 @@ from api.schemas.items import (
     ReplyRef,
 )
 from api.schemas.replies import ReplyEnvelope, ReplyIn, ReplyOut
+from api.scope import Scope
 from api.services import export, inbox, replies, workflow
 from api.services.facets import facets as count_facets
-from api.services.inbox import Sort
-from models import ReplyAction
+from models import Item, ReplyAction
 from models.db import session_scope
 
 router = APIRouter(prefix="/items", tags=["items"])
@@ -67,19 +68,18 @@ async def list_items(
 
 def _list_items(query: InboxQuery, credentials: Credentials) -> Response:
     with session_scope() as session:
-        member = authenticate(session, credentials)
-        return _inbox_page(session, member, query)
+        scope = authenticate(session, credentials)
+        return _inbox_page(session, scope, query)
 
 
-def _inbox_page(session: Session, member: Member, query: InboxQuery) -> Response:
+def _inbox_page(session: Session, scope: Scope, query: InboxQuery) -> Response:
     page = inbox.inbox_page(
         session,
-        organisation_id=member.organisation_id,
+        scope=scope,
         filters=query.filters(),
         limit=query.limit,
         sort=query.sort,
         after=inbox.decode_after(query.cursor, query.sort),
-        location_ids=member.location_ids,
     )
     last = page.rows[-1] if page.rows else None
     body = ItemPage(
@@ -96,19 +96,14 @@ def _inbox_page(session: Session, member: Member, query: InboxQuery) -> Response
 
 @router.get("/facets", summary="Counts of the filter's results by status, source, kind, rating")
 def facets(
-    query: Annotated[InboxFilterIn, Query()], member: CurrentMember, session: SessionDep
+    query: Annotated[InboxFilterIn, Query()], scope: CurrentScope, session: SessionDep
 ) -> FacetsOut:
     counts = count_facets(
         session,
-        organisation_id=member.organisation_id,
+        scope=scope,
         filters=query.filters(),
-        location_ids=member.location_ids,
     )
     return FacetsOut(**vars(counts))
-
-
-class ExportQuery(InboxFilterIn):
-    sort: Sort = Sort.NEWEST
 
 
 @router.get(
@@ -117,13 +112,12 @@ class ExportQuery(InboxFilterIn):
     response_class=StreamingResponse,
     responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
 )
-def export_csv(query: Annotated[ExportQuery, Query()], member: CurrentMember) -> StreamingResponse:
+def export_csv(query: Annotated[ExportQuery, Query()], scope: CurrentScope) -> StreamingResponse:
     return StreamingResponse(
         export.rows(
-            organisation_id=member.organisation_id,
+            scope=scope,
             filters=query.filters(),
             sort=query.sort,
-            location_ids=member.location_ids,
         ),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="inbox.csv"'},
@@ -131,11 +125,11 @@ def export_csv(query: Annotated[ExportQuery, Query()], member: CurrentMember) ->
 
 
 @router.post("/bulk", summary="Change every item a filter matches (manager)")
-def bulk(body: BulkIn, member: ManagerMember, session: SessionDep, request: Request) -> BulkOut:
+def bulk(body: BulkIn, scope: ManagerScope, session: SessionDep, request: Request) -> BulkOut:
     changes = body.changes
     updated = workflow.bulk_update(
         session,
-        organisation_id=member.organisation_id,
+        scope=scope,
         filters=body.filter.filters(),
         changes=workflow.Changes(
             status=changes.status,
@@ -144,12 +138,11 @@ def bulk(body: BulkIn, member: ManagerMember, session: SessionDep, request: Requ
             add_tags=changes.add_tags,
             remove_tags=changes.remove_tags,
         ),
-        location_ids=member.location_ids,
     )
-    audit.record_by(
+    audit.record(
         session,
         request=request,
-        member=member,
+        scope=scope,
         action="items.bulk_updated",
         details={"updated": updated, "changes": changes.model_dump(exclude_defaults=True)},
     )
@@ -157,12 +150,11 @@ def bulk(body: BulkIn, member: ManagerMember, session: SessionDep, request: Requ
 
 
 @router.get("/{item_id}", summary="One item with all our replies to it", responses=_NOT_FOUND)
-def get_item(item_id: Id, member: CurrentMember, session: SessionDep) -> ItemDetail:
+def get_item(item_id: Id, scope: CurrentScope, session: SessionDep) -> ItemDetail:
     item = inbox.get_item(
         session,
-        organisation_id=member.organisation_id,
+        scope=scope,
         item_id=item_id,
-        location_ids=member.location_ids,
     )
     return _detail(session, item)
 
@@ -173,12 +165,12 @@ def get_item(item_id: Id, member: CurrentMember, session: SessionDep) -> ItemDet
     responses=_NOT_FOUND,
 )
 def update_item(
-    item_id: Id, body: ItemPatch, member: ResponderMember, session: SessionDep, request: Request
+    item_id: Id, body: ItemPatch, scope: ResponderScope, session: SessionDep, request: Request
 ) -> ItemDetail:
     given = body.model_fields_set
     item = workflow.update_item(
         session,
-        organisation_id=member.organisation_id,
+        scope=scope,
         item_id=item_id,
         changes=workflow.Changes(
             status=body.status,
@@ -187,12 +179,11 @@ def update_item(
             tags=body.tags,
             language=body.language,
         ),
-        location_ids=member.location_ids,
     )
-    audit.record_by(
+    audit.record(
         session,
         request=request,
-        member=member,
+        scope=scope,
         action="item.updated",
         target_type="item",
         target_id=item.id,
@@ -202,12 +193,11 @@ def update_item(
 
 
 @router.get("/{item_id}/notes", summary="The item's internal notes", responses=_NOT_FOUND)
-def list_notes(item_id: Id, member: CurrentMember, session: SessionDep) -> NoteList:
+def list_notes(item_id: Id, scope: CurrentScope, session: SessionDep) -> NoteList:
     rows = workflow.notes(
         session,
-        organisation_id=member.organisation_id,
+        scope=scope,
         item_id=item_id,
-        location_ids=member.location_ids,
     )
     return NoteList(notes=[NoteOut.model_validate(row) for row in rows])
 
@@ -219,20 +209,18 @@ def list_notes(item_id: Id, member: CurrentMember, session: SessionDep) -> NoteL
     responses=_NOT_FOUND,
 )
 def add_note(
-    item_id: Id, body: NoteIn, member: ResponderMember, session: SessionDep, request: Request
+    item_id: Id, body: NoteIn, scope: ResponderScope, session: SessionDep, request: Request
 ) -> NoteOut:
     note = workflow.add_note(
         session,
-        organisation_id=member.organisation_id,
+        scope=scope,
         item_id=item_id,
-        user_id=member.user_id,
         body=body.body,
-        location_ids=member.location_ids,
     )
-    audit.record_by(
+    audit.record(
         session,
         request=request,
-        member=member,
+        scope=scope,
         action="note.created",
         target_type="note",
         target_id=note.id,
@@ -248,21 +236,18 @@ def add_note(
     responses={404: {"model": ErrorResponse, "description": "No such item or note here"}},
 )
 def delete_note(
-    item_id: Id, note_id: Id, member: ResponderMember, session: SessionDep, request: Request
+    item_id: Id, note_id: Id, scope: ResponderScope, session: SessionDep, request: Request
 ) -> Response:
     workflow.delete_note(
         session,
-        organisation_id=member.organisation_id,
+        scope=scope,
         item_id=item_id,
         note_id=note_id,
-        user_id=member.user_id,
-        role=member.role,
-        location_ids=member.location_ids,
     )
-    audit.record_by(
+    audit.record(
         session,
         request=request,
-        member=member,
+        scope=scope,
         action="note.deleted",
         target_type="note",
         target_id=note_id,
@@ -271,21 +256,49 @@ def delete_note(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-_IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        min_length=1,
-        max_length=100,
-        pattern=r"^[\x21-\x7e]+$",
-        description="Retry with the same key to get the same reply, never a second one.",
-    ),
-]
 _REPLY_RESPONSES: dict[int | str, dict[str, object]] = {
     200: {"model": ReplyEnvelope, "description": "Replay of an earlier Idempotency-Key"},
     **_NOT_FOUND,
     409: {"model": ErrorResponse, "description": "Deleted, not repliable, no reply, or key reused"},
 }
+_AUDIT_ACTIONS = {
+    ReplyAction.POST: "reply.created",
+    ReplyAction.UPDATE: "reply.edit_requested",
+    ReplyAction.DELETE: "reply.delete_requested",
+}
+
+
+@dataclass(frozen=True)
+class _ReplyRequest:
+    """What every reply route takes besides the item and the text."""
+
+    scope: Scope
+    session: Session
+    request: Request
+    response: Response
+    idempotency_key: str | None
+
+
+def _reply_request(
+    scope: ResponderScope,
+    session: SessionDep,
+    request: Request,
+    response: Response,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            min_length=1,
+            max_length=100,
+            pattern=r"^[\x21-\x7e]+$",
+            description="Retry with the same key to get the same reply, never a second one.",
+        ),
+    ] = None,
+) -> _ReplyRequest:
+    return _ReplyRequest(scope, session, request, response, idempotency_key)
+
+
+_ReplyDep = Annotated[_ReplyRequest, Depends(_reply_request)]
 
 
 @router.post(
@@ -295,26 +308,8 @@ _REPLY_RESPONSES: dict[int | str, dict[str, object]] = {
     description="With approval required, a responder's reply waits as `awaiting_approval`.",
     responses=_REPLY_RESPONSES,
 )
-def reply(
-    item_id: Id,
-    body: ReplyIn,
-    member: ResponderMember,
-    session: SessionDep,
-    request: Request,
-    response: Response,
-    idempotency_key: _IdempotencyKey = None,
-) -> ReplyEnvelope:
-    return _outbox(
-        session,
-        request,
-        response,
-        member,
-        item_id,
-        body.text,
-        idempotency_key,
-        ReplyAction.POST,
-        confirm_personal_data=body.confirm_personal_data,
-    )
+def reply(item_id: Id, body: ReplyIn, call: _ReplyDep) -> ReplyEnvelope:
+    return _queue_reply(call, item_id, ReplyAction.POST, body)
 
 
 @router.put(
@@ -323,26 +318,8 @@ def reply(
     summary="Edit the reply posted at the provider (responder); sent in the background",
     responses=_REPLY_RESPONSES,
 )
-def edit_reply(
-    item_id: Id,
-    body: ReplyIn,
-    member: ResponderMember,
-    session: SessionDep,
-    request: Request,
-    response: Response,
-    idempotency_key: _IdempotencyKey = None,
-) -> ReplyEnvelope:
-    return _outbox(
-        session,
-        request,
-        response,
-        member,
-        item_id,
-        body.text,
-        idempotency_key,
-        ReplyAction.UPDATE,
-        confirm_personal_data=body.confirm_personal_data,
-    )
+def edit_reply(item_id: Id, body: ReplyIn, call: _ReplyDep) -> ReplyEnvelope:
+    return _queue_reply(call, item_id, ReplyAction.UPDATE, body)
 
 
 @router.delete(
@@ -351,67 +328,41 @@ def edit_reply(
     summary="Delete the reply posted at the provider (responder); done in the background",
     responses=_REPLY_RESPONSES,
 )
-def delete_reply(
-    item_id: Id,
-    member: ResponderMember,
-    session: SessionDep,
-    request: Request,
-    response: Response,
-    idempotency_key: _IdempotencyKey = None,
+def delete_reply(item_id: Id, call: _ReplyDep) -> ReplyEnvelope:
+    return _queue_reply(call, item_id, ReplyAction.DELETE, None)
+
+
+def _queue_reply(
+    call: _ReplyRequest, item_id: int, action: ReplyAction, body: ReplyIn | None
 ) -> ReplyEnvelope:
-    return _outbox(
-        session, request, response, member, item_id, "", idempotency_key, ReplyAction.DELETE
-    )
-
-
-_AUDIT_ACTIONS = {
-    ReplyAction.POST: "reply.created",
-    ReplyAction.UPDATE: "reply.edit_requested",
-    ReplyAction.DELETE: "reply.delete_requested",
-}
-
-
-def _outbox(
-    session: SessionDep,
-    request: Request,
-    response: Response,
-    member: Member,
-    item_id: int,
-    text: str,
-    idempotency_key: str | None,
-    action: ReplyAction,
-    *,
-    confirm_personal_data: bool = False,
-) -> ReplyEnvelope:
+    """The one path of the three reply routes: the outbox row, audited when new; a replayed
+    Idempotency-Key answers 200 with the row it made the first time."""
     outbox_row, created = replies.create_reply(
-        session,
-        organisation_id=member.organisation_id,
-        user_id=member.user_id,
-        role=member.role,
+        call.session,
+        scope=call.scope,
         item_id=item_id,
-        text=text,
-        idempotency_key=idempotency_key or uuid.uuid4().hex,
+        text=body.text if body else "",
+        idempotency_key=call.idempotency_key or uuid.uuid4().hex,
         action=action,
-        confirm_personal_data=confirm_personal_data,
-        location_ids=member.location_ids,
+        confirm_personal_data=body.confirm_personal_data if body else False,
     )
     if created:
-        audit.record_by(
-            session,
-            request=request,
-            member=member,
+        audit.record(
+            call.session,
+            request=call.request,
+            scope=call.scope,
             action=_AUDIT_ACTIONS[action],
             target_type="reply",
             target_id=outbox_row.id,
             details={"item_id": item_id, "status": outbox_row.status},
         )
     else:
-        response.status_code = status.HTTP_200_OK
+        call.response.status_code = status.HTTP_200_OK
     return ReplyEnvelope(reply=ReplyOut.model_validate(outbox_row))
 
 
-def _detail(session: SessionDep, item: inbox.Item) -> ItemDetail:
-    outbox = inbox.item_replies(session, organisation_id=item.organisation_id, item_id=item.id)
+def _detail(session: Session, item: Item) -> ItemDetail:
+    outbox = inbox.item_replies(session, item=item)
     latest = _ref(outbox[0].id, outbox[0].status) if outbox else None
     return ItemDetail.build(
         item,

@@ -17,8 +17,9 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from api.deps import AdminMember, CurrentUser
-from api.errors import ErrorResponse, not_found
+from api.deps import AdminScope, CurrentUser
+from api.errors import ErrorResponse
+from core.errors import NotFound
 from plaudit.email.backends import mailbox_box
 from plaudit.settings import get_settings
 
@@ -41,25 +42,25 @@ class MailboxList(BaseModel):
     messages: list[MailboxEntry]
 
 
-def _folders(member: AdminMember, user: CurrentUser) -> list[Path]:
+def _folders(scope: AdminScope, user: CurrentUser) -> list[Path]:
     settings = get_settings()
     if settings.email_backend != "mailbox":
-        raise not_found("Mailbox")
+        raise NotFound("Mailbox")
     root = settings.mailbox_path
     organisation = mailbox_box(
-        organisation_id=member.organisation_id, personal=False, to_index=user.email_index
+        organisation_id=scope.organisation_id, personal=False, to_index=user.email_index
     )
-    if member.api_key_id is not None:
+    if scope.api_key_id is not None:
         return [root / organisation]  # a key is not a person: it has no personal mail
     own = mailbox_box(
-        organisation_id=member.organisation_id, personal=True, to_index=user.email_index
+        organisation_id=scope.organisation_id, personal=True, to_index=user.email_index
     )
     return [root / organisation, root / own]
 
 
 @router.get("", summary="The newest 100 messages of the organisation and of the caller (admin)")
-def list_mailbox(member: AdminMember, user: CurrentUser) -> MailboxList:
-    files = [path for folder in _folders(member, user) for path in folder.glob("*.eml")]
+def list_mailbox(scope: AdminScope, user: CurrentUser) -> MailboxList:
+    files = [path for folder in _folders(scope, user) for path in folder.glob("*.eml")]
     files = sorted(files, key=lambda p: p.stat().st_mtime, reverse=True)[:100]
     entries = []
     for path in files:
@@ -81,11 +82,11 @@ def list_mailbox(member: AdminMember, user: CurrentUser) -> MailboxList:
     response_class=Response,
     responses={404: {"model": ErrorResponse, "description": "No such message"}},
 )
-def read_message(name: str, member: AdminMember, user: CurrentUser) -> Response:
-    folders = _folders(member, user)
+def read_message(name: str, scope: AdminScope, user: CurrentUser) -> Response:
+    folders = _folders(scope, user)
     if _NAME.fullmatch(name):
         for folder in folders:
             path = folder / name
             if path.is_file():
                 return Response(path.read_bytes(), media_type="message/rfc822")
-    raise not_found("Message")
+    raise NotFound("Message")

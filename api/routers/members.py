@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response, status
 
 from api import audit
-from api.deps import AdminMember, CurrentMember, SessionDep
+from api.deps import AdminScope, CurrentScope, SessionDep
 from api.errors import ErrorResponse
 from api.schemas.common import Id
 from api.schemas.members import (
@@ -34,23 +34,23 @@ _PATCH_RESPONSES: dict[int | str, dict[str, object]] = {
 
 
 @router.get("/organisation", summary="The organisation the caller acts in")
-def get_organisation(member: CurrentMember, session: SessionDep) -> OrganisationDetail:
-    organisation = members.get_organisation(session, organisation_id=member.organisation_id)
+def get_organisation(scope: CurrentScope, session: SessionDep) -> OrganisationDetail:
+    organisation = members.get_organisation(session, scope=scope)
     return OrganisationDetail.model_validate(organisation)
 
 
 @router.patch("/organisation", summary="Rename the organisation or set its reply approval (admin)")
 def update_organisation(
-    body: OrganisationPatch, member: AdminMember, session: SessionDep, request: Request
+    body: OrganisationPatch, scope: AdminScope, session: SessionDep, request: Request
 ) -> OrganisationDetail:
-    organisation = members.get_organisation(session, organisation_id=member.organisation_id)
+    organisation = members.get_organisation(session, scope=scope)
     changes = body.model_dump(exclude_unset=True, exclude_none=True)
     for name, value in changes.items():
         setattr(organisation, name, value)
-    audit.record_by(
+    audit.record(
         session,
         request=request,
-        member=member,
+        scope=scope,
         action="organisation.updated",
         target_type="organisation",
         target_id=organisation.id,
@@ -60,8 +60,8 @@ def update_organisation(
 
 
 @router.get("/members", summary="The organisation's members and their roles")
-def list_members(member: CurrentMember, session: SessionDep) -> MemberList:
-    rows = members.list_members(session, organisation_id=member.organisation_id)
+def list_members(scope: CurrentScope, session: SessionDep) -> MemberList:
+    rows = members.list_members(session, scope=scope)
     return MemberList(members=[_out(m, u) for m, u in rows])
 
 
@@ -71,14 +71,13 @@ def list_members(member: CurrentMember, session: SessionDep) -> MemberList:
     responses=_PATCH_RESPONSES,
 )
 def update_member(
-    member_id: Id, body: MemberPatch, member: AdminMember, session: SessionDep, request: Request
+    member_id: Id, body: MemberPatch, scope: AdminScope, session: SessionDep, request: Request
 ) -> MemberOut:
     change_locations = "location_ids" in body.model_fields_set
     membership, user = members.update_member(
         session,
-        organisation_id=member.organisation_id,
+        scope=scope,
         membership_id=member_id,
-        actor_role=member.role,
         role=body.role,
         location_ids=body.location_ids,
         change_locations=change_locations,
@@ -89,10 +88,10 @@ def update_member(
     if change_locations:
         changed.append(("member.locations_changed", {"location_ids": membership.location_ids}))
     for action, details in changed:
-        audit.record_by(
+        audit.record(
             session,
             request=request,
-            member=member,
+            scope=scope,
             action=action,
             target_type="membership",
             target_id=membership.id,
@@ -108,18 +107,17 @@ def update_member(
     responses=_NOT_FOUND,
 )
 def remove_member(
-    member_id: Id, member: AdminMember, session: SessionDep, request: Request
+    member_id: Id, scope: AdminScope, session: SessionDep, request: Request
 ) -> Response:
     members.remove(
         session,
-        organisation_id=member.organisation_id,
+        scope=scope,
         membership_id=member_id,
-        actor_role=member.role,
     )
-    audit.record_by(
+    audit.record(
         session,
         request=request,
-        member=member,
+        scope=scope,
         action="member.removed",
         target_type="membership",
         target_id=member_id,

@@ -6,11 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from api import audit
-from api.deps import CurrentMember, ManagerMember, SessionDep
+from api import audit, pagination
+from api.deps import CurrentScope, CursorParam, ManagerScope, SessionDep
 from api.errors import ErrorResponse
-from api.pagination import decode_cursor, encode_cursor, strict_int
-from api.schemas.common import Id, SafeText
+from api.schemas.common import Id
 from api.schemas.replies import ReplyEnvelope, ReplyOut, ReplyPage, ReplyState
 from api.services import replies
 
@@ -29,34 +28,32 @@ _DECISION = {
     responses={400: {"model": ErrorResponse, "description": "The cursor is invalid"}},
 )
 def list_replies(
-    member: CurrentMember,
+    scope: CurrentScope,
     session: SessionDep,
     status: ReplyState | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
-    cursor: Annotated[SafeText | None, Query(max_length=500)] = None,
+    cursor: CursorParam = None,
 ) -> ReplyPage:
-    before_id = decode_cursor("replies", cursor, lambda v: strict_int(v[0])) if cursor else None
+    before_id = pagination.before_id("replies", cursor)
     rows, has_more = replies.list_replies(
         session,
-        organisation_id=member.organisation_id,
+        scope=scope,
         status=status,
         before_id=before_id,
         limit=limit,
-        location_ids=member.location_ids,
     )
     return ReplyPage(
         replies=[ReplyOut.model_validate(row) for row in rows],
-        next_cursor=encode_cursor("replies", [rows[-1].id]) if has_more else None,
+        next_cursor=pagination.next_by_id("replies", rows, has_more=has_more),
     )
 
 
 @router.get("/{reply_id}", summary="A reply's delivery state", responses=_NOT_FOUND)
-def get_reply(reply_id: Id, member: CurrentMember, session: SessionDep) -> ReplyEnvelope:
+def get_reply(reply_id: Id, scope: CurrentScope, session: SessionDep) -> ReplyEnvelope:
     reply = replies.get_reply(
         session,
-        organisation_id=member.organisation_id,
+        scope=scope,
         reply_id=reply_id,
-        location_ids=member.location_ids,
     )
     return ReplyEnvelope(reply=ReplyOut.model_validate(reply))
 
@@ -65,35 +62,33 @@ def get_reply(reply_id: Id, member: CurrentMember, session: SessionDep) -> Reply
     "/{reply_id}/approve", summary="Approve a reply so it is sent (manager)", responses=_DECISION
 )
 def approve(
-    reply_id: Id, member: ManagerMember, session: SessionDep, request: Request
+    reply_id: Id, scope: ManagerScope, session: SessionDep, request: Request
 ) -> ReplyEnvelope:
-    return _decide(session, request, member, reply_id, approve=True)
+    return _decide(session, request, scope, reply_id, approve=True)
 
 
 @router.post(
     "/{reply_id}/reject", summary="Reject a reply: it is never sent (manager)", responses=_DECISION
 )
 def reject(
-    reply_id: Id, member: ManagerMember, session: SessionDep, request: Request
+    reply_id: Id, scope: ManagerScope, session: SessionDep, request: Request
 ) -> ReplyEnvelope:
-    return _decide(session, request, member, reply_id, approve=False)
+    return _decide(session, request, scope, reply_id, approve=False)
 
 
 def _decide(
-    session: SessionDep, request: Request, member: ManagerMember, reply_id: int, *, approve: bool
+    session: SessionDep, request: Request, scope: ManagerScope, reply_id: int, *, approve: bool
 ) -> ReplyEnvelope:
     reply = replies.decide(
         session,
-        organisation_id=member.organisation_id,
+        scope=scope,
         reply_id=reply_id,
-        user_id=member.user_id,
         approve=approve,
-        location_ids=member.location_ids,
     )
-    audit.record_by(
+    audit.record(
         session,
         request=request,
-        member=member,
+        scope=scope,
         action="reply.approved" if approve else "reply.rejected",
         target_type="reply",
         target_id=reply.id,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response, status
 
 from api import audit
-from api.deps import CurrentMember, ManagerMember, SessionDep
+from api.deps import CurrentScope, ManagerScope, SessionDep
 from api.errors import ErrorResponse
 from api.schemas.common import Id
 from api.schemas.templates import (
@@ -25,8 +25,8 @@ _CONFLICT = {409: {"model": ErrorResponse, "description": "The name is taken"}}
 
 
 @router.get("", summary="The organisation's reply templates and the variables they may use")
-def list_templates(member: CurrentMember, session: SessionDep) -> TemplateList:
-    rows = templates.list_templates(session, organisation_id=member.organisation_id)
+def list_templates(scope: CurrentScope, session: SessionDep) -> TemplateList:
+    rows = templates.list_templates(session, scope=scope)
     return TemplateList(
         templates=[TemplateOut.model_validate(row) for row in rows], variables=templates.VARIABLES
     )
@@ -39,24 +39,22 @@ def list_templates(member: CurrentMember, session: SessionDep) -> TemplateList:
     responses=_CONFLICT,
 )
 def create_template(
-    body: TemplateIn, member: ManagerMember, session: SessionDep, request: Request
+    body: TemplateIn, scope: ManagerScope, session: SessionDep, request: Request
 ) -> TemplateOut:
     template = templates.save(
         session,
-        organisation_id=member.organisation_id,
+        scope=scope,
         template=None,
         name=body.name,
         body=body.body,
     )
-    _audit(session, request, member, "template.created", template.id)
+    _audit(session, request, scope, "template.created", template.id)
     return TemplateOut.model_validate(template)
 
 
 @router.get("/{template_id}", summary="One template", responses=_NOT_FOUND)
-def get_template(template_id: Id, member: CurrentMember, session: SessionDep) -> TemplateOut:
-    template = templates.get_template(
-        session, organisation_id=member.organisation_id, template_id=template_id
-    )
+def get_template(template_id: Id, scope: CurrentScope, session: SessionDep) -> TemplateOut:
+    template = templates.get_template(session, scope=scope, template_id=template_id)
     return TemplateOut.model_validate(template)
 
 
@@ -68,21 +66,19 @@ def get_template(template_id: Id, member: CurrentMember, session: SessionDep) ->
 def update_template(
     template_id: Id,
     body: TemplatePatch,
-    member: ManagerMember,
+    scope: ManagerScope,
     session: SessionDep,
     request: Request,
 ) -> TemplateOut:
-    template = templates.get_template(
-        session, organisation_id=member.organisation_id, template_id=template_id
-    )
+    template = templates.get_template(session, scope=scope, template_id=template_id)
     templates.save(
         session,
-        organisation_id=member.organisation_id,
+        scope=scope,
         template=template,
         name=body.name,
         body=body.body,
     )
-    _audit(session, request, member, "template.updated", template.id)
+    _audit(session, request, scope, "template.updated", template.id)
     return TemplateOut.model_validate(template)
 
 
@@ -93,13 +89,11 @@ def update_template(
     responses=_NOT_FOUND,
 )
 def delete_template(
-    template_id: Id, member: ManagerMember, session: SessionDep, request: Request
+    template_id: Id, scope: ManagerScope, session: SessionDep, request: Request
 ) -> Response:
-    template = templates.get_template(
-        session, organisation_id=member.organisation_id, template_id=template_id
-    )
+    template = templates.get_template(session, scope=scope, template_id=template_id)
     session.delete(template)
-    _audit(session, request, member, "template.deleted", template_id)
+    _audit(session, request, scope, "template.deleted", template_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -108,26 +102,23 @@ def delete_template(
     summary="The template filled in for an item, ready to edit and send",
     responses={404: {"model": ErrorResponse, "description": "No such template or item here"}},
 )
-def render(
-    template_id: Id, body: RenderIn, member: CurrentMember, session: SessionDep
-) -> RenderOut:
+def render(template_id: Id, body: RenderIn, scope: CurrentScope, session: SessionDep) -> RenderOut:
     text = templates.render_for_item(
         session,
-        organisation_id=member.organisation_id,
+        scope=scope,
         template_id=template_id,
         item_id=body.item_id,
-        location_ids=member.location_ids,
     )
     return RenderOut(text=text)
 
 
 def _audit(
-    session: SessionDep, request: Request, member: ManagerMember, action: str, template_id: int
+    session: SessionDep, request: Request, scope: ManagerScope, action: str, template_id: int
 ) -> None:
-    audit.record_by(
+    audit.record(
         session,
         request=request,
-        member=member,
+        scope=scope,
         action=action,
         target_type="reply_template",
         target_id=template_id,

@@ -7,7 +7,7 @@ from datetime import datetime
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict
 
-from api.deps import CurrentMember, SessionDep
+from api.deps import CurrentScope, SessionDep
 from api.errors import ErrorResponse
 from api.schemas.common import Id
 from api.services import threads
@@ -35,11 +35,10 @@ class ThreadOut(BaseModel):
     summary="The e-mail conversation under a first-party item, oldest first",
     responses={404: {"model": ErrorResponse, "description": "No such item here"}},
 )
-def get_thread(item_id: Id, member: CurrentMember, session: SessionDep) -> ThreadOut:
+def get_thread(item_id: Id, scope: CurrentScope, session: SessionDep) -> ThreadOut:
     found = threads.thread(
         session,
-        organisation_id=member.organisation_id,
+        scope=scope,
         item_id=item_id,
-        location_ids=member.location_ids,
     )
     return ThreadOut(messages=[ThreadMessageOut.model_validate(m) for m in found])

@@ -6,11 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
-from api import audit
-from api.deps import AdminMember, SessionDep
+from api import audit, pagination
+from api.deps import AdminScope, CursorParam, SessionDep
 from api.errors import ErrorResponse
-from api.pagination import decode_cursor, encode_cursor, strict_int
-from api.schemas.common import Id, SafeText
+from api.schemas.common import Id
 from api.schemas.webhook_endpoints import (
     DeliveryOut,
     DeliveryPage,
@@ -28,8 +27,8 @@ _NOT_FOUND = {404: {"model": ErrorResponse, "description": "No such webhook here
 
 
 @router.get("", summary="The organisation's webhook endpoints")
-def list_webhooks(member: AdminMember, session: SessionDep) -> WebhookList:
-    rows = webhook_endpoints.list_webhooks(session, organisation_id=member.organisation_id)
+def list_webhooks(scope: AdminScope, session: SessionDep) -> WebhookList:
+    rows = webhook_endpoints.list_webhooks(session, scope=scope)
     return WebhookList(webhooks=[WebhookOut.model_validate(row) for row in rows])
 
 
@@ -39,20 +38,18 @@ def list_webhooks(member: AdminMember, session: SessionDep) -> WebhookList:
     summary="Register an endpoint; its signing secret is in this response only",
 )
 def create_webhook(
-    body: WebhookIn, member: AdminMember, session: SessionDep, request: Request
+    body: WebhookIn, scope: AdminScope, session: SessionDep, request: Request
 ) -> WebhookCreated:
     webhook, secret = webhook_endpoints.create(
-        session, organisation_id=member.organisation_id, url=body.url, events=body.events
+        session, scope=scope, url=body.url, events=body.events
     )
-    _audit(session, request, member, "webhook.created", webhook.id)
+    _audit(session, request, scope, "webhook.created", webhook.id)
     return WebhookCreated(webhook=WebhookOut.model_validate(webhook), secret=secret)
 
 
 @router.get("/{webhook_id}", summary="One endpoint", responses=_NOT_FOUND)
-def get_webhook(webhook_id: Id, member: AdminMember, session: SessionDep) -> WebhookOut:
-    webhook = webhook_endpoints.get(
-        session, organisation_id=member.organisation_id, webhook_id=webhook_id
-    )
+def get_webhook(webhook_id: Id, scope: AdminScope, session: SessionDep) -> WebhookOut:
+    webhook = webhook_endpoints.get(session, scope=scope, webhook_id=webhook_id)
     return WebhookOut.model_validate(webhook)
 
 
@@ -60,13 +57,11 @@ def get_webhook(webhook_id: Id, member: AdminMember, session: SessionDep) -> Web
     "/{webhook_id}", summary="Change the URL or events, or re-enable", responses=_NOT_FOUND
 )
 def update_webhook(
-    webhook_id: Id, body: WebhookPatch, member: AdminMember, session: SessionDep, request: Request
+    webhook_id: Id, body: WebhookPatch, scope: AdminScope, session: SessionDep, request: Request
 ) -> WebhookOut:
-    webhook = webhook_endpoints.get(
-        session, organisation_id=member.organisation_id, webhook_id=webhook_id
-    )
+    webhook = webhook_endpoints.get(session, scope=scope, webhook_id=webhook_id)
     webhook_endpoints.update(webhook, url=body.url, events=body.events, active=body.active)
-    _audit(session, request, member, "webhook.updated", webhook.id)
+    _audit(session, request, scope, "webhook.updated", webhook.id)
     return WebhookOut.model_validate(webhook)
 
 
@@ -77,13 +72,11 @@ def update_webhook(
     responses=_NOT_FOUND,
 )
 def delete_webhook(
-    webhook_id: Id, member: AdminMember, session: SessionDep, request: Request
+    webhook_id: Id, scope: AdminScope, session: SessionDep, request: Request
 ) -> Response:
-    webhook = webhook_endpoints.get(
-        session, organisation_id=member.organisation_id, webhook_id=webhook_id
-    )
+    webhook = webhook_endpoints.get(session, scope=scope, webhook_id=webhook_id)
     session.delete(webhook)
-    _audit(session, request, member, "webhook.deleted", webhook_id)
+    _audit(session, request, scope, "webhook.deleted", webhook_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -94,31 +87,29 @@ def delete_webhook(
 )
 def list_deliveries(
     webhook_id: Id,
-    member: AdminMember,
+    scope: AdminScope,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
-    cursor: Annotated[SafeText | None, Query(max_length=500)] = None,
+    cursor: CursorParam = None,
 ) -> DeliveryPage:
-    webhook = webhook_endpoints.get(
-        session, organisation_id=member.organisation_id, webhook_id=webhook_id
-    )
-    before_id = decode_cursor("deliveries", cursor, lambda v: strict_int(v[0])) if cursor else None
+    webhook = webhook_endpoints.get(session, scope=scope, webhook_id=webhook_id)
+    before_id = pagination.before_id("deliveries", cursor)
     rows, has_more = webhook_endpoints.deliveries(
         session, webhook=webhook, before_id=before_id, limit=limit
     )
     return DeliveryPage(
         deliveries=[DeliveryOut.model_validate(row) for row in rows],
-        next_cursor=encode_cursor("deliveries", [rows[-1].id]) if has_more else None,
+        next_cursor=pagination.next_by_id("deliveries", rows, has_more=has_more),
     )
 
 
 def _audit(
-    session: SessionDep, request: Request, member: AdminMember, action: str, webhook_id: int
+    session: SessionDep, request: Request, scope: AdminScope, action: str, webhook_id: int
 ) -> None:
-    audit.record_by(
+    audit.record(
         session,
         request=request,
-        member=member,
+        scope=scope,
         action=action,
         target_type="webhook",
         target_id=webhook_id,

@@ -15,9 +15,10 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 
-from api.errors import ApiError, ErrorResponse, documented_error
+from api.errors import ErrorResponse, documented_error
 from connectors.facebook.webhooks import SIGNATURE_HEADER, signature_valid
 from connectors.google.notifications import PushRefused, review_notification, verify_push
+from core.errors import BadRequest, Forbidden, Unauthorized
 from plaudit.settings import get_settings
 from workers.push import facebook_delivery, google_notification
 
@@ -43,7 +44,7 @@ def verify_facebook(
         or not expected
         or not secrets.compare_digest(expected.encode(), (verify_token or "").encode())
     ):
-        raise ApiError(403, "verification_failed", "Unknown verify token", field="hub.verify_token")
+        raise Forbidden("verification_failed", "Unknown verify token", field="hub.verify_token")
     return PlainTextResponse(challenge or "")
 
 
@@ -59,15 +60,15 @@ async def receive_facebook(request: Request) -> dict[str, Any]:
     body = await request.body()
     secret = get_settings().facebook_app_secret.get_secret_value()
     if not signature_valid(body, request.headers.get(SIGNATURE_HEADER), secret):
-        raise ApiError(
-            401, "invalid_signature", "The signature does not match", field=SIGNATURE_HEADER
+        raise Unauthorized(
+            "invalid_signature", "The signature does not match", field=SIGNATURE_HEADER
         )
     try:
         payload = json.loads(body)
     except ValueError:
-        raise ApiError(400, "invalid_body", "The body is not JSON", field="body") from None
+        raise BadRequest("invalid_body", "The body is not JSON", field="body") from None
     if not isinstance(payload, dict):
-        raise ApiError(400, "invalid_body", "The body is not a JSON object", field="body")
+        raise BadRequest("invalid_body", "The body is not a JSON object", field="body")
     await run_in_threadpool(facebook_delivery.send, payload)
     return {"received": True}
 
@@ -85,12 +86,12 @@ async def receive_google(request: Request) -> dict[str, Any]:
         # Fetching Google's keys may block (cached afterwards): off the event loop.
         await run_in_threadpool(verify_push, request.headers.get("authorization"))
     except PushRefused as exc:
-        raise ApiError(401, "invalid_token", str(exc), field="Authorization") from None
+        raise Unauthorized("invalid_token", str(exc), field="Authorization") from None
     try:
         notification = review_notification(json.loads(await request.body()))
     except (PushRefused, ValueError) as exc:
         message = str(exc) if isinstance(exc, PushRefused) else "the body is not JSON"
-        raise ApiError(400, "invalid_push", message, field="message") from None
+        raise BadRequest("invalid_push", message, field="message") from None
     if notification is not None:
         await run_in_threadpool(google_notification.send, notification.location)
     return {"received": True}

@@ -56,7 +56,7 @@ class RecipientOut(BaseModel):
 
 class RecipientPage(BaseModel):
     recipients: list[RecipientOut]
-    next_after: int | None = Field(description="Pass as `after` for the next page")
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page")
 
 
 class RecipientRow(Input):

@@ -197,6 +197,10 @@ class InboxFilterIn(Input):
         )
 
 
+class ExportQuery(InboxFilterIn):
+    sort: Sort = Sort.NEWEST
+
+
 class InboxQuery(InboxFilterIn):
     sort: Sort = Sort.NEWEST
     limit: Annotated[int, Field(ge=1, le=100)] = 25

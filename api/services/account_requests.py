@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
-from api.errors import ApiError
+from core.errors import RateLimited
 from models import AccountRequest, AccountRequestKind
 from plaudit.settings import get_settings
 
@@ -77,8 +77,7 @@ def _refuse_busy_client(
     count, oldest = session.execute(select(func.count(), func.min(recent.c.created_at))).one()
     if count >= limit:
         wait = (oldest + WINDOW - now).total_seconds()
-        raise ApiError(
-            429,
+        raise RateLimited(
             "too_many_requests",
             "Too many requests from this address; try again later",
             headers={"Retry-After": str(max(1, math.ceil(wait)))},

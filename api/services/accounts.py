@@ -9,8 +9,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api import security
-from api.errors import ApiError
 from api.services import account_requests, login_throttle
+from core.errors import BadRequest, Invalid, Unauthorized
 from models import (
     AccountRequestKind,
     Membership,
@@ -150,9 +150,9 @@ def confirm_sign_up(session: Session, *, token: str) -> tuple[User, Organisation
     return user, organisation
 
 
-def _invalid_sign_up_link() -> ApiError:
-    return ApiError(
-        400, "invalid_token", "The sign-up link is invalid, expired or used", field="token"
+def _invalid_sign_up_link() -> BadRequest:
+    return BadRequest(
+        "invalid_token", "The sign-up link is invalid, expired or used", field="token"
     )
 
 
@@ -202,8 +202,8 @@ def log_in(
     return user, membership
 
 
-def _bad_credentials() -> ApiError:
-    return ApiError(401, "invalid_credentials", "The e-mail or password is wrong")
+def _bad_credentials() -> Unauthorized:
+    return Unauthorized("invalid_credentials", "The e-mail or password is wrong")
 
 
 def memberships(session: Session, *, user_id: int) -> list[tuple[Organisation, str]]:
@@ -220,8 +220,8 @@ def change_password(
     session: Session, *, user: User, current_password: str, new_password: str
 ) -> None:
     if not security.verify_password(user.password_hash, current_password):
-        raise ApiError(
-            422, "invalid_credentials", "The current password is wrong", field="current_password"
+        raise Invalid(
+            "invalid_credentials", "The current password is wrong", field="current_password"
         )
     security.require_strong_password(
         new_password, field="new_password", user_inputs=(user.email, user.name)
@@ -291,8 +291,8 @@ def reset_password(session: Session, *, token: str, new_password: str) -> User:
         .with_for_update()
     )
     if reset is None or reset.used_at is not None or reset.expires_at <= datetime.now(UTC):
-        raise ApiError(
-            400, "invalid_token", "The reset link is invalid, expired or used", field="token"
+        raise BadRequest(
+            "invalid_token", "The reset link is invalid, expired or used", field="token"
         )
     user = session.get_one(User, reset.user_id)
     security.require_strong_password(

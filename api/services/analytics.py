@@ -34,7 +34,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from api.scope import LocationIds
+from api.scope import Scope
 from api.services.inbox import InboxFilters, conditions
 from models import Item
 from models.item import ANALYTICS_DAY
@@ -64,12 +64,11 @@ _BY_PERIOD, _BY_RATING = 1, 2
 def report(
     session: Session,
     *,
-    organisation_id: int,
+    scope: Scope,
     filters: InboxFilters,
     period: Period,
-    location_ids: LocationIds = None,
 ) -> Report:
-    where = conditions(organisation_id=organisation_id, filters=filters, location_ids=location_ids)
+    where = conditions(scope=scope, filters=filters)
     series: list[dict[str, Any]] = []
     distribution: dict[str, int] = {}
     total = 0

@@ -15,12 +15,17 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from api.deps import Member, limit_of
-from api.errors import ApiError, not_found
+from api.scope import Scope, get_in_scope, in_scope, limit_of
 from api.security import secret_hash
-from models import ApiKey, Membership, Role, Scope
+from core.errors import Forbidden, Invalid, Unauthorized
+from models import ApiKey, Membership, Role
+from models import Scope as KeyScope
 
-_ROLE_OF_SCOPE = {Scope.READ: Role.VIEWER, Scope.REPLY: Role.RESPONDER, Scope.ADMIN: Role.ADMIN}
+_ROLE_OF_SCOPE = {
+    KeyScope.READ: Role.VIEWER,
+    KeyScope.REPLY: Role.RESPONDER,
+    KeyScope.ADMIN: Role.ADMIN,
+}
 # last_used_at is a hint for people, not an access log: write it at most this often.
 _LAST_USED_RESOLUTION = timedelta(minutes=1)
 _PREFIX = "plk_"
@@ -29,26 +34,23 @@ _PREFIX = "plk_"
 def create(
     session: Session,
     *,
-    organisation_id: int,
-    user_id: int,
-    creator_role: Role,
+    scope: Scope,
     name: str,
-    scopes: Sequence[Scope],
+    scopes: Sequence[KeyScope],
     expires_at: datetime | None,
 ) -> tuple[ApiKey, str]:
-    """The stored key and the key itself, which is never available again."""
+    """The stored key and the key itself, which is never available again; created by the
+    person of ``scope``, with at most their role."""
     if expires_at is not None and expires_at <= datetime.now(UTC):
-        raise ApiError(422, "invalid", "The expiry must be in the future", field="expires_at")
+        raise Invalid("invalid", "The expiry must be in the future", field="expires_at")
     granted = _role_of(scopes)
-    if not creator_role.at_least(granted):
-        raise ApiError(
-            403, "forbidden", "A key cannot have scopes above your own role", field="scopes"
-        )
+    if not scope.role.at_least(granted):
+        raise Forbidden("forbidden", "A key cannot have scopes above your own role", field="scopes")
     prefix = _PREFIX + secrets.token_hex(4)
     key = f"{prefix}_{secrets.token_urlsafe(32)}"
     api_key = ApiKey(
-        organisation_id=organisation_id,
-        created_by_user_id=user_id,
+        organisation_id=scope.organisation_id,
+        created_by_user_id=scope.user_id,
         name=name,
         prefix=prefix,
         key_hash=secret_hash(key),
@@ -60,26 +62,18 @@ def create(
     return api_key, key
 
 
-def list_keys(session: Session, *, organisation_id: int) -> list[ApiKey]:
-    return list(
-        session.scalars(
-            select(ApiKey).where(ApiKey.organisation_id == organisation_id).order_by(ApiKey.id)
-        )
-    )
+def list_keys(session: Session, *, scope: Scope) -> list[ApiKey]:
+    return list(session.scalars(select(ApiKey).where(*in_scope(ApiKey, scope)).order_by(ApiKey.id)))
 
 
-def revoke(session: Session, *, organisation_id: int, key_id: int) -> ApiKey:
-    api_key = session.scalar(
-        select(ApiKey).where(ApiKey.id == key_id, ApiKey.organisation_id == organisation_id)
-    )
-    if api_key is None:
-        raise not_found("API key")
+def revoke(session: Session, *, scope: Scope, key_id: int) -> ApiKey:
+    api_key = get_in_scope(session, scope, ApiKey, key_id, what="API key")
     if api_key.revoked_at is None:
         api_key.revoked_at = datetime.now(UTC)
     return api_key
 
 
-def authenticate(session: Session, *, key: str) -> Member:
+def authenticate(session: Session, *, key: str) -> Scope:
     now = datetime.now(UTC)
     row = session.execute(
         select(ApiKey, Membership.role, Membership.location_ids)
@@ -91,8 +85,7 @@ def authenticate(session: Session, *, key: str) -> Member:
         .where(ApiKey.key_hash == secret_hash(key), ApiKey.revoked_at.is_(None))
     ).one_or_none()
     if row is None or (row[0].expires_at is not None and row[0].expires_at <= now):
-        raise ApiError(
-            401,
+        raise Unauthorized(
             "invalid_api_key",
             "The API key is invalid, revoked or expired",
             headers={"WWW-Authenticate": "X-API-Key"},
@@ -102,7 +95,7 @@ def authenticate(session: Session, *, key: str) -> Member:
         session.execute(update(ApiKey).where(ApiKey.id == api_key.id).values(last_used_at=now))
     granted = _role_of(api_key.scopes)
     creator = Role(creator_role)
-    return Member(
+    return Scope(
         user_id=api_key.created_by_user_id or 0,
         organisation_id=api_key.organisation_id,
         role=granted if creator.at_least(granted) else creator,
@@ -112,4 +105,4 @@ def authenticate(session: Session, *, key: str) -> Member:
 
 
 def _role_of(scopes: Sequence[str]) -> Role:
-    return max((_ROLE_OF_SCOPE[Scope(s)] for s in scopes), key=lambda role: role.rank)
+    return max((_ROLE_OF_SCOPE[KeyScope(s)] for s in scopes), key=lambda role: role.rank)

@@ -7,19 +7,20 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api.scope import Scope, in_scope
 from models import AuditEvent
 
 
 def events(
     session: Session,
     *,
-    organisation_id: int,
+    scope: Scope,
     limit: int,
     before_id: int | None,
     action: str | None,
     since: datetime | None,
 ) -> tuple[list[AuditEvent], bool]:
-    query = select(AuditEvent).where(AuditEvent.organisation_id == organisation_id)
+    query = select(AuditEvent).where(*in_scope(AuditEvent, scope))
     if before_id is not None:
         query = query.where(AuditEvent.id < before_id)
     if action is not None:

@@ -11,11 +11,11 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from api.errors import ApiError, not_found
 from api.schemas.feedback import RejectedRow, UploadOut
-from api.scope import LocationIds, in_locations
+from api.scope import Scope, get_in_scope, in_scope
 from api.services.locations import check_locations, known_locations
 from api.services.recipient_upload import Parsed
+from core.errors import Invalid
 from models import Campaign, Recipient, RecipientStatus
 from plaudit.crypto import blind_index
 from plaudit.email.policy import suppressed_indexes
@@ -27,78 +27,51 @@ CHUNK = 5000  # rows per INSERT statement
 def create_campaign(
     session: Session,
     *,
-    organisation_id: int,
-    user_id: int,
+    scope: Scope,
     name: str,
     location_id: int | None,
-    location_ids: LocationIds = None,
 ) -> Campaign:
-    if location_id is None and location_ids is not None:
-        raise ApiError(
-            422,
+    if location_id is None and scope.location_ids is not None:
+        raise Invalid(
             "invalid",
             "A member limited to some locations must name one of them",
             field="location_id",
         )
     if location_id is not None:
-        check_locations(
-            session,
-            organisation_id=organisation_id,
-            ids={location_id},
-            field="location_id",
-            location_ids=location_ids,
-        )
+        check_locations(session, scope=scope, ids={location_id}, field="location_id")
     campaign = Campaign(
-        organisation_id=organisation_id, name=name, location_id=location_id, created_by=user_id
+        organisation_id=scope.organisation_id,
+        name=name,
+        location_id=location_id,
+        created_by=scope.user_id,
     )
     session.add(campaign)
     session.flush()
     return campaign
 
 
-def get_campaign(
-    session: Session, *, organisation_id: int, campaign_id: int, location_ids: LocationIds = None
-) -> Campaign:
-    campaign = session.scalar(
-        select(Campaign).where(
-            Campaign.id == campaign_id,
-            Campaign.organisation_id == organisation_id,
-            *in_locations(Campaign.location_id, location_ids),
-        )
-    )
-    if campaign is None:
-        raise not_found("Campaign")
-    return campaign
+def get_campaign(session: Session, *, scope: Scope, campaign_id: int) -> Campaign:
+    return get_in_scope(session, scope, Campaign, campaign_id, what="Campaign")
 
 
-def list_campaigns(
-    session: Session, *, organisation_id: int, location_ids: LocationIds = None
-) -> list[Campaign]:
+def list_campaigns(session: Session, *, scope: Scope) -> list[Campaign]:
     return list(
         session.scalars(
             select(Campaign)
-            .where(
-                Campaign.organisation_id == organisation_id,
-                *in_locations(Campaign.location_id, location_ids),
-            )
+            .where(*in_scope(Campaign, scope))
             .order_by(Campaign.id.desc())
             .limit(200)
         )
     )
 
 
-def counts(
-    session: Session, *, campaign_ids: list[int], location_ids: LocationIds = None
-) -> dict[int, dict[str, int]]:
+def counts(session: Session, *, scope: Scope, campaign_ids: list[int]) -> dict[int, dict[str, int]]:
     by_campaign: dict[int, dict[str, int]] = {
         cid: dict.fromkeys(RecipientStatus, 0) for cid in campaign_ids
     }
     rows = session.execute(
         select(Recipient.campaign_id, Recipient.status, func.count())
-        .where(
-            Recipient.campaign_id.in_(campaign_ids),
-            *in_locations(Recipient.location_id, location_ids),
-        )
+        .where(Recipient.campaign_id.in_(campaign_ids), *in_scope(Recipient, scope))
         .group_by(Recipient.campaign_id, Recipient.status)
     )
     for campaign_id, status, count in rows:
@@ -109,31 +82,31 @@ def counts(
 def list_recipients(
     session: Session,
     *,
+    scope: Scope,
     campaign: Campaign,
     status: str | None,
-    after: int,
+    after_id: int | None,
     limit: int,
-    location_ids: LocationIds = None,
-) -> list[Recipient]:
-    """Keyset pages by id: a page costs its own size at any depth."""
+) -> tuple[list[Recipient], bool]:
+    """Keyset pages by id, oldest first: a page costs its own size at any depth. The rows and
+    whether more follow."""
     query = select(Recipient).where(
-        Recipient.campaign_id == campaign.id,
-        Recipient.id > after,
-        *in_locations(Recipient.location_id, location_ids),
+        Recipient.campaign_id == campaign.id, *in_scope(Recipient, scope)
     )
+    if after_id is not None:
+        query = query.where(Recipient.id > after_id)
     if status is not None:
         query = query.where(Recipient.status == status)
-    return list(session.scalars(query.order_by(Recipient.id).limit(limit)))
+    rows = list(session.scalars(query.order_by(Recipient.id).limit(limit + 1)))
+    return rows[:limit], len(rows) > limit
 
 
 def add_recipients(
-    session: Session, *, campaign: Campaign, parsed: Parsed, location_ids: LocationIds = None
+    session: Session, *, scope: Scope, campaign: Campaign, parsed: Parsed
 ) -> UploadOut:
     rejected = list(parsed.rejected)
     wanted = {row.location_id for _, row in parsed.rows if row.location_id is not None}
-    known = known_locations(
-        session, organisation_id=campaign.organisation_id, ids=wanted, location_ids=location_ids
-    )
+    known = known_locations(session, scope=scope, ids=wanted)
     unique: dict[str, dict[str, object]] = {}
     merged = 0
     for line, row in parsed.rows:

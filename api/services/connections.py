@@ -11,13 +11,14 @@ import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from api.errors import ApiError, not_found
+from api.scope import Scope, get_in_scope, in_scope
 from connectors.capabilities import BY_PROVIDER
 from connectors.facebook import oauth as facebook_oauth
 from connectors.google import oauth as google_oauth
+from core.errors import BadRequest, Conflict, NotFound
 from models import (
     CapabilityState,
     Connection,
@@ -45,15 +46,16 @@ _AUTHORIZERS: dict[str, Callable[..., tuple[str, str]]] = {
 
 def _require_provider(provider: str) -> None:
     if provider not in _AUTHORIZERS:
-        raise ApiError(404, "unknown_provider", "This provider cannot be connected")
+        raise NotFound(
+            "Provider", code="unknown_provider", message="This provider cannot be connected"
+        )
 
 
 def start_authorization(
     session: Session,
     *,
     provider: str,
-    organisation_id: int,
-    user_id: int,
+    scope: Scope,
     redirect_after: str | None,
 ) -> tuple[str, str]:
     """The consent URL and its state; the state and PKCE verifier stay server-side."""
@@ -64,8 +66,8 @@ def start_authorization(
     session.add(
         OAuthState(
             state=state,
-            organisation_id=organisation_id,
-            user_id=user_id,
+            organisation_id=scope.organisation_id,
+            user_id=scope.user_id,
             provider=provider,
             code_verifier=code_verifier,
             redirect_uri=redirect_uri,
@@ -91,8 +93,7 @@ def claim_state(session: Session, *, provider: str, state: str | None) -> OAuthS
         or oauth_state.connection_id is not None
         or oauth_state.expires_at <= datetime.now(UTC)
     ):
-        raise ApiError(
-            400,
+        raise BadRequest(
             "invalid_state",
             "This authorization link is unknown, expired or already used; start again",
             field="state",
@@ -120,30 +121,27 @@ def open_connection(
     return connection
 
 
-def list_connections(session: Session, *, organisation_id: int) -> list[tuple[Connection, int]]:
-    query = _with_location_count().where(Connection.organisation_id == organisation_id)
+def list_connections(session: Session, *, scope: Scope) -> list[tuple[Connection, int]]:
+    query = select(Connection, _LOCATION_COUNT).where(*in_scope(Connection, scope))
     return [(c, n) for c, n in session.execute(query.order_by(Connection.id)).tuples()]
 
 
-def get_connection(
-    session: Session, *, organisation_id: int, connection_id: int
-) -> tuple[Connection, int]:
-    row = session.execute(
-        _with_location_count().where(
-            Connection.id == connection_id, Connection.organisation_id == organisation_id
-        )
-    ).one_or_none()
-    if row is None:
-        raise not_found("Connection")
-    return row.tuple()
+def get_connection(session: Session, *, scope: Scope, connection_id: int) -> Connection:
+    return get_in_scope(session, scope, Connection, connection_id, what="Connection")
 
 
-def disconnect(session: Session, *, organisation_id: int, connection_id: int) -> Connection:
+def location_count(session: Session, *, connection: Connection) -> int:
+    """How many of the connection's locations are active."""
+    active = select(func.count(Location.id)).where(
+        Location.connection_id == connection.id, Location.active.is_(True)
+    )
+    return session.scalar(active) or 0
+
+
+def disconnect(session: Session, *, scope: Scope, connection_id: int) -> Connection:
     """Stop using a connection: its tokens go at once; its data goes after the retention
     period for disconnected connections (30 days by default)."""
-    connection, _ = get_connection(
-        session, organisation_id=organisation_id, connection_id=connection_id
-    )
+    connection = get_connection(session, scope=scope, connection_id=connection_id)
     connection.status, connection.status_message = ConnectionStatus.DISCONNECTED, None
     connection.access_token = connection.refresh_token = None
     connection.next_sync_at = None
@@ -154,16 +152,14 @@ def disconnect(session: Session, *, organisation_id: int, connection_id: int) ->
 
 
 def request_sync(
-    session: Session, *, organisation_id: int, connection_id: int
-) -> tuple[Connection, int, list[str]]:
+    session: Session, *, scope: Scope, connection_id: int
+) -> tuple[Connection, list[str]]:
     """Enqueue a sync of each capability the connection still has, and claim it as the
     scheduler does, so that one request is one run however long the message waits."""
-    connection, location_count = get_connection(
-        session, organisation_id=organisation_id, connection_id=connection_id
-    )
+    connection = get_connection(session, scope=scope, connection_id=connection_id)
     if connection.status != ConnectionStatus.ACTIVE:
         message = _NOT_SYNCABLE.get(connection.status, "The connection cannot sync now")
-        raise ApiError(409, "connection_not_active", message)
+        raise Conflict("connection_not_active", message)
     capabilities = [
         capability
         for capability in BY_PROVIDER.get(connection.provider, ())
@@ -172,14 +168,14 @@ def request_sync(
     claim_sync(connection, datetime.now(UTC))
     for capability in capabilities:
         enqueue_after_commit(session, sync_capability, connection.id, capability)
-    return connection, location_count, capabilities
+    return connection, capabilities
 
 
 def sync_runs(
-    session: Session, *, organisation_id: int, connection_id: int, limit: int, before_id: int | None
+    session: Session, *, scope: Scope, connection_id: int, limit: int, before_id: int | None
 ) -> tuple[list[SyncRun], bool]:
     """The connection's runs, newest first (one walk of the ``(connection_id, id)`` index)."""
-    get_connection(session, organisation_id=organisation_id, connection_id=connection_id)
+    get_connection(session, scope=scope, connection_id=connection_id)
     query = select(SyncRun).where(SyncRun.connection_id == connection_id)
     if before_id is not None:
         query = query.where(SyncRun.id < before_id)
@@ -194,11 +190,9 @@ _NOT_SYNCABLE = {
 }
 
 
-def _with_location_count() -> Select[tuple[Connection, int]]:
-    count = (
-        select(func.count(Location.id))
-        .where(Location.connection_id == Connection.id, Location.active.is_(True))
-        .correlate(Connection)
-        .scalar_subquery()
-    )
-    return select(Connection, count)
+_LOCATION_COUNT = (
+    select(func.count(Location.id))
+    .where(Location.connection_id == Connection.id, Location.active.is_(True))
+    .correlate(Connection)
+    .scalar_subquery()
+)

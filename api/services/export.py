@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 from sqlalchemy import select
 
-from api.scope import LocationIds
+from api.scope import Scope
 from api.services.inbox import InboxFilters, Sort, filtered, ordered
 from models import Item
 from models.db import session_scope
@@ -37,21 +37,18 @@ _BATCH = 1000
 # and a text cell a spreadsheet could read as a formula prefixed with a single quote. A formula
 # starts with one of these, also in full width, also after leading spaces (which spreadsheets
 # skip) — and ASVS 1.2.10 adds NUL.
-_FORMULA_START = frozenset("=+-@\t\r\n\x00" "\uff1d\uff0b\uff0d\uff20")
+_FORMULA_START = frozenset("=+-@\t\r\n\x00\uff1d\uff0b\uff0d\uff20")
 
 
-def rows(
-    *, organisation_id: int, filters: InboxFilters, sort: Sort, location_ids: LocationIds = None
-) -> Iterator[str]:
+def rows(*, scope: Scope, filters: InboxFilters, sort: Sort) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, quoting=csv.QUOTE_ALL)
     writer.writerow(COLUMNS)
     yield _drain(buffer)
     query = filtered(
         select(*(getattr(Item, c) for c in COLUMNS)),
-        organisation_id=organisation_id,
+        scope=scope,
         filters=filters,
-        location_ids=location_ids,
     )
     # Its own session: the request's is closed once the response starts streaming.
     with session_scope() as session:

@@ -31,7 +31,7 @@ from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.sql.util import ClauseAdapter
 
-from api.scope import LocationIds
+from api.scope import Scope
 from api.services.inbox import InboxFilters, conditions
 from models import Item
 from plaudit.settings import get_settings
@@ -59,13 +59,12 @@ class Facets:
 def facets(
     session: Session,
     *,
-    organisation_id: int,
+    scope: Scope,
     filters: InboxFilters,
-    location_ids: LocationIds = None,
 ) -> Facets:
     """Counts of the filter's results within the caller's locations: exact, or estimated from a
     sample when the filter matches more than ``inbox_facets_exact_limit`` items."""
-    where = conditions(organisation_id=organisation_id, filters=filters, location_ids=location_ids)
+    where = conditions(scope=scope, filters=filters)
     limit = get_settings().inbox_facets_exact_limit
     planned = planned_rows(session, select(Item.id).where(*where))
     if planned > limit:

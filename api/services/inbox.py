@@ -20,9 +20,8 @@ from sqlalchemy import ColumnElement, Row, Select, cast, func, literal, select, 
 from sqlalchemy.dialects.postgresql import REGCONFIG
 from sqlalchemy.orm import Session
 
-from api.errors import not_found
 from api.pagination import decode_cursor, encode_cursor
-from api.scope import LocationIds, in_locations
+from api.scope import Scope, get_in_scope, in_scope
 from models import Item, Reply
 from models.item import SEARCH_CONFIG
 
@@ -100,16 +99,13 @@ def _descending(sort: Sort) -> bool:
 def inbox_page(
     session: Session,
     *,
-    organisation_id: int,
+    scope: Scope,
     filters: InboxFilters,
     limit: int,
     sort: Sort = Sort.NEWEST,
     after: Sequence[Any] | None = None,
-    location_ids: LocationIds = None,
 ) -> InboxPage:
-    query = filtered(
-        _PAGE, organisation_id=organisation_id, filters=filters, location_ids=location_ids
-    )
+    query = filtered(_PAGE, scope=scope, filters=filters)
     query = ordered(query, sort=sort, after=after)
     # One row more than asked says whether there is a next page without counting.
     rows = list(session.execute(query.limit(limit + 1)))
@@ -157,42 +153,27 @@ def parse_cursor_values(values: list[Any], sort: Sort) -> list[Any]:
     return [*values[:-2], posted_at, values[-1]]
 
 
-def get_item(
-    session: Session, *, organisation_id: int, item_id: int, location_ids: LocationIds = None
-) -> Item:
+def get_item(session: Session, *, scope: Scope, item_id: int) -> Item:
     """The item, if the caller may see it: another organisation's, or one outside the caller's
     locations, is the same 404 as one that does not exist."""
-    item = session.scalar(
-        select(Item).where(
-            Item.id == item_id,
-            Item.organisation_id == organisation_id,
-            *in_locations(Item.location_id, location_ids),
-        )
-    )
-    if item is None:
-        raise not_found("Item")
-    return item
+    return get_in_scope(session, scope, Item, item_id, what="Item")
 
 
-def item_replies(session: Session, *, organisation_id: int, item_id: int) -> list[Reply]:
+def item_replies(session: Session, *, item: Item) -> list[Reply]:
+    """Our replies to an item already found in scope, newest first."""
     return list(
         session.scalars(
             select(Reply)
-            .where(Reply.organisation_id == organisation_id, Reply.item_id == item_id)
+            .where(Reply.organisation_id == item.organisation_id, Reply.item_id == item.id)
             .order_by(Reply.id.desc())
         )
     )
 
 
-def conditions(
-    *, organisation_id: int, filters: InboxFilters, location_ids: LocationIds = None
-) -> list[ColumnElement[bool]]:
+def conditions(*, scope: Scope, filters: InboxFilters) -> list[ColumnElement[bool]]:
     """The WHERE clause of a filter, for pages, facets, bulk actions, exports and analytics
-    alike, within the caller's locations."""
-    where: list[ColumnElement[bool]] = [
-        Item.organisation_id == organisation_id,
-        *in_locations(Item.location_id, location_ids),
-    ]
+    alike, within the caller's scope."""
+    where: list[ColumnElement[bool]] = in_scope(Item, scope)
     if filters.location_ids:
         where.append(Item.location_id.in_(filters.location_ids))
     if filters.source is not None:
@@ -236,16 +217,8 @@ def conditions(
     return where
 
 
-def filtered(
-    query: Select[Any],
-    *,
-    organisation_id: int,
-    filters: InboxFilters,
-    location_ids: LocationIds = None,
-) -> Select[Any]:
-    return query.where(
-        *conditions(organisation_id=organisation_id, filters=filters, location_ids=location_ids)
-    )
+def filtered(query: Select[Any], *, scope: Scope, filters: InboxFilters) -> Select[Any]:
+    return query.where(*conditions(scope=scope, filters=filters))
 
 
 def start_of(value: datetime | date) -> datetime:

@@ -11,8 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api import security
-from api.errors import ApiError, not_found
+from api.scope import Scope, get_in_scope, in_scope
 from api.services.members import check_location_limit
+from core.errors import BadRequest, Conflict, Forbidden, Invalid
 from models import Invitation, Membership, Organisation, Role, User
 from plaudit.crypto import blind_index
 from plaudit.email import queue_email
@@ -24,18 +25,17 @@ INVITATION_TTL = timedelta(days=7)
 def invite(
     session: Session,
     *,
-    organisation_id: int,
-    user_id: int,
-    actor_role: Role,
+    scope: Scope,
     email: str,
     role: Role,
     location_ids: Sequence[int] | None = None,
 ) -> Invitation:
-    if role.rank > actor_role.rank:
-        raise ApiError(403, "forbidden", "You cannot invite to a role above your own", field="role")
-    limit = check_location_limit(
-        session, organisation_id=organisation_id, role=role, location_ids=location_ids
-    )
+    """An invitation from the caller of ``scope`` to ``role``, limited to ``location_ids``
+    (None: every location)."""
+    organisation_id = scope.organisation_id
+    if role.rank > scope.role.rank:
+        raise Forbidden("forbidden", "You cannot invite to a role above your own", field="role")
+    limit = check_location_limit(session, scope=scope, role=role, location_ids=location_ids)
     email_index = blind_index(email)
     already = session.scalar(
         select(Membership.id)
@@ -43,7 +43,7 @@ def invite(
         .where(Membership.organisation_id == organisation_id, User.email_index == email_index)
     )
     if already is not None:
-        raise ApiError(409, "conflict", "This address is already a member", field="email")
+        raise Conflict("conflict", "This address is already a member", field="email")
     token = security.new_secret()
     invitation = Invitation(
         organisation_id=organisation_id,
@@ -52,7 +52,7 @@ def invite(
         role=role,
         location_ids=limit,
         token_hash=security.secret_hash(token),
-        invited_by_user_id=user_id,
+        invited_by_user_id=scope.user_id,
         expires_at=datetime.now(UTC) + INVITATION_TTL,
     )
     session.add(invitation)
@@ -77,25 +77,18 @@ def invite(
     return invitation
 
 
-def pending(session: Session, *, organisation_id: int) -> list[Invitation]:
+def pending(session: Session, *, scope: Scope) -> list[Invitation]:
     return list(
         session.scalars(
             select(Invitation)
-            .where(Invitation.organisation_id == organisation_id, Invitation.accepted_at.is_(None))
+            .where(*in_scope(Invitation, scope), Invitation.accepted_at.is_(None))
             .order_by(Invitation.id)
         )
     )
 
 
-def revoke(session: Session, *, organisation_id: int, invitation_id: int) -> None:
-    invitation = session.scalar(
-        select(Invitation).where(
-            Invitation.id == invitation_id, Invitation.organisation_id == organisation_id
-        )
-    )
-    if invitation is None:
-        raise not_found("Invitation")
-    session.delete(invitation)
+def revoke(session: Session, *, scope: Scope, invitation_id: int) -> None:
+    session.delete(get_in_scope(session, scope, Invitation, invitation_id, what="Invitation"))
 
 
 def accept(
@@ -111,15 +104,13 @@ def accept(
         or invitation.accepted_at is not None
         or invitation.expires_at <= datetime.now(UTC)
     ):
-        raise ApiError(
-            400, "invalid_token", "The invitation is invalid, expired or used", field="token"
+        raise BadRequest(
+            "invalid_token", "The invitation is invalid, expired or used", field="token"
         )
     user = session.scalar(select(User).where(User.email_index == invitation.email_index))
     if user is None:
         if not name or not password:
-            raise ApiError(
-                422, "invalid", "A new account needs a name and a password", field="password"
-            )
+            raise Invalid("invalid", "A new account needs a name and a password", field="password")
         security.require_strong_password(
             password, field="password", user_inputs=(invitation.email, name)
         )

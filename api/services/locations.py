@@ -7,21 +7,18 @@ from collections.abc import Collection
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.errors import ApiError
-from api.scope import LocationIds, in_locations
+from api.scope import Scope, in_scope
+from core.errors import Invalid
 from models import Location
 
 
 def list_locations(
     session: Session,
     *,
-    organisation_id: int,
+    scope: Scope,
     connection_id: int | None = None,
-    location_ids: LocationIds = None,
 ) -> list[Location]:
-    query = select(Location).where(
-        Location.organisation_id == organisation_id, *in_locations(Location.id, location_ids)
-    )
+    query = select(Location).where(*in_scope(Location, scope))
     if connection_id is not None:
         query = query.where(Location.connection_id == connection_id)
     return list(session.scalars(query.order_by(Location.name, Location.id)))
@@ -30,20 +27,15 @@ def list_locations(
 def known_locations(
     session: Session,
     *,
-    organisation_id: int,
+    scope: Scope,
     ids: Collection[int],
-    location_ids: LocationIds = None,
 ) -> set[int]:
     """Those of ``ids`` that are locations of the organisation the caller may see."""
     if not ids:
         return set()
     return set(
         session.scalars(
-            select(Location.id).where(
-                Location.organisation_id == organisation_id,
-                Location.id.in_(list(ids)),
-                *in_locations(Location.id, location_ids),
-            )
+            select(Location.id).where(Location.id.in_(list(ids)), *in_scope(Location, scope))
         )
     )
 
@@ -51,15 +43,12 @@ def known_locations(
 def check_locations(
     session: Session,
     *,
-    organisation_id: int,
+    scope: Scope,
     ids: Collection[int],
     field: str,
-    location_ids: LocationIds = None,
 ) -> None:
     """A 422 naming ``field`` unless every id is a location the caller may see; one outside
     the caller's locations is as unknown as another organisation's."""
-    known = known_locations(
-        session, organisation_id=organisation_id, ids=ids, location_ids=location_ids
-    )
+    known = known_locations(session, scope=scope, ids=ids)
     if known != set(ids):
-        raise ApiError(422, "invalid", "No such location here", field=field)
+        raise Invalid("invalid", "No such location here", field=field)

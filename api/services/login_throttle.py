@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, delete, func, or_, select
 from sqlalchemy.orm import Session
 
-from api.errors import ApiError
+from core.errors import RateLimited
 from models import LoginFailure
 from models.db import session_scope
 from plaudit.settings import get_settings
@@ -52,8 +52,7 @@ def check(session: Session, *, email_index: str, client: str) -> None:
     ]
     wait = max(waits)
     if wait > 0:
-        raise ApiError(
-            429,
+        raise RateLimited(
             "too_many_attempts",
             "Too many failed log-ins; try again later",
             headers={"Retry-After": str(math.ceil(wait))},

@@ -8,16 +8,17 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.errors import ApiError, not_found
 from api.schemas.privacy import RedactionSettings, RetentionSettings, SubjectRequestOut
+from api.scope import Scope, get_in_scope, in_scope
+from core.errors import Invalid
 from models import Item, RedactionPolicy
 from models.privacy import DEFAULT_RETENTION_DAYS, DataSubjectRequest, RetentionPolicy
 from models.redaction_policy import forget_policy, policy_for
 from plaudit.redaction import PatternRefused, compile_custom, find
 
 
-def redaction_settings(session: Session, *, organisation_id: int) -> RedactionSettings:
-    row = session.get(RedactionPolicy, organisation_id)
+def redaction_settings(session: Session, *, scope: Scope) -> RedactionSettings:
+    row = session.get(RedactionPolicy, scope.organisation_id)
     if row is None:
         return RedactionSettings()
     return RedactionSettings.model_validate(
@@ -26,15 +27,14 @@ def redaction_settings(session: Session, *, organisation_id: int) -> RedactionSe
 
 
 def save_redaction(
-    session: Session, *, organisation_id: int, settings: RedactionSettings
+    session: Session, *, scope: Scope, settings: RedactionSettings
 ) -> RedactionSettings:
     for n, custom in enumerate(settings.patterns):
         try:
             compile_custom(custom.pattern)
         except PatternRefused as exc:
-            raise ApiError(
-                422, "invalid_pattern", str(exc), field=f"patterns.{n}.pattern"
-            ) from None
+            raise Invalid("invalid_pattern", str(exc), field=f"patterns.{n}.pattern") from None
+    organisation_id = scope.organisation_id
     row = session.get(RedactionPolicy, organisation_id) or RedactionPolicy(
         organisation_id=organisation_id
     )
@@ -45,45 +45,39 @@ def save_redaction(
     return settings
 
 
-def retention_settings(session: Session, *, organisation_id: int) -> RetentionSettings:
+def retention_settings(session: Session, *, scope: Scope) -> RetentionSettings:
     days = dict(DEFAULT_RETENTION_DAYS)
-    for row in session.scalars(
-        select(RetentionPolicy).where(RetentionPolicy.organisation_id == organisation_id)
-    ):
+    for row in session.scalars(select(RetentionPolicy).where(*in_scope(RetentionPolicy, scope))):
         days[row.data_class] = row.days
     return RetentionSettings(days=days)
 
 
 def save_retention(
-    session: Session, *, organisation_id: int, settings: RetentionSettings
+    session: Session, *, scope: Scope, settings: RetentionSettings
 ) -> RetentionSettings:
+    organisation_id = scope.organisation_id
     for data_class, days in settings.days.items():
         if days is not None and not 1 <= days <= 36500:
-            raise ApiError(
-                422, "invalid", "days must be 1 to 36500, or null", field=f"days.{data_class}"
-            )
+            raise Invalid("invalid", "days must be 1 to 36500, or null", field=f"days.{data_class}")
         row = session.get(RetentionPolicy, (organisation_id, data_class)) or RetentionPolicy(
             organisation_id=organisation_id, data_class=data_class
         )
         row.days = days
         session.add(row)
     session.flush()
-    return retention_settings(session, organisation_id=organisation_id)
+    return retention_settings(session, scope=scope)
 
 
 def redact_item(
-    session: Session, *, organisation_id: int, item_id: int, start: int | None, end: int | None
+    session: Session, *, scope: Scope, item_id: int, start: int | None, end: int | None
 ) -> Item:
-    item = session.get(Item, item_id)
-    if item is None or item.organisation_id != organisation_id:
-        raise not_found("Item")
+    item = get_in_scope(session, scope, Item, item_id, what="Item")
     if start is None and end is None:
         item.text, item.original_text = "[redacted:request]", None
         return item
     text = item.text or ""
     if start is None or end is None or not start < end <= len(text):
-        raise ApiError(
-            422,
+        raise Invalid(
             "invalid",
             f"start and end must satisfy 0 <= start < end <= {len(text)}",
             field="end",
@@ -107,18 +101,16 @@ def request_out(request: DataSubjectRequest, *, with_export: bool = False) -> Su
     )
 
 
-def get_request(session: Session, *, organisation_id: int, request_id: int) -> DataSubjectRequest:
-    request = session.get(DataSubjectRequest, request_id)
-    if request is None or request.organisation_id != organisation_id:
-        raise not_found("Request")
+def get_request(session: Session, *, scope: Scope, request_id: int) -> DataSubjectRequest:
+    request = get_in_scope(session, scope, DataSubjectRequest, request_id, what="Request")
     return request
 
 
-def list_requests(session: Session, *, organisation_id: int) -> list[DataSubjectRequest]:
+def list_requests(session: Session, *, scope: Scope) -> list[DataSubjectRequest]:
     return list(
         session.scalars(
             select(DataSubjectRequest)
-            .where(DataSubjectRequest.organisation_id == organisation_id)
+            .where(*in_scope(DataSubjectRequest, scope))
             .order_by(DataSubjectRequest.due_at)
         )
     )
@@ -144,8 +136,7 @@ def check_reply_text(
     found = find(text, policy_for(session, organisation_id))
     never = sorted(NEVER_PUBLISHED & found.keys())
     if never:
-        raise ApiError(
-            422,
+        raise Invalid(
             "personal_data",
             f"The {what} contains {', '.join(never)} data, which is never published; "
             f"take it out and send the {what} again",
@@ -153,8 +144,7 @@ def check_reply_text(
         )
     if found and not confirmed:
         kinds = ", ".join(sorted(found))
-        raise ApiError(
-            422,
+        raise Invalid(
             "personal_data",
             f"The reply looks like it contains personal data ({kinds}); "
             "send it again with confirm_personal_data=true to post it anyway",

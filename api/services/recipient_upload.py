@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
-from api.errors import ApiError
 from api.schemas.feedback import MAX_RECIPIENTS, RecipientRow, RecipientsIn, RejectedRow
+from core.errors import Invalid, TooLarge, UnsupportedMediaType
 
 COLUMNS = ("name", "email", "location_id", "external_ref")
 # Generous for 50,000 rows of name, address, location and reference; a cap before parsing.
@@ -28,9 +28,8 @@ class Parsed:
     rejected: list[RejectedRow]
 
 
-def too_many(count: int) -> ApiError:
-    return ApiError(
-        413,
+def too_many(count: int) -> TooLarge:
+    return TooLarge(
         "too_many_recipients",
         f"An upload can hold at most {MAX_RECIPIENTS:,} recipients; this one has {count:,}",
         field="recipients",
@@ -39,16 +38,16 @@ def too_many(count: int) -> ApiError:
 
 def parse(body: bytes, content_type: str) -> Parsed:
     if len(body) > MAX_BYTES:
-        raise ApiError(
-            413, "too_large", f"An upload can be at most {MAX_BYTES // 2**20} MiB", field="body"
+        raise TooLarge(
+            "too_large", f"An upload can be at most {MAX_BYTES // 2**20} MiB", field="body"
         )
     media = content_type.split(";")[0].strip().lower()
     if media in ("text/csv", "application/csv"):
         return _validate(_csv_rows(body))
     if media == "application/json":
         return _validate(_json_rows(body))
-    raise ApiError(
-        415, "unsupported_media_type", "Send text/csv or application/json", field="Content-Type"
+    raise UnsupportedMediaType(
+        "unsupported_media_type", "Send text/csv or application/json", field="Content-Type"
     )
 
 
@@ -56,13 +55,12 @@ def _csv_rows(body: bytes) -> list[tuple[int, dict[str, object]]]:
     try:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ApiError(422, "invalid", "The CSV file must be UTF-8", field="body") from None
+        raise Invalid("invalid", "The CSV file must be UTF-8", field="body") from None
     reader = csv.DictReader(io.StringIO(text, newline=""))
     header = [h.strip().lower() for h in reader.fieldnames or []]
     missing = [c for c in ("name", "email") if c not in header]
     if missing:
-        raise ApiError(
-            422,
+        raise Invalid(
             "invalid",
             f"The CSV header must name the columns {', '.join(COLUMNS)}",
             field="body",
@@ -81,7 +79,7 @@ def _json_rows(body: bytes) -> list[tuple[int, dict[str, object]]]:
     try:
         data = json.loads(body)
     except ValueError:
-        raise ApiError(422, "invalid", "The request body is not valid JSON") from None
+        raise Invalid("invalid", "The request body is not valid JSON") from None
     raw = data.get("recipients") if isinstance(data, dict) else None
     if isinstance(raw, list) and len(raw) > MAX_RECIPIENTS:
         raise too_many(len(raw))
@@ -90,7 +88,7 @@ def _json_rows(body: bytes) -> list[tuple[int, dict[str, object]]]:
     except ValidationError as exc:
         error = exc.errors()[0]
         field = ".".join(str(p) for p in error["loc"]) or None
-        raise ApiError(422, "invalid", str(error["msg"]), field=field) from None
+        raise Invalid("invalid", str(error["msg"]), field=field) from None
     return list(enumerate(upload.recipients, start=1))
 
 

@@ -16,10 +16,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from api.errors import ApiError, not_found
-from api.scope import LocationIds, item_in_locations
+from api.scope import Scope, get_in_scope, in_scope
 from api.services.inbox import get_item
 from api.services.privacy import check_reply_text
+from core.errors import Conflict, Invalid
 from models import (
     ApprovalStatus,
     Item,
@@ -62,20 +62,17 @@ _PROVIDER_NAMES = {Source.GOOGLE: "Google", Source.FACEBOOK: "Facebook"}
 def create_reply(
     session: Session,
     *,
-    organisation_id: int,
-    user_id: int,
-    role: Role,
+    scope: Scope,
     item_id: int,
     text: str,
     idempotency_key: str,
     action: ReplyAction = ReplyAction.POST,
     confirm_personal_data: bool = False,
-    location_ids: LocationIds = None,
 ) -> tuple[Reply, bool]:
-    """The outbox row for this reply and whether it is new (False: the key was seen before)."""
-    item = get_item(
-        session, organisation_id=organisation_id, item_id=item_id, location_ids=location_ids
-    )
+    """The outbox row for this reply and whether it is new (False: the key was seen before).
+    Written by the person of ``scope`` (for a key: its creator), with the scope's role."""
+    organisation_id = scope.organisation_id
+    item = get_item(session, scope=scope, item_id=item_id)
     existing = _by_key(session, organisation_id=organisation_id, idempotency_key=idempotency_key)
     if existing is not None:
         return _replayed(existing, item_id=item_id, text=text, action=action), False
@@ -84,11 +81,11 @@ def create_reply(
         check_reply_text(
             session, organisation_id=organisation_id, text=text, confirmed=confirm_personal_data
         )
-    waits = _needs_approval(session, organisation_id=organisation_id, role=role)
+    waits = _needs_approval(session, organisation_id=organisation_id, role=scope.role)
     reply = Reply(
         organisation_id=organisation_id,
         item_id=item.id,
-        author_user_id=user_id,
+        author_user_id=scope.user_id,
         body=text,
         action=action,
         status=ApprovalStatus.AWAITING_APPROVAL if waits else ReplyStatus.PENDING,
@@ -111,27 +108,15 @@ def create_reply(
 def decide(
     session: Session,
     *,
-    organisation_id: int,
+    scope: Scope,
     reply_id: int,
-    user_id: int,
     approve: bool,
-    location_ids: LocationIds = None,
 ) -> Reply:
     """A manager's answer to a reply awaiting approval: send it, or never."""
-    reply = session.scalar(
-        select(Reply)
-        .where(
-            Reply.id == reply_id,
-            Reply.organisation_id == organisation_id,
-            *item_in_locations(Reply.item_id, location_ids),
-        )
-        .with_for_update()
-    )
-    if reply is None:
-        raise not_found("Reply")
+    reply = get_in_scope(session, scope, Reply, reply_id, what="Reply", for_update=True)
     if reply.status != ApprovalStatus.AWAITING_APPROVAL:
-        raise ApiError(409, "not_awaiting_approval", "This reply is not awaiting approval")
-    reply.approved_by_user_id = user_id
+        raise Conflict("not_awaiting_approval", "This reply is not awaiting approval")
+    reply.approved_by_user_id = scope.user_id
     reply.approved_at = datetime.now(UTC)
     if approve:
         # The item may have changed while the reply waited (deleted, replied elsewhere).
@@ -144,34 +129,19 @@ def decide(
     return reply
 
 
-def get_reply(
-    session: Session, *, organisation_id: int, reply_id: int, location_ids: LocationIds = None
-) -> Reply:
-    reply = session.scalar(
-        select(Reply).where(
-            Reply.id == reply_id,
-            Reply.organisation_id == organisation_id,
-            *item_in_locations(Reply.item_id, location_ids),
-        )
-    )
-    if reply is None:
-        raise not_found("Reply")
-    return reply
+def get_reply(session: Session, *, scope: Scope, reply_id: int) -> Reply:
+    return get_in_scope(session, scope, Reply, reply_id, what="Reply")
 
 
 def list_replies(
     session: Session,
     *,
-    organisation_id: int,
+    scope: Scope,
     status: str | None,
     before_id: int | None,
     limit: int,
-    location_ids: LocationIds = None,
 ) -> tuple[list[Reply], bool]:
-    query = select(Reply).where(
-        Reply.organisation_id == organisation_id,
-        *item_in_locations(Reply.item_id, location_ids),
-    )
+    query = select(Reply).where(*in_scope(Reply, scope))
     if status is not None:
         query = query.where(Reply.status == status)
     if before_id is not None:
@@ -200,8 +170,7 @@ def _by_key(session: Session, *, organisation_id: int, idempotency_key: str) -> 
 def _replayed(reply: Reply, *, item_id: int, text: str, action: ReplyAction) -> Reply:
     # A retried request must be the same request; anything else is a client bug to surface.
     if reply.item_id != item_id or reply.body != text or reply.action != action:
-        raise ApiError(
-            409,
+        raise Conflict(
             "idempotency_key_reused",
             "This Idempotency-Key was already used for a different reply",
             field="Idempotency-Key",
@@ -211,17 +180,16 @@ def _replayed(reply: Reply, *, item_id: int, text: str, action: ReplyAction) -> 
 
 def check_repliable(item: Item, *, text: str, action: ReplyAction = ReplyAction.POST) -> None:
     if item.deleted:
-        raise ApiError(409, "item_deleted", "The item was deleted at the provider")
+        raise Conflict("item_deleted", "The item was deleted at the provider")
     limit = REPLY_LIMITS.get((item.source, item.kind))
     if limit is None:
-        raise ApiError(409, "not_repliable", f"A {item.source} {item.kind} cannot be replied to")
+        raise Conflict("not_repliable", f"A {item.source} {item.kind} cannot be replied to")
     if action != ReplyAction.POST and item.reply_text is None:
-        raise ApiError(409, "no_reply", "The item has no posted reply to change or delete")
+        raise Conflict("no_reply", "The item has no posted reply to change or delete")
     size = limit.measure(text)
     if size > limit.size:
         provider = _PROVIDER_NAMES.get(item.source, item.source)
-        raise ApiError(
-            422,
+        raise Invalid(
             "too_long",
             f"A {provider} reply can be at most {limit.size} {limit.unit}"
             f"{' of UTF-8 text' if limit.unit == 'bytes' else ''}; this one is {size}",

@@ -14,8 +14,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from api.errors import ApiError
 from api.security import issue_token, new_secret, secret_hash
+from core.errors import Unauthorized
 from models import Membership, RefreshToken
 from plaudit.settings import get_settings
 
@@ -112,9 +112,8 @@ def _issue(session: Session, *, user_id: int, organisation_id: int, family_id: s
     )
 
 
-def _invalid() -> ApiError:
-    return ApiError(
-        401,
+def _invalid() -> Unauthorized:
+    return Unauthorized(
         "invalid_refresh_token",
         "The refresh token is invalid, expired or already used; log in again",
         field="refresh_token",

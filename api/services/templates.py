@@ -18,10 +18,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from api.errors import ApiError, not_found
-from api.scope import LocationIds
+from api.scope import Scope, get_in_scope, in_scope
 from api.services.inbox import get_item
 from api.services.privacy import check_reply_text
+from core.errors import Conflict, Invalid
 from models import Item, Location, Organisation, ReplyTemplate
 
 VARIABLES = {
@@ -103,21 +103,18 @@ def _bounded_render(body: str, values: dict[str, Any]) -> str:
     return "".join(chunks)
 
 
-def _limit_error(exc: RenderLimit) -> ApiError:
-    return ApiError(
-        422, "template_too_large", f"The template exceeds a limit: {exc}", field="body"
-    )
+def _limit_error(exc: RenderLimit) -> Invalid:
+    return Invalid("template_too_large", f"The template exceeds a limit: {exc}", field="body")
 
 
 def check(body: str) -> None:
     try:
         parsed = _environment().parse(body)
     except TemplateError:
-        raise ApiError(422, "invalid_template", "The template is not valid", field="body") from None
+        raise Invalid("invalid_template", "The template is not valid", field="body") from None
     unknown = sorted(meta.find_undeclared_variables(parsed) - VARIABLES.keys())
     if unknown:
-        raise ApiError(
-            422,
+        raise Invalid(
             "invalid_template",
             f"Unknown variables: {', '.join(unknown)}; known: {', '.join(sorted(VARIABLES))}",
             field="body",
@@ -127,9 +124,7 @@ def check(body: str) -> None:
     except RenderLimit as exc:
         raise _limit_error(exc) from None
     except (TemplateError, ArithmeticError, TypeError, ValueError):
-        raise ApiError(
-            422, "invalid_template", "The template cannot be rendered", field="body"
-        ) from None
+        raise Invalid("invalid_template", "The template cannot be rendered", field="body") from None
 
 
 def render(body: str, item: Item, *, location_name: str, organisation_name: str) -> str:
@@ -147,36 +142,27 @@ def render(body: str, item: Item, *, location_name: str, organisation_name: str)
         raise _limit_error(exc) from None
     except (TemplateError, ArithmeticError, TypeError, ValueError):
         # Only templates that passed `check` are stored; a sandbox refusal lands here.
-        raise ApiError(
-            422, "invalid_template", "The template cannot be rendered", field="body"
-        ) from None
+        raise Invalid("invalid_template", "The template cannot be rendered", field="body") from None
 
 
-def list_templates(session: Session, *, organisation_id: int) -> list[ReplyTemplate]:
+def list_templates(session: Session, *, scope: Scope) -> list[ReplyTemplate]:
     return list(
         session.scalars(
             select(ReplyTemplate)
-            .where(ReplyTemplate.organisation_id == organisation_id)
+            .where(*in_scope(ReplyTemplate, scope))
             .order_by(ReplyTemplate.name)
         )
     )
 
 
-def get_template(session: Session, *, organisation_id: int, template_id: int) -> ReplyTemplate:
-    template = session.scalar(
-        select(ReplyTemplate).where(
-            ReplyTemplate.id == template_id, ReplyTemplate.organisation_id == organisation_id
-        )
-    )
-    if template is None:
-        raise not_found("Template")
-    return template
+def get_template(session: Session, *, scope: Scope, template_id: int) -> ReplyTemplate:
+    return get_in_scope(session, scope, ReplyTemplate, template_id, what="Template")
 
 
 def save(
     session: Session,
     *,
-    organisation_id: int,
+    scope: Scope,
     template: ReplyTemplate | None,
     name: str | None,
     body: str | None,
@@ -188,14 +174,14 @@ def save(
         # Contact details may stay (the business's own address or number), so confirmed.
         check_reply_text(
             session,
-            organisation_id=organisation_id,
+            organisation_id=scope.organisation_id,
             text=body,
             confirmed=True,
             field="body",
             what="template",
         )
     if template is None:
-        template = ReplyTemplate(organisation_id=organisation_id)
+        template = ReplyTemplate(organisation_id=scope.organisation_id)
         session.add(template)
     if name is not None:
         template.name = name
@@ -205,29 +191,26 @@ def save(
         with session.begin_nested():
             session.flush()
     except IntegrityError:
-        raise ApiError(409, "conflict", "A template with this name exists", field="name") from None
+        raise Conflict("conflict", "A template with this name exists", field="name") from None
     return template
 
 
 def render_for_item(
     session: Session,
     *,
-    organisation_id: int,
+    scope: Scope,
     template_id: int,
     item_id: int,
-    location_ids: LocationIds = None,
 ) -> str:
-    template = get_template(session, organisation_id=organisation_id, template_id=template_id)
-    item = get_item(
-        session, organisation_id=organisation_id, item_id=item_id, location_ids=location_ids
-    )
+    template = get_template(session, scope=scope, template_id=template_id)
+    item = get_item(session, scope=scope, item_id=item_id)
     location_name = (
         session.scalar(select(Location.name).where(Location.id == item.location_id))
         if item.location_id
         else None
     )
     organisation_name = session.scalar(
-        select(Organisation.name).where(Organisation.id == organisation_id)
+        select(Organisation.name).where(Organisation.id == scope.organisation_id)
     )
     return render(
         template.body,

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from api.scope import LocationIds
+from api.scope import Scope
 from api.services.inbox import get_item
 from models import Item, Source, ThreadDirection, ThreadMessage
 from models.redaction_policy import policy_for
@@ -22,12 +22,8 @@ _QUOTE_INTRO = re.compile(
 )
 
 
-def thread(
-    session: Session, *, organisation_id: int, item_id: int, location_ids: LocationIds = None
-) -> list[ThreadMessage]:
-    item = get_item(
-        session, organisation_id=organisation_id, item_id=item_id, location_ids=location_ids
-    )
+def thread(session: Session, *, scope: Scope, item_id: int) -> list[ThreadMessage]:
+    item = get_item(session, scope=scope, item_id=item_id)
     return list(
         session.scalars(
             select(ThreadMessage).where(ThreadMessage.item_id == item.id).order_by(ThreadMessage.id)

@@ -8,16 +8,16 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.errors import not_found
+from api.scope import Scope, get_in_scope, in_scope
 from models import Webhook, WebhookDelivery
 
 
 def create(
-    session: Session, *, organisation_id: int, url: str, events: Sequence[str]
+    session: Session, *, scope: Scope, url: str, events: Sequence[str]
 ) -> tuple[Webhook, str]:
     secret = "whsec_" + secrets.token_urlsafe(32)
     webhook = Webhook(
-        organisation_id=organisation_id,
+        organisation_id=scope.organisation_id,
         url=url,
         events=sorted(set(events)),
         secret=secret,
@@ -29,21 +29,14 @@ def create(
     return webhook, secret
 
 
-def list_webhooks(session: Session, *, organisation_id: int) -> list[Webhook]:
+def list_webhooks(session: Session, *, scope: Scope) -> list[Webhook]:
     return list(
-        session.scalars(
-            select(Webhook).where(Webhook.organisation_id == organisation_id).order_by(Webhook.id)
-        )
+        session.scalars(select(Webhook).where(*in_scope(Webhook, scope)).order_by(Webhook.id))
     )
 
 
-def get(session: Session, *, organisation_id: int, webhook_id: int) -> Webhook:
-    webhook = session.scalar(
-        select(Webhook).where(Webhook.id == webhook_id, Webhook.organisation_id == organisation_id)
-    )
-    if webhook is None:
-        raise not_found("Webhook")
-    return webhook
+def get(session: Session, *, scope: Scope, webhook_id: int) -> Webhook:
+    return get_in_scope(session, scope, Webhook, webhook_id, what="Webhook")
 
 
 def update(

@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, exists, false, func, select, text, update
 from sqlalchemy.orm import Session
 
-from api.errors import ApiError, not_found
-from api.scope import LocationIds, in_locations
+from api.scope import Scope, get_in_scope, in_locations, in_scope
 from api.services.inbox import InboxFilters, conditions, get_item
+from core.errors import Forbidden, Invalid
 from models import Item, ItemNote, Membership, Role
 from models.redaction_policy import policy_for
 from plaudit.redaction import redact
@@ -58,7 +58,7 @@ _TAG_EDIT = text(
 def check_assignee(
     session: Session,
     *,
-    organisation_id: int,
+    scope: Scope,
     user_id: int | None,
     items: list[ColumnElement[bool]] | None = None,
 ) -> None:
@@ -68,13 +68,12 @@ def check_assignee(
         return
     row = session.execute(
         select(Membership.role, Membership.location_ids).where(
-            Membership.organisation_id == organisation_id, Membership.user_id == user_id
+            Membership.organisation_id == scope.organisation_id, Membership.user_id == user_id
         )
     ).one_or_none()
     # A viewer cannot act on an item, so assigning one would be a dead end.
     if row is None or not Role(row.role).at_least(Role.RESPONDER):
-        raise ApiError(
-            422,
+        raise Invalid(
             "invalid",
             "The assignee must be a member who can reply (responder or higher)",
             field="assignee_user_id",
@@ -83,8 +82,7 @@ def check_assignee(
     if row.location_ids is not None and items is not None:
         theirs = func.coalesce(and_(*in_locations(Item.location_id, row.location_ids)), false())
         if session.scalar(select(exists().where(*items, theirs.is_(False)))):
-            raise ApiError(
-                422,
+            raise Invalid(
                 "invalid",
                 "The assignee is limited to locations that do not include every item",
                 field="assignee_user_id",
@@ -94,19 +92,13 @@ def check_assignee(
 def update_item(
     session: Session,
     *,
-    organisation_id: int,
+    scope: Scope,
     item_id: int,
     changes: Changes,
-    location_ids: LocationIds = None,
 ) -> Item:
-    item = get_item(
-        session, organisation_id=organisation_id, item_id=item_id, location_ids=location_ids
-    )
+    item = get_item(session, scope=scope, item_id=item_id)
     check_assignee(
-        session,
-        organisation_id=organisation_id,
-        user_id=changes.assignee_user_id,
-        items=[Item.id == item.id],
+        session, scope=scope, user_id=changes.assignee_user_id, items=[Item.id == item.id]
     )
     values = changes.values()
     if values:
@@ -121,17 +113,14 @@ def update_item(
 def bulk_update(
     session: Session,
     *,
-    organisation_id: int,
+    scope: Scope,
     filters: InboxFilters,
     changes: Changes,
-    location_ids: LocationIds = None,
 ) -> int:
-    """Apply ``changes`` to every item the filter matches within the caller's locations, in one
+    """Apply ``changes`` to every item the filter matches within the caller's scope, in one
     statement."""
-    where = conditions(organisation_id=organisation_id, filters=filters, location_ids=location_ids)
-    check_assignee(
-        session, organisation_id=organisation_id, user_id=changes.assignee_user_id, items=where
-    )
+    where = conditions(scope=scope, filters=filters)
+    check_assignee(session, scope=scope, user_id=changes.assignee_user_id, items=where)
     values = changes.values()
     if not values:
         return 0
@@ -142,14 +131,12 @@ def bulk_update(
     return result.rowcount
 
 
-def notes(
-    session: Session, *, organisation_id: int, item_id: int, location_ids: LocationIds = None
-) -> list[ItemNote]:
-    get_item(session, organisation_id=organisation_id, item_id=item_id, location_ids=location_ids)
+def notes(session: Session, *, scope: Scope, item_id: int) -> list[ItemNote]:
+    get_item(session, scope=scope, item_id=item_id)
     return list(
         session.scalars(
             select(ItemNote)
-            .where(ItemNote.organisation_id == organisation_id, ItemNote.item_id == item_id)
+            .where(*in_scope(ItemNote, scope), ItemNote.item_id == item_id)
             .order_by(ItemNote.id)
         )
     )
@@ -158,20 +145,19 @@ def notes(
 def add_note(
     session: Session,
     *,
-    organisation_id: int,
+    scope: Scope,
     item_id: int,
-    user_id: int,
     body: str,
-    location_ids: LocationIds = None,
 ) -> ItemNote:
-    get_item(session, organisation_id=organisation_id, item_id=item_id, location_ids=location_ids)
+    """A note by the person of ``scope`` (for a key: its creator)."""
+    get_item(session, scope=scope, item_id=item_id)
     # A note is internal, but it is personal data all the same: what a colleague types (a card
     # number read out on the phone, a token) is redacted like provider text, the rest encrypted.
     note = ItemNote(
-        organisation_id=organisation_id,
+        organisation_id=scope.organisation_id,
         item_id=item_id,
-        author_user_id=user_id,
-        body=redact(body, policy_for(session, organisation_id)).text,
+        author_user_id=scope.user_id,
+        body=redact(body, policy_for(session, scope.organisation_id)).text,
     )
     session.add(note)
     session.flush()
@@ -181,25 +167,11 @@ def add_note(
 def delete_note(
     session: Session,
     *,
-    organisation_id: int,
+    scope: Scope,
     item_id: int,
     note_id: int,
-    user_id: int,
-    role: Role,
-    location_ids: LocationIds = None,
 ) -> None:
-    note = session.scalar(
-        select(ItemNote)
-        .join(Item, Item.id == ItemNote.item_id)
-        .where(
-            ItemNote.id == note_id,
-            ItemNote.item_id == item_id,
-            ItemNote.organisation_id == organisation_id,
-            *in_locations(Item.location_id, location_ids),
-        )
-    )
-    if note is None:
-        raise not_found("Note")
-    if note.author_user_id != user_id and not role.at_least(Role.MANAGER):
-        raise ApiError(403, "forbidden", "Only its author or a manager can delete a note")
+    note = get_in_scope(session, scope, ItemNote, note_id, ItemNote.item_id == item_id, what="Note")
+    if note.author_user_id != scope.user_id and not scope.role.at_least(Role.MANAGER):
+        raise Forbidden("forbidden", "Only its author or a manager can delete a note")
     session.delete(note)

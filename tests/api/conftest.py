@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from api.app import create_app
+from api.scope import Scope as ApiScope
 from api.security import hash_password, issue_token
 from api.services import api_keys
 from models import Connection, Item, Location, Membership, Organisation, Role, Scope, User
@@ -69,6 +70,15 @@ class Person:
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"}
 
+    def scope(self, location_ids: list[int] | None = None) -> ApiScope:
+        """What a service sees when this person calls (limited to ``location_ids`` if given)."""
+        return ApiScope(
+            organisation_id=self.organisation.id,
+            role=self.role,
+            user_id=self.user.id,
+            location_ids=None if location_ids is None else tuple(location_ids),
+        )
+
 
 @pytest.fixture
 def make_person(db: Session) -> Callable[..., Person]:
@@ -116,9 +126,7 @@ def make_api_key(db: Session) -> Callable[..., str]:
     def make(person: Person, *scopes: Scope, **fields: Any) -> str:
         _, key = api_keys.create(
             db,
-            organisation_id=person.organisation.id,
-            user_id=person.user.id,
-            creator_role=person.role,
+            scope=person.scope(),
             name="test key",
             scopes=list(scopes) or [Scope.READ],
             expires_at=fields.get("expires_at"),

@@ -69,9 +69,7 @@ def loaded(db: Session, make_person: Callable[..., Person]) -> Loaded:
 
 def _truth(db: Session, person: Person, location_ids: list[int] | None = None) -> dict:
     """The exact counts, with plain queries of their own."""
-    where = conditions(
-        organisation_id=person.organisation.id, filters=InboxFilters(), location_ids=location_ids
-    )
+    where = conditions(scope=person.scope(location_ids), filters=InboxFilters())
     columns = {
         "status": Item.status,
         "source": Item.source,
@@ -159,7 +157,7 @@ def test_a_filter_the_planner_overrates_is_counted_exactly_after_all(
     # Closed items are almost all replied to; the planner, taking the two conditions as
     # independent, expects far more closed unreplied ones than the few there are.
     filters = InboxFilters(statuses=["closed"], replied=False)
-    where = conditions(organisation_id=loaded.owner.organisation.id, filters=filters)
+    where = conditions(scope=loaded.owner.scope(), filters=filters)
     assert planned_rows(db, select(Item.id).where(*where)) > 500
 
     facets = client.get(

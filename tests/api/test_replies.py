@@ -140,9 +140,7 @@ def test_two_racing_requests_with_one_key_make_one_reply(db: Session, owner: Per
     first = get_sessionmaker()()
     mine, _ = replies.create_reply(
         first,
-        organisation_id=owner.organisation.id,
-        user_id=owner.user.id,
-        role=Role.OWNER,
+        scope=owner.scope(),
         item_id=review.id,
         text="Thanks",
         idempotency_key="race",
@@ -166,9 +164,7 @@ def _create_in_own_session(person: Person, item: Item, *, key: str) -> tuple[int
     with session_scope() as session:
         reply, created = replies.create_reply(
             session,
-            organisation_id=person.organisation.id,
-            user_id=person.user.id,
-            role=person.role,
+            scope=person.scope(),
             item_id=item.id,
             text="Thanks",
             idempotency_key=key,

@@ -59,10 +59,10 @@ def test_a_csv_with_broken_rows_keeps_the_good_ones_and_reports_the_others_by_li
     ]
     rest = client.get(
         f"/api/v1/campaigns/{campaign_id}/recipients",
-        params={"after": listed["next_after"]},
+        params={"cursor": listed["next_cursor"]},
         headers=owner.headers,
     ).json()
-    assert [r["name"] for r in rest["recipients"]] == ["Ed"] and rest["next_after"] is None
+    assert [r["name"] for r in rest["recipients"]] == ["Ed"] and rest["next_cursor"] is None
 
 
 def test_more_than_the_limit_is_refused_with_413_naming_the_limit(client, owner):
