@@ -3,24 +3,22 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from sqlalchemy import select
 
 from api import audit
 from api.deps import PersonScope, SessionDep
 from api.schemas.alerts import AlertsIn, AlertsOut
-from models import AlertPreference
+from api.services import alerts
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
 
 
 @router.get("", summary="The caller's alert choices in this organisation")
 def get_alerts(scope: PersonScope, session: SessionDep) -> AlertsOut:
-    preference = _preference(session, scope)
-    if preference is None:
+    chosen = alerts.preference(session, scope=scope)
+    if chosen is None:
         return AlertsOut(immediate_max_rating=None, daily_digest=False)
     return AlertsOut(
-        immediate_max_rating=preference.immediate_max_rating,
-        daily_digest=preference.daily_digest,
+        immediate_max_rating=chosen.immediate_max_rating, daily_digest=chosen.daily_digest
     )
 
 
@@ -28,20 +26,11 @@ def get_alerts(scope: PersonScope, session: SessionDep) -> AlertsOut:
 def set_alerts(
     body: AlertsIn, scope: PersonScope, session: SessionDep, request: Request
 ) -> AlertsOut:
-    preference = _preference(session, scope)
-    if preference is None:
-        preference = AlertPreference(organisation_id=scope.organisation_id, user_id=scope.user_id)
-        session.add(preference)
-    preference.immediate_max_rating = body.immediate_max_rating
-    preference.daily_digest = body.daily_digest
+    alerts.set_preference(
+        session,
+        scope=scope,
+        immediate_max_rating=body.immediate_max_rating,
+        daily_digest=body.daily_digest,
+    )
     audit.record(session, request=request, scope=scope, action="alerts.updated")
     return AlertsOut(**body.model_dump())
-
-
-def _preference(session: SessionDep, scope: PersonScope) -> AlertPreference | None:
-    return session.scalar(
-        select(AlertPreference).where(
-            AlertPreference.organisation_id == scope.organisation_id,
-            AlertPreference.user_id == scope.user_id,
-        )
-    )

@@ -1,79 +1,25 @@
-"""The demo's mailbox: what the embedded ``mailbox`` e-mail back-end wrote, newest first.
-
-Only with ``PLAUDIT_EMAIL_BACKEND=mailbox``, and only for admins. A reader sees two folders: the
-messages their organisation sent, and the personal messages (password resets, invitations)
-addressed to the reader's own e-mail address. Another organisation's messages, and personal
-messages of anyone else, are not found.
-"""
+"""The demo's mailbox (api.services.mailbox), for admins."""
 
 from __future__ import annotations
 
-import email
-import email.policy
-import re
-from pathlib import Path
-
 from fastapi import APIRouter
 from fastapi.responses import Response
-from pydantic import BaseModel
 
 from api.deps import AdminScope, CurrentUser
 from api.errors import ErrorResponse
-from core.errors import NotFound
-from plaudit.email.backends import mailbox_box
-from plaudit.settings import get_settings
+from api.schemas.mailbox import MailboxList
+from api.services import mailbox
 
 router = APIRouter(
     prefix="/mailbox",
     tags=["mailbox"],
     responses={404: {"model": ErrorResponse, "description": "Not the mailbox back-end, or gone"}},
 )
-_NAME = re.compile(r"^[0-9a-f]{32}\.eml$")
-
-
-class MailboxEntry(BaseModel):
-    name: str
-    to: str
-    subject: str
-    date: str
-
-
-class MailboxList(BaseModel):
-    messages: list[MailboxEntry]
-
-
-def _folders(scope: AdminScope, user: CurrentUser) -> list[Path]:
-    settings = get_settings()
-    if settings.email_backend != "mailbox":
-        raise NotFound("Mailbox")
-    root = settings.mailbox_path
-    organisation = mailbox_box(
-        organisation_id=scope.organisation_id, personal=False, to_index=user.email_index
-    )
-    if scope.api_key_id is not None:
-        return [root / organisation]  # a key is not a person: it has no personal mail
-    own = mailbox_box(
-        organisation_id=scope.organisation_id, personal=True, to_index=user.email_index
-    )
-    return [root / organisation, root / own]
 
 
 @router.get("", summary="The newest 100 messages of the organisation and of the caller (admin)")
 def list_mailbox(scope: AdminScope, user: CurrentUser) -> MailboxList:
-    files = [path for folder in _folders(scope, user) for path in folder.glob("*.eml")]
-    files = sorted(files, key=lambda p: p.stat().st_mtime, reverse=True)[:100]
-    entries = []
-    for path in files:
-        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-        entries.append(
-            MailboxEntry(
-                name=path.name,
-                to=str(message["To"] or ""),
-                subject=str(message["Subject"] or ""),
-                date=str(message["Date"] or ""),
-            )
-        )
-    return MailboxList(messages=entries)
+    return MailboxList(messages=mailbox.newest(scope=scope, email_index=user.email_index))
 
 
 @router.get(
@@ -83,10 +29,5 @@ def list_mailbox(scope: AdminScope, user: CurrentUser) -> MailboxList:
     responses={404: {"model": ErrorResponse, "description": "No such message"}},
 )
 def read_message(name: str, scope: AdminScope, user: CurrentUser) -> Response:
-    folders = _folders(scope, user)
-    if _NAME.fullmatch(name):
-        for folder in folders:
-            path = folder / name
-            if path.is_file():
-                return Response(path.read_bytes(), media_type="message/rfc822")
-    raise NotFound("Message")
+    raw = mailbox.message(scope=scope, email_index=user.email_index, name=name)
+    return Response(raw, media_type="message/rfc822")
