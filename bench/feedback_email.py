@@ -77,9 +77,10 @@ def run(count: int, threads: int, port: int) -> None:
     from sqlalchemy import func, select
 
     from api.schemas.feedback import RecipientRow
+    from api.scope import Scope
     from api.services.campaigns import add_recipients
     from api.services.recipient_upload import Parsed
-    from models import Campaign, EmailMessage, EmailStatus, Organisation
+    from models import Campaign, EmailMessage, EmailStatus, Organisation, Role
     from models.db import session_scope
     from workers.email import compose_message
     from workers.feedback import send_due_requests
@@ -108,7 +109,10 @@ def run(count: int, threads: int, port: int) -> None:
             campaign = Campaign(organisation_id=organisation.id, name="Bench")
             session.add(campaign)
             session.flush()
-            upload = add_recipients(session, campaign=campaign, parsed=Parsed(rows, []))
+            owner = Scope(organisation_id=organisation.id, role=Role.OWNER, user_id=0)
+            upload = add_recipients(
+                session, scope=owner, campaign=campaign, parsed=Parsed(rows, [])
+            )
         assert upload.accepted == count, upload
         uploaded = time.perf_counter()
         while send_due_requests(datetime.now(UTC)):

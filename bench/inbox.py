@@ -403,7 +403,7 @@ def inbox_sql(organisation_id: int, params: dict[str, Any]) -> tuple[str, Any]:
     (statement,) = service_sql(
         lambda session: inbox.inbox_page(
             session,
-            organisation_id=organisation_id,
+            scope=_owner(organisation_id),
             filters=query.filters(),
             limit=query.limit,
             sort=query.sort,
@@ -411,6 +411,14 @@ def inbox_sql(organisation_id: int, params: dict[str, Any]) -> tuple[str, Any]:
         )
     )
     return statement
+
+
+def _owner(organisation_id: int) -> Any:
+    """What the services see when the organisation's owner (unlimited) calls."""
+    from api.scope import Scope
+    from models import Role
+
+    return Scope(organisation_id=organisation_id, role=Role.OWNER, user_id=0)
 
 
 def raw_connection() -> Any:
@@ -534,7 +542,7 @@ def matches(organisation_id: int, word: str) -> int:
     from models.db import session_scope
 
     with session_scope() as session:
-        where = conditions(organisation_id=organisation_id, filters=InboxFilters(search=word))
+        where = conditions(scope=_owner(organisation_id), filters=InboxFilters(search=word))
         return session.scalar(select(func.count()).select_from(Item).where(*where))
 
 
@@ -588,7 +596,7 @@ def bench_facets(client: Http, tenant: Tenant, count: int) -> None:
             filters = InboxFilterIn.model_validate(params).filters()
 
             def call(session: Any, f: Any = filters) -> facets.Facets:
-                return facets.facets(session, organisation_id=tenant.organisation_id, filters=f)
+                return facets.facets(session, scope=_owner(tenant.organisation_id), filters=f)
 
             statements = service_sql(call)
             path = "/api/v1/items/facets?" + urlencode(params, doseq=True)
@@ -596,7 +604,7 @@ def bench_facets(client: Http, tenant: Tenant, count: int) -> None:
             verdict = "met" if t.api_p99 < 50 else ("p50 met" if t.api_p50 < 50 else "MISSED")
             with session_scope() as session:
                 answer = call(session)
-                where = conditions(organisation_id=tenant.organisation_id, filters=filters)
+                where = conditions(scope=_owner(tenant.organisation_id), filters=filters)
                 truth = facets.exact(session, where) if answer.estimated else answer
             how = "estimated" if answer.estimated else "exact"
             print(
@@ -632,7 +640,7 @@ def bench_analytics(client: Http, tenant: Tenant, count: int) -> None:
             statements = service_sql(
                 lambda session, p=period: analytics.report(
                     session,
-                    organisation_id=tenant.organisation_id,
+                    scope=_owner(tenant.organisation_id),
                     filters=InboxFilters(),
                     period=p,
                 )
