@@ -22,12 +22,7 @@ class AnalyticsQuery(InboxFilterIn):
 def get_analytics(
     query: Annotated[AnalyticsQuery, Query()], scope: CurrentScope, session: SessionDep
 ) -> AnalyticsOut:
-    result = analytics.report(
-        session,
-        scope=scope,
-        filters=query.filters(),
-        period=query.period,
-    )
+    result = analytics.report(session, scope=scope, filters=query.filters(), period=query.period)
     return AnalyticsOut(
         series=[PeriodOut(**point) for point in result.series],
         rating_distribution=result.rating_distribution,

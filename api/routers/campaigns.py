@@ -67,21 +67,14 @@ def create_campaign(
 
 @router.get("", summary="The newest campaigns with their counts")
 def list_campaigns(scope: CurrentScope, session: SessionDep) -> CampaignList:
-    found = campaigns.list_campaigns(
-        session,
-        scope=scope,
-    )
+    found = campaigns.list_campaigns(session, scope=scope)
     counts = campaigns.counts(session, scope=scope, campaign_ids=[c.id for c in found])
     return CampaignList(campaigns=[_out(c, counts[c.id]) for c in found])
 
 
 @router.get("/{campaign_id}", summary="A campaign with its counts per status", responses=_NOT_FOUND)
 def get_campaign(campaign_id: Id, scope: CurrentScope, session: SessionDep) -> CampaignEnvelope:
-    campaign = campaigns.get_campaign(
-        session,
-        scope=scope,
-        campaign_id=campaign_id,
-    )
+    campaign = campaigns.get_campaign(session, scope=scope, campaign_id=campaign_id)
     counts = campaigns.counts(session, scope=scope, campaign_ids=[campaign.id])
     return CampaignEnvelope(campaign=_out(campaign, counts[campaign.id]))
 
@@ -99,11 +92,7 @@ def list_recipients(
     cursor: CursorParam = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> RecipientPage:
-    campaign = campaigns.get_campaign(
-        session,
-        scope=scope,
-        campaign_id=campaign_id,
-    )
+    campaign = campaigns.get_campaign(session, scope=scope, campaign_id=campaign_id)
     kind = f"recipients:{campaign.id}"  # a cursor of one campaign's list is not another's
     rows, has_more = campaigns.list_recipients(
         session,
@@ -162,11 +151,7 @@ def _add_recipients(
     body: bytes,
     content_type: str,
 ) -> UploadOut:
-    campaign = campaigns.get_campaign(
-        session,
-        scope=scope,
-        campaign_id=campaign_id,
-    )
+    campaign = campaigns.get_campaign(session, scope=scope, campaign_id=campaign_id)
     parsed = recipient_upload.parse(body, content_type)
     result = campaigns.add_recipients(session, scope=scope, campaign=campaign, parsed=parsed)
     audit.record(

@@ -63,9 +63,4 @@ def add_suppression(
         email=body.email,
         reason=SuppressionReason.MANUAL,
     )
-    audit.record(
-        session,
-        request=request,
-        scope=scope,
-        action="suppression.added",
-    )
+    audit.record(session, request=request, scope=scope, action="suppression.added")

@@ -98,11 +98,7 @@ def _inbox_page(session: Session, scope: Scope, query: InboxQuery) -> Response:
 def facets(
     query: Annotated[InboxFilterIn, Query()], scope: CurrentScope, session: SessionDep
 ) -> FacetsOut:
-    counts = count_facets(
-        session,
-        scope=scope,
-        filters=query.filters(),
-    )
+    counts = count_facets(session, scope=scope, filters=query.filters())
     return FacetsOut(**vars(counts))
 
 
@@ -114,11 +110,7 @@ def facets(
 )
 def export_csv(query: Annotated[ExportQuery, Query()], scope: CurrentScope) -> StreamingResponse:
     return StreamingResponse(
-        export.rows(
-            scope=scope,
-            filters=query.filters(),
-            sort=query.sort,
-        ),
+        export.rows(scope=scope, filters=query.filters(), sort=query.sort),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="inbox.csv"'},
     )
@@ -151,11 +143,7 @@ def bulk(body: BulkIn, scope: ManagerScope, session: SessionDep, request: Reques
 
 @router.get("/{item_id}", summary="One item with all our replies to it", responses=_NOT_FOUND)
 def get_item(item_id: Id, scope: CurrentScope, session: SessionDep) -> ItemDetail:
-    item = inbox.get_item(
-        session,
-        scope=scope,
-        item_id=item_id,
-    )
+    item = inbox.get_item(session, scope=scope, item_id=item_id)
     return _detail(session, item)
 
 
@@ -194,11 +182,7 @@ def update_item(
 
 @router.get("/{item_id}/notes", summary="The item's internal notes", responses=_NOT_FOUND)
 def list_notes(item_id: Id, scope: CurrentScope, session: SessionDep) -> NoteList:
-    rows = workflow.notes(
-        session,
-        scope=scope,
-        item_id=item_id,
-    )
+    rows = workflow.notes(session, scope=scope, item_id=item_id)
     return NoteList(notes=[NoteOut.model_validate(row) for row in rows])
 
 
@@ -211,12 +195,7 @@ def list_notes(item_id: Id, scope: CurrentScope, session: SessionDep) -> NoteLis
 def add_note(
     item_id: Id, body: NoteIn, scope: ResponderScope, session: SessionDep, request: Request
 ) -> NoteOut:
-    note = workflow.add_note(
-        session,
-        scope=scope,
-        item_id=item_id,
-        body=body.body,
-    )
+    note = workflow.add_note(session, scope=scope, item_id=item_id, body=body.body)
     audit.record(
         session,
         request=request,
@@ -238,12 +217,7 @@ def add_note(
 def delete_note(
     item_id: Id, note_id: Id, scope: ResponderScope, session: SessionDep, request: Request
 ) -> Response:
-    workflow.delete_note(
-        session,
-        scope=scope,
-        item_id=item_id,
-        note_id=note_id,
-    )
+    workflow.delete_note(session, scope=scope, item_id=item_id, note_id=note_id)
     audit.record(
         session,
         request=request,

@@ -16,9 +16,5 @@ router = APIRouter(prefix="/locations", tags=["locations"])
 def list_locations(
     scope: CurrentScope, session: SessionDep, connection_id: Id | None = None
 ) -> LocationList:
-    rows = locations.list_locations(
-        session,
-        scope=scope,
-        connection_id=connection_id,
-    )
+    rows = locations.list_locations(session, scope=scope, connection_id=connection_id)
     return LocationList(locations=[LocationOut.model_validate(row) for row in rows])

@@ -109,11 +109,7 @@ def update_member(
 def remove_member(
     member_id: Id, scope: AdminScope, session: SessionDep, request: Request
 ) -> Response:
-    members.remove(
-        session,
-        scope=scope,
-        membership_id=member_id,
-    )
+    members.remove(session, scope=scope, membership_id=member_id)
     audit.record(
         session,
         request=request,

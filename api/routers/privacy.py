@@ -18,10 +18,8 @@ from api.schemas.privacy import (
     SubjectRequestOut,
 )
 from api.services import privacy
-from core.errors import Invalid
 from plaudit import crypto
 from workers.keys import organisation_usage
-from workers.subject_requests import receive
 
 router = APIRouter(prefix="/privacy", tags=["privacy"])
 _NOT_FOUND = {404: {"model": ErrorResponse, "description": "Not in this organisation"}}
@@ -97,14 +95,8 @@ def put_retention(
 def create_request(
     body: SubjectRequestIn, scope: AdminScope, session: SessionDep, request: Request
 ) -> SubjectRequestOut:
-    if (body.email is None) == (body.reviewer_id is None):
-        raise Invalid("invalid", "give exactly one of email or reviewer_id", field="email")
-    created = receive(
-        session,
-        organisation_id=scope.organisation_id,
-        kind=body.kind,
-        email=body.email,
-        reviewer_id=body.reviewer_id,
+    created = privacy.record_request(
+        session, scope=scope, kind=body.kind, email=body.email, reviewer_id=body.reviewer_id
     )
     audit.record(
         session, request=request, scope=scope, action=f"privacy.{body.kind}_requested",

@@ -50,11 +50,7 @@ def list_replies(
 
 @router.get("/{reply_id}", summary="A reply's delivery state", responses=_NOT_FOUND)
 def get_reply(reply_id: Id, scope: CurrentScope, session: SessionDep) -> ReplyEnvelope:
-    reply = replies.get_reply(
-        session,
-        scope=scope,
-        reply_id=reply_id,
-    )
+    reply = replies.get_reply(session, scope=scope, reply_id=reply_id)
     return ReplyEnvelope(reply=ReplyOut.model_validate(reply))
 
 
@@ -79,12 +75,7 @@ def reject(
 def _decide(
     session: SessionDep, request: Request, scope: ManagerScope, reply_id: int, *, approve: bool
 ) -> ReplyEnvelope:
-    reply = replies.decide(
-        session,
-        scope=scope,
-        reply_id=reply_id,
-        approve=approve,
-    )
+    reply = replies.decide(session, scope=scope, reply_id=reply_id, approve=approve)
     audit.record(
         session,
         request=request,

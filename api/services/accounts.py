@@ -57,21 +57,7 @@ def request_sign_up(
     ):
         return
     if user is not None and notice_to is not None:
-        queue_email(
-            session,
-            organisation_id=notice_to,
-            personal=True,  # for the owner of the address, not their organisation's admins
-            to=user.email,
-            template="notice",
-            context={
-                "subject": "Someone tried to sign up to plaudit with your address",
-                "body": "Someone asked to create a plaudit account with this e-mail address, "
-                "which already has one. If it was you, log in, or reset your password if you "
-                "forgot it; if not, ignore this message: nothing was changed.",
-                "action_url": get_settings().public_url.rstrip("/") + "/login",
-                "action_label": "Log in",
-            },
-        )
+        _tell_the_owner(session, user=user, organisation_id=notice_to)
         return
     _forget_expired_sign_ups(session)
     organisation = Organisation(name=organisation_name)
@@ -90,9 +76,32 @@ def request_sign_up(
             + timedelta(seconds=get_settings().signup_link_ttl_seconds),
         )
     )
+    _send_sign_up_link(session, email=email, organisation_id=organisation.id, token=token)
+
+
+def _tell_the_owner(session: Session, *, user: User, organisation_id: int) -> None:
+    """The address has an account: its owner hears that someone tried, and nothing changes."""
     queue_email(
         session,
-        organisation_id=organisation.id,
+        organisation_id=organisation_id,
+        personal=True,  # for the owner of the address, not their organisation's admins
+        to=user.email,
+        template="notice",
+        context={
+            "subject": "Someone tried to sign up to plaudit with your address",
+            "body": "Someone asked to create a plaudit account with this e-mail address, "
+            "which already has one. If it was you, log in, or reset your password if you "
+            "forgot it; if not, ignore this message: nothing was changed.",
+            "action_url": get_settings().public_url.rstrip("/") + "/login",
+            "action_label": "Log in",
+        },
+    )
+
+
+def _send_sign_up_link(session: Session, *, email: str, organisation_id: int, token: str) -> None:
+    queue_email(
+        session,
+        organisation_id=organisation_id,
         personal=True,  # the link creates the account: for the addressee only
         to=email,
         template="notice",

@@ -45,11 +45,7 @@ def rows(*, scope: Scope, filters: InboxFilters, sort: Sort) -> Iterator[str]:
     writer = csv.writer(buffer, quoting=csv.QUOTE_ALL)
     writer.writerow(COLUMNS)
     yield _drain(buffer)
-    query = filtered(
-        select(*(getattr(Item, c) for c in COLUMNS)),
-        scope=scope,
-        filters=filters,
-    )
+    query = filtered(select(*(getattr(Item, c) for c in COLUMNS)), scope=scope, filters=filters)
     # Its own session: the request's is closed once the response starts streaming.
     with session_scope() as session:
         result = session.execute(

@@ -57,24 +57,29 @@ def invite(
     )
     session.add(invitation)
     session.flush()
+    _send_invitation(session, invitation=invitation, token=token)
+    return invitation
+
+
+def _send_invitation(session: Session, *, invitation: Invitation, token: str) -> None:
+    organisation_id = invitation.organisation_id
     name = session.scalar(select(Organisation.name).where(Organisation.id == organisation_id))
     queue_email(
         session,
         organisation_id=organisation_id,
         personal=True,  # the link is the key to the account: for the addressee only
-        to=email,
+        to=invitation.email,
         template="notice",
         context={
             "subject": f"You are invited to {name} on plaudit",
-            "body": f"You have been invited to join {name} as {role.value}. The link works once, "
-            "for seven days.",
+            "body": f"You have been invited to join {name} as {Role(invitation.role).value}. "
+            "The link works once, for seven days.",
             "action_url": get_settings().public_url.rstrip("/")
             + "/accept-invitation#token="
             + token,
             "action_label": "Accept the invitation",
         },
     )
-    return invitation
 
 
 def pending(session: Session, *, scope: Scope) -> list[Invitation]:
