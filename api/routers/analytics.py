@@ -7,15 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api.deps import CurrentScope, SessionDep
-from api.schemas.analytics import AnalyticsOut, PeriodOut
-from api.schemas.items import InboxFilterIn
+from api.schemas.analytics import AnalyticsOut, AnalyticsQuery, PeriodOut
 from api.services import analytics
 
 router = APIRouter(prefix="/analytics", tags=["analytics"])
-
-
-class AnalyticsQuery(InboxFilterIn):
-    period: analytics.Period = analytics.Period.DAY
 
 
 @router.get("", summary="Counts, average rating, distribution, reply rate and reply times")

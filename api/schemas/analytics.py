@@ -6,6 +6,13 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from api.schemas.items import InboxFilterIn
+from api.services.analytics import Period
+
+
+class AnalyticsQuery(InboxFilterIn):
+    period: Period = Period.DAY
+
 
 class PeriodOut(BaseModel):
     period_start: datetime
