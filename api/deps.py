@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from api.schemas.common import SafeText
 from api.scope import Scope, limit_of
 from api.security import InvalidToken, decode_token
+from api.services import api_keys
 from core.errors import Forbidden, Unauthorized
 from models import Membership, RefreshToken, Role, User
 from models.db import session_scope
@@ -75,9 +76,7 @@ def _current_scope(session: SessionDep, credentials: CallerCredentials) -> Scope
 def authenticate(session: Session, credentials: Credentials) -> Scope:
     """The scope of a bearer token or an API key, or a 401."""
     if credentials.bearer is None and credentials.api_key:
-        from api.services.api_keys import authenticate as key_scope
-
-        return key_scope(session, key=credentials.api_key)
+        return api_keys.authenticate(session, key=credentials.api_key)
     if credentials.bearer is None:
         raise _unauthorized("unauthorized", "Authentication required")
     try:
