@@ -40,7 +40,7 @@ def record(
         action=action,
         target_type=target_type,
         target_id=target_id,
-        details={**(details or {}), **scope.actor},
+        details={**(details or {}), **scope.key_details},
     )
 
 

@@ -46,8 +46,8 @@ class Scope:
     location_ids: tuple[int, ...] | None = None
 
     @property
-    def actor(self) -> dict[str, int]:
-        """Who acted, as an audit entry names them: the person, and the key if one was used."""
+    def key_details(self) -> dict[str, int]:
+        """What an audit entry's details add when a key acted (the person is its actor)."""
         return {"api_key_id": self.api_key_id} if self.api_key_id is not None else {}
 
 
