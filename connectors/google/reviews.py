@@ -10,8 +10,6 @@ from connectors.paging import PageTokenPaginator
 from connectors.records import ItemRecord, MalformedRecord, parse_timestamp
 
 STARS = {"ONE": 1, "TWO": 2, "THREE": 3, "FOUR": 4, "FIVE": 5, "STAR_RATING_UNSPECIFIED": None}
-# Google's limit is on the encoded reply, not on characters.
-MAX_REPLY_BYTES = 4096
 
 _TRANSLATED = re.compile(
     r"^\(Translated by Google\)\s*(?P<translation>.*?)\s*\(Original\)\s*(?P<original>.*)$", re.S
