@@ -70,16 +70,13 @@ class LocationRecord:
         _make_storable(self)
 
 
-_FRACTION = re.compile(r"\.(\d{6})\d+")
-
-
 def parse_timestamp(value: object) -> datetime:
-    """RFC 3339 with 0–9 fractional digits; Python keeps microseconds, so extra digits go."""
+    """RFC 3339 as Google and Facebook write it ("Z", 0–9 fractional digits, of which Python
+    keeps microseconds), which `datetime.fromisoformat` reads since Python 3.11."""
     if not isinstance(value, str):
         raise MalformedRecord(f"timestamp is not a string: {type(value).__name__}")
-    text = _FRACTION.sub(r".\1", value.strip()).replace("Z", "+00:00").replace("z", "+00:00")
     try:
-        parsed = datetime.fromisoformat(text)
+        parsed = datetime.fromisoformat(value.strip())
     except ValueError:
         raise MalformedRecord("timestamp is not RFC 3339") from None
     if parsed.tzinfo is None:
