@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from api.errors import ERROR_RESPONSES, install_error_handlers
+from api.errors import ERROR_RESPONSES, document_credential_errors, install_error_handlers
 from api.input_guard import InputGuardMiddleware
 from api.public import pages
 from api.request_id import RequestIdMiddleware
@@ -86,4 +86,5 @@ def create_app() -> FastAPI:
         app.include_router(module.router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
     app.include_router(health.router)
     app.include_router(pages.router)  # the public feedback pages, outside the JSON API
+    document_credential_errors(app)
     return app

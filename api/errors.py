@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -123,3 +124,35 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
     400: documented_error("Malformed request: an unparseable body"),
     422: documented_error("Invalid input; `field` names the culprit"),
 }
+
+CREDENTIAL_ERRORS: dict[str, dict[str, object]] = {
+    "401": documented_error("Missing, invalid, expired or revoked credentials"),
+    "403": documented_error("The role, location limit or kind of credential does not allow this"),
+}
+
+
+def document_credential_errors(app: FastAPI) -> None:
+    """Every operation that asks for credentials may answer 401 and 403; say so in the document,
+    derived from the operation's own security requirement so a new route cannot be missed."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            for operations in schema["paths"].values():
+                for operation in operations.values():
+                    if operation.get("security"):
+                        responses = operation.setdefault("responses", {})
+                        for status, documented in CREDENTIAL_ERRORS.items():
+                            responses.setdefault(
+                                status,
+                                {
+                                    "description": documented["description"],
+                                    "content": documented["content"],
+                                },
+                            )
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+

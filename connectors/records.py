@@ -11,6 +11,23 @@ class MalformedRecord(ValueError):
     """One record of a page cannot be understood; it is skipped, the page is kept."""
 
 
+# PostgreSQL's text cannot hold NUL, and a lone surrogate is not UTF-8: either would fail the
+# whole page's upsert. A provider can send both (JSON escapes allow them).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable(value: str) -> str:
+    """The text with NUL dropped and lone surrogates shown as U+FFFD."""
+    return _UNSTORABLE.sub(lambda m: "" if m.group() == "\x00" else "\ufffd", value)
+
+
+def _make_storable(record: object) -> None:
+    for name in record.__slots__:  # type: ignore[attr-defined]
+        value = getattr(record, name)
+        if isinstance(value, str) and _UNSTORABLE.search(value):
+            object.__setattr__(record, name, storable(value))
+
+
 @dataclass(slots=True)
 class ItemRecord:
     kind: str
@@ -26,6 +43,9 @@ class ItemRecord:
     original_text: str | None = None
     reply_text: str | None = None
     reply_updated_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        _make_storable(self)
 
 
 @dataclass(slots=True)
@@ -46,17 +66,17 @@ class LocationRecord:
     # Facebook pages come with their own token, which every call about the page uses.
     access_token: str | None = None
 
-
-_FRACTION = re.compile(r"\.(\d{6})\d+")
+    def __post_init__(self) -> None:
+        _make_storable(self)
 
 
 def parse_timestamp(value: object) -> datetime:
-    """RFC 3339 with 0–9 fractional digits; Python keeps microseconds, so extra digits go."""
+    """RFC 3339 as Google and Facebook write it ("Z", 0–9 fractional digits, of which Python
+    keeps microseconds), which `datetime.fromisoformat` reads since Python 3.11."""
     if not isinstance(value, str):
         raise MalformedRecord(f"timestamp is not a string: {type(value).__name__}")
-    text = _FRACTION.sub(r".\1", value.strip()).replace("Z", "+00:00").replace("z", "+00:00")
     try:
-        parsed = datetime.fromisoformat(text)
+        parsed = datetime.fromisoformat(value.strip())
     except ValueError:
         raise MalformedRecord("timestamp is not RFC 3339") from None
     if parsed.tzinfo is None:

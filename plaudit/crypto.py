@@ -55,10 +55,6 @@ def decrypt(stored: str, *, where: str = "value") -> str:
         raise DecryptionError(f"cannot decrypt {where}: invalid token for key {kid}") from None
 
 
-def needs_rotation(stored: str) -> bool:
-    return not stored.startswith(keyring().primary + ":")
-
-
 def blind_index(value: str) -> str:
     key = get_settings().blind_index_key.get_secret_value().encode()
     return hmac.new(key, normalise_email(value).encode(), hashlib.sha256).hexdigest()

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from api.services import replies
 from models import AuditEvent, Item, Reply, Role
-from models.db import get_sessionmaker, session_scope
+from models.db import get_engine, get_sessionmaker, session_scope
 from tests.api.conftest import Person, error_of
+from tests.support import wait_for
 
 
 @pytest.fixture
@@ -150,7 +150,7 @@ def test_two_racing_requests_with_one_key_make_one_reply(db: Session, owner: Per
     # When a second request with the same key arrives (it waits on the unique index)
     with ThreadPoolExecutor(1) as pool:
         second = pool.submit(_create_in_own_session, owner, review, key="race")
-        time.sleep(0.2)
+        wait_for(lambda: _sessions_waiting_on_a_lock() == 1)
         first.commit()
         first.close()
         theirs_id, created = second.result(timeout=10)
@@ -158,6 +158,17 @@ def test_two_racing_requests_with_one_key_make_one_reply(db: Session, owner: Per
     # Then it answers with the first request's reply instead of a second row
     assert (theirs_id, created) == (mine.id, False)
     assert db.scalar(select(func.count(Reply.id))) == 1
+
+
+def _sessions_waiting_on_a_lock() -> int:
+    # A connection of its own: the activity view is a snapshot per transaction.
+    with get_engine().connect() as conn:
+        return conn.scalar(
+            text(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+        )
 
 
 def _create_in_own_session(person: Person, item: Item, *, key: str) -> tuple[int, bool]:

@@ -103,3 +103,11 @@ def test_timestamps_with_0_to_9_fraction_digits(digits):
 )
 def test_google_error_table(status, body, action):
     assert GoogleErrors().classify(Failure(status, body))[0] is action
+
+
+def test_text_postgresql_cannot_hold_is_made_storable():
+    item = parse(
+        review(comment="Nul\x00led and half \ud800 a pair", reviewer={"displayName": "A\x00n"})
+    )
+    assert item.text == "Nulled and half \ufffd a pair"
+    assert item.author_name == "An"

@@ -5,10 +5,10 @@ These run `plaudit worker` as a real child process on a real Redis broker and ki
 
 from __future__ import annotations
 
-import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import redis
 from sqlalchemy import select
 
 from models import Connection, Reply, ReplyStatus, SyncRun
@@ -47,8 +47,7 @@ def test_a_worker_killed_after_google_accepted_the_reply_does_not_cause_a_second
         # And the reconciler finds the stuck row and a new worker takes it
         worker = Process("worker", "--threads", "1")
         set_env(reply_stuck_seconds=0)
-        time.sleep(0.01)
-        assert tick().replies == 1
+        assert tick(datetime.now(UTC) + timedelta(seconds=1)).replies == 1
         wait_for(lambda: status_of(db, reply.id) == ReplyStatus.SENT, timeout=20)
     finally:
         set_env(reply_stuck_seconds=300)
@@ -70,7 +69,10 @@ def test_work_survives_a_broker_restart(db, sandbox):
     db.commit()
     worker = Process("worker", "--threads", "2", env=env)
     try:
-        time.sleep(1)  # let the worker connect before its broker goes away
+        # The worker is connected before its broker goes away (our own probe is one client).
+        probe = redis.Redis.from_url(broker.url)
+        wait_for(lambda: len(probe.client_list()) > 1, timeout=30)
+        probe.close()
 
         # When the broker dies, the scheduler's messages are lost with it
         broker.stop()
@@ -80,7 +82,7 @@ def test_work_survives_a_broker_restart(db, sandbox):
 
         # And it comes back empty
         broker.start()
-        time.sleep(1.5)  # the sync's lease runs out
+        wait_for(lambda: _lease_of(db, connection_id) < datetime.now(UTC))  # it runs out
         again = Process("scheduler", "--once", env=env)
         assert again.proc.wait(timeout=60) == 0, again.stop()
 
@@ -96,6 +98,11 @@ def test_work_survives_a_broker_restart(db, sandbox):
         output = worker.stop()
         broker.stop()
     assert len(posted(sandbox)) == 1, output
+
+
+def _lease_of(db, connection_id: int) -> datetime:
+    db.expire_all()
+    return db.get(Connection, connection_id).next_sync_at
 
 
 def rabbitmq_up() -> bool:

@@ -81,26 +81,40 @@ def test_two_workers_share_the_quota_and_throttled_syncs_wait_in_the_broker(db):
             # Then every connection's sync runs until the quota stops it: 51 requests cannot fit
             # a window of 10. (When the quota runs out in a window's last seconds the limiter
             # waits for the next window in place, so this can take a window change.)
-            def settled() -> list[SyncRun]:
-                """every connection has run, none is running, and one waits out the quota"""
+            def settled() -> tuple[list[SyncRun], list[dict]] | None:
+                """every connection has run, none is running, and those the quota stopped wait
+                in the broker's delay queue"""
                 db.expire_all()
                 runs = list(db.scalars(select(SyncRun)))
                 throttled = [r for r in runs if r.status == "waiting" and r.rate_limit_waits]
                 ran = {r.connection_id for r in runs}
                 busy = [r for r in runs if r.status == "running"]
-                return runs if throttled and len(ran) == len(connections) and not busy else []
+                delayed = [
+                    json.loads(m) for m in broker.client.hvals(f"{namespace}:default.DQ.msgs")
+                ]
+                waiting_in_broker = {m["kwargs"].get("run_id") for m in delayed}
+                done = (
+                    throttled
+                    and len(ran) == len(connections)
+                    and not busy
+                    and {r.id for r in throttled} <= waiting_in_broker
+                )
+                return (runs, delayed) if done else None
 
-            runs = wait_for(settled, timeout=75)
+            runs, delayed = wait_for(settled, timeout=75)
             assert len(runs) == len(connections)  # a paused sync is still one run
 
             # And no minute ever saw more than the quota
             assert sum(per_minute(server).values()) >= QUOTA
             assert max(per_minute(server).values()) <= QUOTA
 
-            # And the throttled syncs are back in the broker with a delay, not spinning
-            time.sleep(1)
-            db.expire_all()
-            assert len(db.scalars(select(SyncRun)).all()) == len(runs)  # waiting, not retrying
+            # And the throttled syncs wait in the broker until they resume, not spinning in place
+            resumes = {
+                r.id: r.resumes_at.timestamp() * 1000 for r in runs if r.status == "waiting"
+            }
+            etas = {m["kwargs"].get("run_id"): m["options"]["eta"] for m in delayed}
+            for run_id, resumes_at in resumes.items():
+                assert abs(etas[run_id] - resumes_at) < 1_000
         finally:
             for worker in workers:
                 worker.stop()
@@ -111,8 +125,8 @@ def test_a_sync_stopped_by_the_quota_continues_later_from_the_location_it_stoppe
     # Given a quota of 3 a minute: listing accounts and locations, then one location's reviews
     connection = connect_google(db)
     set_env(google_requests_per_minute=3)
-    while time.time() % 60 > 50:  # far from a window's end, where the limiter waits in place
-        time.sleep(0.2)
+    # Far from a window's end, where the limiter waits in place instead.
+    wait_for(lambda: time.time() % 60 <= 50, timeout=15, interval=0.2)
     broker = make_broker(get_settings().broker_url, namespace=get_settings().broker_namespace)
     broker.flush_all()
     try:

@@ -235,3 +235,26 @@ def test_identifiers_in_reviews_are_redacted_before_they_are_stored(db, sandbox)
     assert stored == "Charged twice on [redacted:card], write to me: [redacted:email]"
     dump = db.execute(text("SELECT string_agg(items::text, ' ') FROM items")).scalar()
     assert "4111" not in dump and "zed@example.com" not in dump
+
+
+def test_text_postgresql_cannot_hold_is_made_storable_and_the_page_kept(db, sandbox):
+    # Given a review on Google with a NUL byte in its text and its reply (JSON can carry it)
+    connection = connect_google(db)
+    sync(connection.id, "google_reviews")
+    before = len(items(db))
+    review = items(db)[0]
+    admin(
+        sandbox,
+        "PATCH",
+        f"/reviews/{review.external_id}",
+        json={"comment": "Nul\x00led", "reviewReply": {"comment": "Th\x00anks"}},
+    )
+
+    # When it syncs
+    run = sync(connection.id, "google_reviews")
+
+    # Then it is stored with what can be kept, and nothing else on the page is lost
+    assert run.status == "succeeded" and run.written == 1, run.errors
+    stored = items(db, external_id=review.external_id)[0]
+    assert (stored.text, stored.reply_text) == ("Nulled", "Thanks")
+    assert len(items(db)) == before

@@ -1,0 +1,213 @@
+"""Benchmark: how syncing scales out with `plaudit worker` processes on RabbitMQ.
+
+The sandbox answers every request after 150 ms (the order of the real providers' latency), and
+a round asks for a resync of every connection at once (by default 40 connections × 10 locations
+= 400 locations). For 1, 2 and 4 worker processes it prints syncs per second and provider
+requests per second; the baseline is one worker in the same run, and the target is ≥ 0.8×
+linear from 1 to 4. The order of worker counts alternates between rounds; medians.
+
+The workers use a RabbitMQ virtual host of their own (created with `rabbitmqctl`), so a test
+run on the same broker never sees their messages.
+
+    .venv/bin/python bench/scale.py [--connections 40] [--locations 10] [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import (
+    configure_environment,
+    connect_google,
+    free_port,
+    recreate_database,
+    sandbox_process,
+)
+
+VHOST = "plaudit-bench-scale"
+LATENCY_S = 0.15
+THREADS = 8
+
+
+def _vhost_url() -> str:
+    if shutil.which("rabbitmqctl") is None:
+        raise SystemExit("bench: rabbitmqctl is missing (Debian's rabbitmq-server provides it)")
+    listed = subprocess.run(
+        ["rabbitmqctl", "-q", "list_vhosts"], capture_output=True, text=True, check=True
+    ).stdout.split()
+    if VHOST not in listed:
+        subprocess.run(["rabbitmqctl", "-q", "add_vhost", VHOST], check=True)
+        subprocess.run(
+            ["rabbitmqctl", "-q", "set_permissions", "-p", VHOST, "guest", ".*", ".*", ".*"],
+            check=True,
+        )
+    return f"amqp://guest:guest@127.0.0.1:5672/{VHOST}"
+
+
+def _twins(first_id: int, count: int) -> list[int]:
+    """More organisations, each with a connection on the same Google grant."""
+    from models import Connection, Organisation
+    from models.db import session_scope
+
+    ids = [first_id]
+    with session_scope() as session:
+        first = session.get(Connection, first_id)
+        for n in range(count - 1):
+            organisation = Organisation(name=f"Scale {n}")
+            session.add(organisation)
+            session.flush()
+            twin = Connection(
+                organisation_id=organisation.id,
+                provider="google",
+                status="active",
+                access_token=first.access_token,
+                refresh_token=first.refresh_token,
+                token_expires_at=first.token_expires_at,
+                scopes=first.scopes,
+                capabilities=first.capabilities,
+            )
+            session.add(twin)
+            session.flush()
+            ids.append(twin.id)
+    return ids
+
+
+def _finished_runs() -> int:
+    from sqlalchemy import func, select
+
+    from models import SyncRun
+    from models.db import session_scope
+
+    with session_scope() as session:
+        return session.scalar(
+            select(func.count(SyncRun.id)).where(SyncRun.finished_at.is_not(None))
+        )
+
+
+def _requests(url: str) -> int:
+    import httpx
+
+    return httpx.get(url + "/_admin/requests").json()["total"]
+
+
+def _round(workers: int, connection_ids: list[int], url: str, broker_url: str) -> dict:
+    import dramatiq
+
+    from workers.broker import make_broker
+
+    env = {**os.environ, "PLAUDIT_BROKER_URL": broker_url}
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "plaudit.cli", "worker", "--threads", str(THREADS)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(workers)
+    ]
+    broker = make_broker(broker_url)
+    try:
+        # A first sync each, to warm the processes up (imports, connections, tokens)
+        before_runs, started = _finished_runs(), time.perf_counter()
+        for connection_id in connection_ids[:workers]:
+            _send(broker, dramatiq, connection_id)
+        _wait_until(lambda: _finished_runs() >= before_runs + workers, processes)
+
+        before_runs, before_requests = _finished_runs(), _requests(url)
+        started = time.perf_counter()
+        for connection_id in connection_ids:
+            _send(broker, dramatiq, connection_id)
+        _wait_until(lambda: _finished_runs() >= before_runs + len(connection_ids), processes)
+        elapsed = time.perf_counter() - started
+        requests = _requests(url) - before_requests
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=60)
+        broker.close()
+    return {"seconds": elapsed, "syncs_per_s": len(connection_ids) / elapsed,
+            "requests_per_s": requests / elapsed}  # fmt: skip
+
+
+def _send(broker, dramatiq, connection_id: int) -> None:
+    broker.enqueue(
+        dramatiq.Message(
+            queue_name="default",
+            actor_name="sync.capability",
+            args=(connection_id, "google_reviews"),
+            kwargs={},
+            options={},
+        )
+    )
+
+
+def _wait_until(condition, processes: list[subprocess.Popen[bytes]], timeout: float = 600) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if any(p.poll() is not None for p in processes):
+            raise SystemExit("bench: a worker exited")
+        if time.monotonic() > deadline:
+            raise SystemExit("bench: the syncs did not finish in time")
+        time.sleep(0.05)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--connections", type=int, default=40)
+    parser.add_argument("--locations", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--workers", default="1,2,4")
+    args = parser.parse_args()
+    counts = [int(n) for n in args.workers.split(",")]
+    broker_url = _vhost_url()
+    port = free_port()
+    with sandbox_process(locations=args.locations, reviews_per_location=20, port=port) as url:
+        configure_environment(url)
+        import httpx
+
+        recreate_database()
+        connection_ids = _twins(connect_google(), args.connections)
+        from workers.sync import sync
+
+        for connection_id in connection_ids:  # found their locations: every round is a resync
+            sync(connection_id, "google_reviews")
+        httpx.post(
+            url + "/_admin/faults", json={"path": ".*", "delay": LATENCY_S, "times": -1}
+        ).raise_for_status()
+        figures: dict[int, list[dict]] = {n: [] for n in counts}
+        for n in range(args.rounds):
+            order = counts if n % 2 == 0 else list(reversed(counts))
+            print(f"round {n + 1} (load average {os.getloadavg()[0]:.1f})", flush=True)
+            for workers in order:
+                result = _round(workers, connection_ids, url, broker_url)
+                figures[workers].append(result)
+                print(f"  {workers} worker(s): {result['syncs_per_s']:.2f} syncs/s, "
+                      f"{result['requests_per_s']:.1f} requests/s", flush=True)  # fmt: skip
+
+    locations = args.connections * args.locations
+    print(f"\n{args.connections} connections × {args.locations} locations = {locations} "
+          f"locations a round, {LATENCY_S * 1000:.0f} ms a request, {THREADS} threads a "
+          f"worker; medians of {args.rounds} rounds (load average now "
+          f"{os.getloadavg()[0]:.1f}, {os.cpu_count()} cores):")  # fmt: skip
+    base = statistics.median(r["syncs_per_s"] for r in figures[counts[0]])
+    for workers in counts:
+        syncs = statistics.median(r["syncs_per_s"] for r in figures[workers])
+        requests = statistics.median(r["requests_per_s"] for r in figures[workers])
+        scaling = syncs / (base * workers / counts[0])
+        print(f"  {workers} worker(s): {syncs:6.2f} syncs/s, {requests:7.1f} provider "
+              f"requests/s, {scaling:.2f}× linear")  # fmt: skip
+    print("target: ≥ 0.80× linear from 1 to 4 workers")
+
+
+if __name__ == "__main__":
+    main()
