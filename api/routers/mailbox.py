@@ -19,8 +19,8 @@ from pydantic import BaseModel
 
 from api.deps import AdminMember, CurrentUser
 from api.errors import ErrorResponse, not_found
-from plaudit.email.backends import mailbox_box
 from plaudit.settings import get_settings
+from services.email.backends import mailbox_box
 
 router = APIRouter(
     prefix="/mailbox",

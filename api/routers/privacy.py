@@ -19,8 +19,8 @@ from api.schemas.privacy import (
 )
 from api.services import privacy
 from plaudit import crypto
-from workers.keys import organisation_usage
-from workers.subject_requests import receive
+from services.privacy.keys import organisation_usage
+from services.privacy.subject_requests import receive
 
 router = APIRouter(prefix="/privacy", tags=["privacy"])
 _NOT_FOUND = {404: {"model": ErrorResponse, "description": "Not in this organisation"}}
@@ -65,7 +65,7 @@ def redact_item(
 
 @router.get("/encryption", summary="Progress of a key rotation over the organisation's data")
 def get_encryption(member: OwnerMember, session: SessionDep) -> EncryptionStatus:
-    usage = organisation_usage(session, member.organisation_id)
+    usage = organisation_usage(session, organisation_id=member.organisation_id)
     current = crypto.keyring().primary
     old = sum(n for kid, n in usage.items() if kid != current)
     return EncryptionStatus(

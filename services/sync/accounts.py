@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session
 from connectors.account import LocationRef, ProviderAccount, Tokens
 from connectors.capabilities import ACCOUNTS
 from models import CapabilityState, Connection, ConnectionStatus, Location
-from workers.limits import limiter_for
-from workers.webhooks import emit
+from services.sync.limits import limiter_for
+from services.webhooks.emit import emit
 
 
 def open_account(connection: Connection) -> ProviderAccount:

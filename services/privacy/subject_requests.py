@@ -16,22 +16,20 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import dramatiq
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
-import workers.broker  # noqa: F401  (the broker must exist before actors are declared)
 from models import EmailMessage, Item, ItemNote, Recipient, Reply, Suppression, ThreadMessage
-from models.db import session_scope
 from models.privacy import DataSubjectRequest, RequestKind, RequestStatus
 from plaudit import crypto
-from plaudit.email.backends import MailboxBackend
 from plaudit.settings import get_settings
-from workers.enqueue import enqueue_after_commit
+from services.email.backends import MailboxBackend
+from services.jobs import send_after_commit
 
 log = logging.getLogger(__name__)
 ERASED = "[erased]"
 DUE_AFTER = timedelta(days=30)  # "within a month of receipt"
+PROCESS = "privacy.subject_request"  # the actor that carries a request out
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -247,26 +245,21 @@ def receive(
     )
     session.add(request)
     session.flush()
-    enqueue_after_commit(session, process_request, request.id)
+    send_after_commit(session, PROCESS, request.id)
     return request
 
 
-def process(request_id: int) -> str | None:
-    with session_scope() as session:
-        request = session.get(DataSubjectRequest, request_id, with_for_update=True)
-        if request is None or request.status == RequestStatus.DONE:
-            return request.status if request else None
-        who = {"email_index": request.email_index, "reviewer_id": request.reviewer_id}
-        if request.kind == RequestKind.EXPORT:
-            result = export(session, organisation_id=request.organisation_id, **who)
-            request.result = json.dumps(result, ensure_ascii=False)
-            request.counts = {k: len(v) for k, v in result.items() if isinstance(v, list)}
-        else:
-            request.counts = erase(session, organisation_id=request.organisation_id, **who)
-        request.status, request.completed_at = RequestStatus.DONE, datetime.now(UTC)
-        return request.status
-
-
-@dramatiq.actor(actor_name="privacy.subject_request", max_retries=10, min_backoff=5000)
-def process_request(request_id: int) -> None:
-    process(request_id)
+def process(session: Session, *, request_id: int) -> str | None:
+    """Carry out a request; returns its status afterwards (None: there is no such request)."""
+    request = session.get(DataSubjectRequest, request_id, with_for_update=True)
+    if request is None or request.status == RequestStatus.DONE:
+        return request.status if request else None
+    who = {"email_index": request.email_index, "reviewer_id": request.reviewer_id}
+    if request.kind == RequestKind.EXPORT:
+        result = export(session, organisation_id=request.organisation_id, **who)
+        request.result = json.dumps(result, ensure_ascii=False)
+        request.counts = {k: len(v) for k, v in result.items() if isinstance(v, list)}
+    else:
+        request.counts = erase(session, organisation_id=request.organisation_id, **who)
+    request.status, request.completed_at = RequestStatus.DONE, datetime.now(UTC)
+    return request.status
