@@ -40,6 +40,11 @@ def send_after_commit(
     session.info.setdefault(_KEY, []).append(Job(actor, args, kwargs, delay_ms))
 
 
+def pending(session: Session) -> list[Job]:
+    """The jobs recorded on ``session`` so far (what its commit will send)."""
+    return list(session.info.get(_KEY, []))
+
+
 def take(session: Session) -> list[Job]:
     """The jobs recorded on ``session``, forgotten there (for the sender, at commit)."""
     return session.info.pop(_KEY, [])
