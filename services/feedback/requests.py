@@ -54,19 +54,7 @@ def _send_for(session: Session, organisation_id: int, now: datetime) -> int:
     room = rules.hourly_limit - _sent_last_hour(session, organisation_id, now)
     if room <= 0:
         return 0
-    due = list(
-        session.scalars(
-            select(Recipient)
-            .where(
-                Recipient.organisation_id == organisation_id,
-                Recipient.status.in_(_WAITING),
-                Recipient.next_send_at <= now,
-            )
-            .order_by(Recipient.next_send_at, Recipient.id)
-            .limit(min(room, BATCH))
-            .with_for_update(skip_locked=True)
-        )
-    )
+    due = _claim_due(session, organisation_id, now, limit=min(room, BATCH))
     suppressed = suppressed_indexes(
         session, organisation_id=organisation_id, indexes=[r.email_index for r in due]
     )
@@ -76,29 +64,51 @@ def _send_for(session: Session, organisation_id: int, now: datetime) -> int:
         first = recipient.requests_sent == 0
         if recipient.email_index in suppressed:
             recipient.status, recipient.next_send_at = RecipientStatus.SUPPRESSED, None
-            continue
-        if first and recipient.email_index in capped:
+        elif first and recipient.email_index in capped:
             recipient.status, recipient.next_send_at = RecipientStatus.CAPPED, None
-            continue
-        outgoing.append(
-            Outgoing(
-                organisation_id=organisation_id,
-                to=recipient.email,
-                template=TEMPLATES[0] if first else TEMPLATES[1],
-                context={"name": recipient.name, "feedback_url": links.feedback_url(recipient.id)},
-                transactional=False,
-                recipient_id=recipient.id,
-            )
-        )
-        if first:
-            capped.add(recipient.email_index)  # in two campaigns of this batch: asked once
-        recipient.requests_sent += 1
-        recipient.first_sent_at = recipient.first_sent_at or now
-        # requests_sent counts the first request: reminders are the ones after it.
-        more = recipient.requests_sent <= rules.max_reminders
-        recipient.next_send_at = now + timedelta(days=rules.reminder_days) if more else None
+        else:
+            outgoing.append(_ask(recipient, rules, now))
+            if first:
+                capped.add(recipient.email_index)  # in two campaigns of this batch: asked once
     queue_emails(session, outgoing)
     return len(outgoing)
+
+
+def _claim_due(
+    session: Session, organisation_id: int, now: datetime, *, limit: int
+) -> list[Recipient]:
+    return list(
+        session.scalars(
+            select(Recipient)
+            .where(
+                Recipient.organisation_id == organisation_id,
+                Recipient.status.in_(_WAITING),
+                Recipient.next_send_at <= now,
+            )
+            .order_by(Recipient.next_send_at, Recipient.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
+
+
+def _ask(recipient: Recipient, rules: Policy, now: datetime) -> Outgoing:
+    """The request (or reminder) for one recipient, counted and the next one scheduled."""
+    first = recipient.requests_sent == 0
+    outgoing = Outgoing(
+        organisation_id=recipient.organisation_id,
+        to=recipient.email,
+        template=TEMPLATES[0] if first else TEMPLATES[1],
+        context={"name": recipient.name, "feedback_url": links.feedback_url(recipient.id)},
+        transactional=False,
+        recipient_id=recipient.id,
+    )
+    recipient.requests_sent += 1
+    recipient.first_sent_at = recipient.first_sent_at or now
+    # requests_sent counts the first request: reminders are the ones after it.
+    more = recipient.requests_sent <= rules.max_reminders
+    recipient.next_send_at = now + timedelta(days=rules.reminder_days) if more else None
+    return outgoing
 
 
 def _sent_last_hour(session: Session, organisation_id: int, now: datetime) -> int:

@@ -33,12 +33,7 @@ def sync_location(
     )
     session.add(checkpoint)
     now = datetime.now(UTC)
-    full = (
-        checkpoint.cursor is None
-        or checkpoint.last_full_pass_at is None
-        or (now - checkpoint.last_full_pass_at)
-        > timedelta(seconds=get_settings().full_sync_interval_seconds)
-    )
+    full = _full_pass_due(checkpoint, now)
     cursor = None if full else datetime.fromisoformat(checkpoint.cursor)
     # A first pass has nothing to mark deleted; only later full passes track what they saw.
     track_seen = full and checkpoint.cursor is not None
@@ -75,3 +70,13 @@ def sync_location(
     if reading.new_cursor is not None and reading.new_cursor.isoformat() != checkpoint.cursor:
         checkpoint.cursor = reading.new_cursor.isoformat()
     session.commit()
+
+
+def _full_pass_due(checkpoint: Checkpoint, now: datetime) -> bool:
+    """A first pass, or the periodic full pass that finds what the provider deleted."""
+    return (
+        checkpoint.cursor is None
+        or checkpoint.last_full_pass_at is None
+        or (now - checkpoint.last_full_pass_at)
+        > timedelta(seconds=get_settings().full_sync_interval_seconds)
+    )
