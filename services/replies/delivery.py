@@ -117,7 +117,7 @@ class ReplyOutbox(outbox.Outbox[Reply]):
                 # Kept whatever happened: the id is what the next read-back looks for.
                 row.provider_reply_id = marker.reply_id
         finally:
-            save_tokens(session, connection.id, account)
+            save_tokens(session, connection_id=connection.id, account=account)
 
     def failure(self, session: Session, row: Reply, exc: Exception) -> Outcome | None:
         if isinstance(exc, _CannotReply):
@@ -125,7 +125,7 @@ class ReplyOutbox(outbox.Outbox[Reply]):
         if isinstance(exc, errors.NeedsReauth):
             item = session.get_one(Item, row.item_id)
             if item.connection_id is not None:
-                mark_needs_reauth(session, item.connection_id, str(exc))
+                mark_needs_reauth(session, connection_id=item.connection_id, message=str(exc))
             return Later(str(exc))
         if isinstance(exc, errors.Transient):
             return Retry(str(exc), after=exc.retry_after)

@@ -234,7 +234,7 @@ def _run(
         _fail(run, exc)
         raise
     finally:
-        save_tokens(session, connection_id, account)
+        save_tokens(session, connection_id=connection_id, account=account)
         run.requests = before_requests + account.requests_made
         run.rate_limit_waits = before_waits + account.rate_limit_waits + int(progress.rate_limited)
         progress.stats.book(run)
@@ -297,7 +297,7 @@ def _settle(
     """Map a provider failure that stopped the run onto the connection, the capability or a
     pause; returns the pauses in a row without progress."""
     if isinstance(exc, errors.NeedsReauth):
-        mark_needs_reauth(session, connection.id, str(exc))
+        mark_needs_reauth(session, connection_id=connection.id, message=str(exc))
         _fail(run, exc)
     elif isinstance(exc, errors.CapabilityRetired | errors.MissingPermission):
         state = (
