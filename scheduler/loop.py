@@ -14,8 +14,9 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from connectors.capabilities import BY_PROVIDER
@@ -69,7 +70,7 @@ def per_organisation(
     return done
 
 
-def _due_connections(now: datetime, organisation_id: int | None = None):
+def _due_connections(now: datetime, organisation_id: int | None = None) -> Select[Any]:
     query = select(Connection).where(
         Connection.status == ConnectionStatus.ACTIVE, Connection.next_sync_at <= now
     )
@@ -105,7 +106,7 @@ def enqueue_due_syncs(now: datetime) -> int:
     return per_organisation("syncs", organisations, claim)
 
 
-def _reconcile(box: outbox.Outbox, now: datetime) -> int:  # type: ignore[type-arg]
+def _reconcile(box: outbox.Outbox[Any], now: datetime) -> int:
     return per_organisation(
         f"re-sending {box.actor}",
         lambda session: outbox.organisations_left_behind(session, box, now=now),
@@ -121,13 +122,13 @@ def enqueue_due_feedback(now: datetime) -> int:
         return 1
 
     return per_organisation(
-        "feedback requests",
-        lambda session: requests.organisations_due(session, now=now),
-        enqueue,
+        "feedback requests", lambda session: requests.organisations_due(session, now=now), enqueue
     )
 
 
 def enqueue_due_digests(now: datetime) -> int:
+    """One job per organisation with a member's daily digest due."""
+
     def enqueue(session: Session, organisation_id: int) -> int:
         enqueue_after_commit(session, send_digests, organisation_id)
         return 1
