@@ -205,6 +205,7 @@ def deliver(
     early = outbox.prepare(session, row)
     if early is not None:
         _record(session, outbox, row, early, clock())
+        session.commit()
         return row.status
     unknown = outbox.outcome_unknown(row)
     outbox.mark(session, row, clock())
