@@ -80,10 +80,10 @@ def run(count: int, threads: int, port: int) -> None:
     from api.scope import Scope
     from api.services.campaigns import add_recipients
     from api.services.recipient_upload import Parsed
+    from bench.calls import send_due_requests
     from models import Campaign, EmailMessage, EmailStatus, Organisation, Role
     from models.db import session_scope
-    from workers.email import compose_message
-    from workers.feedback import send_due_requests
+    from services.email.delivery import compose_message
     from workers.runner import start_worker
 
     rows = [

@@ -151,7 +151,7 @@ def _review_requests(url: str) -> int:
 
 
 def run_plaudit(connection_id: int, url: str) -> dict:
-    from workers.sync import sync
+    from bench.calls import sync
 
     requests_before = _review_requests(url)
     started = time.perf_counter()

@@ -42,7 +42,7 @@ def texts(count: int) -> list[str]:
 def ingest(organisation_id: int, connection_id: int, samples: list[str]) -> float:
     from connectors.records import ItemRecord
     from models.db import session_scope
-    from workers.upsert import upsert_items
+    from services.items.upsert import upsert_items
 
     now = datetime.now(UTC)
     records = [
@@ -108,10 +108,10 @@ def bench_rotation(count: int) -> None:
     from cryptography.fernet import Fernet
     from sqlalchemy import text
 
-    from models.db import get_engine
+    from models.db import get_engine, session_scope
     from plaudit import crypto
+    from services.privacy.keys import rotate_all
     from tests.support import set_env
-    from workers.keys import rotate_all
 
     value = crypto.encrypt("someone@example.com")
     with get_engine().begin() as conn:
@@ -127,7 +127,8 @@ def bench_rotation(count: int) -> None:
     old = crypto.keyring()
     set_env(encryption_keys=Fernet.generate_key().decode() + "," + _key_of(old))
     started = time.perf_counter()
-    done = rotate_all()
+    with session_scope() as session:
+        done = rotate_all(session)
     elapsed = time.perf_counter() - started
     print(f"key rotation: {done:,} values in {elapsed:.1f}s = {done / elapsed:,.0f} values/s")
 

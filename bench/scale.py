@@ -177,7 +177,7 @@ def main() -> None:
 
         recreate_database()
         connection_ids = _twins(connect_google(), args.connections)
-        from workers.sync import sync
+        from bench.calls import sync
 
         for connection_id in connection_ids:  # found their locations: every round is a resync
             sync(connection_id, "google_reviews")

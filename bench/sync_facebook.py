@@ -105,10 +105,10 @@ def main() -> None:
         import httpx
         from sqlalchemy import select
 
+        from bench.calls import sync
         from models import Location
         from models.db import session_scope
         from plaudit.settings import get_settings
-        from workers.sync import sync
 
         recreate_database()
         connection_id = connect_facebook()

@@ -107,9 +107,9 @@ def main_benchmark(locations: int, reviews: int) -> dict:
         configure_environment(url)
         import httpx
 
+        from bench.calls import sync
         from models import Connection
         from models.db import session_scope
-        from workers.sync import sync
 
         recreate_database()
         connection_id = connect_google()
@@ -156,7 +156,7 @@ def memory_child(reviews: int) -> None:
     port = free_port()
     with sandbox_process(locations=1, reviews_per_location=reviews, port=port) as url:
         configure_environment(url)
-        from workers.sync import sync
+        from bench.calls import sync
 
         recreate_database()
         connection_id = connect_google()

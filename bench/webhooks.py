@@ -79,10 +79,10 @@ def main() -> None:
         import httpx
         from sqlalchemy import func, select
 
+        from bench.calls import sync
         from models import Item, Location
         from models.db import session_scope
         from workers.broker import broker
-        from workers.sync import sync
 
         recreate_database()
         connection_id = connect_facebook()

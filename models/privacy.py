@@ -61,7 +61,6 @@ class RequestKind(enum.StrEnum):
 
 class RequestStatus(enum.StrEnum):
     RECEIVED = "received"
-    IN_PROGRESS = "in_progress"
     DONE = "done"
 
 

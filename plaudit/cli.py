@@ -105,7 +105,9 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_keys_rotate(args: argparse.Namespace) -> int:
-    from workers.keys import rotate_all, rotate_keys
+    from models.db import session_scope
+    from services.privacy.keys import rotate_all
+    from workers.privacy import rotate_keys
 
     if args.background:
         rotate_keys.send()
@@ -118,7 +120,8 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
         print(f"\r[{'#' * filled}{' ' * (30 - filled)}] {share:4.0%} {done}/{total}", end="",
               file=sys.stderr, flush=True)  # fmt: skip
 
-    done = rotate_all(bar)
+    with session_scope() as session:
+        done = rotate_all(session, progress=bar)
     print(f"\nre-encrypted {done} values under the first configured key")
     return 0
 
@@ -126,7 +129,7 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
 def cmd_keys_status(args: argparse.Namespace) -> int:
     from models.db import session_scope
     from plaudit import crypto
-    from workers.keys import key_usage
+    from services.privacy.keys import key_usage
 
     ring = crypto.keyring()
     with session_scope() as session:
@@ -146,9 +149,10 @@ def cmd_keys_status(args: argparse.Namespace) -> int:
 def cmd_privacy(args: argparse.Namespace) -> int:
     import json
 
+    import workers.broker  # noqa: F401  (the workers are sent the request after its commit)
     from models.db import session_scope
     from models.privacy import DataSubjectRequest
-    from workers.subject_requests import process, receive
+    from services.privacy.subject_requests import process, receive
 
     if args.privacy_command == "overdue":
         from datetime import UTC, datetime
@@ -178,7 +182,8 @@ def cmd_privacy(args: argparse.Namespace) -> int:
             reviewer_id=args.reviewer_id,
         )
         request_id = request.id
-    process(request_id)  # here and now; the message the workers also got finds it done
+    with session_scope() as session:
+        process(session, request_id=request_id)  # here and now; the workers' message finds it done
     with session_scope() as session:
         done = session.get_one(DataSubjectRequest, request_id)
         if args.privacy_command == "export":

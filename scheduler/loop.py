@@ -1,40 +1,39 @@
-"""The periodic loop: enqueue due syncs, and re-enqueue outbox rows that were left behind.
+"""The periodic loop: decide what is due and enqueue it; the work itself runs in the workers.
 
-Safe to run as several copies: every batch is claimed with ``FOR UPDATE SKIP LOCKED`` and
-pushed forward in the same transaction, so two schedulers never enqueue the same work. The
-scheduler only enqueues; messages go out after the claiming transaction commits.
+Each step runs per organisation, in a transaction of its own: one organisation whose step fails
+is logged and skipped, and the other organisations and the other steps proceed (as
+Netflix/dispatch's scheduled tasks do). Safe to run as several copies: every batch is claimed with
+``FOR UPDATE SKIP LOCKED`` and pushed forward in the same transaction, so two schedulers never
+enqueue the same work; messages go out after the claiming transaction commits.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
 
 from connectors.capabilities import BY_PROVIDER
-from models import (
-    CapabilityState,
-    Connection,
-    ConnectionStatus,
-    Item,
-    OAuthState,
-    Reply,
-    ReplyStatus,
-)
+from models import CapabilityState, Connection, ConnectionStatus
 from models.db import session_scope
 from plaudit.settings import get_settings
-from workers.alerts import send_due_digests
-from workers.connect import finish_connection
-from workers.email import reenqueue_stuck_emails
+from services import alerts, outbox
+from services.email.delivery import EMAILS
+from services.feedback import requests
+from services.privacy import retention
+from services.replies.delivery import REPLIES
+from services.sync import connect
+from services.sync.schedule import claim_sync
+from services.webhooks.deliveries import DELIVERIES
 from workers.enqueue import enqueue_after_commit
-from workers.feedback import send_due_requests
-from workers.reply import send_reply
-from workers.retention import enqueue_if_due as enqueue_retention_if_due
-from workers.sync import claim_sync, sync_capability
-from workers.webhooks import enqueue_due_deliveries
+from workers.feedback import send_digests, send_due_requests
+from workers.sync import sync_capability
 
 log = logging.getLogger(__name__)
 BATCH = 500
@@ -46,20 +45,52 @@ class TickResult:
     replies: int = 0
     connections: int = 0
     retention: bool = False
-    feedback_emails: int = 0
+    feedback: int = 0  # organisations whose due requests were enqueued
     stuck_emails: int = 0
     webhook_deliveries: int = 0
-    digests: int = 0
+    digests: int = 0  # organisations whose due digests were enqueued
+
+
+def per_organisation(
+    step: str,
+    organisations: Callable[[Session], list[int]],
+    work: Callable[[Session, int], int],
+) -> int:
+    """Run ``work`` for each organisation ``organisations`` names, each in its own transaction;
+    one that fails is logged and skipped. Returns the sum of what the runs returned."""
+    with session_scope() as session:
+        names = organisations(session)
+    done = 0
+    for organisation_id in names:
+        try:
+            with session_scope() as session:
+                done += work(session, organisation_id)
+        except Exception:
+            log.exception("scheduler: %s of organisation %s failed", step, organisation_id)
+    return done
+
+
+def _due_connections(now: datetime, organisation_id: int | None = None) -> Select[Any]:
+    query = select(Connection).where(
+        Connection.status == ConnectionStatus.ACTIVE, Connection.next_sync_at <= now
+    )
+    if organisation_id is not None:
+        query = query.where(Connection.organisation_id == organisation_id)
+    return query
 
 
 def enqueue_due_syncs(now: datetime) -> int:
     """Claim due connections for a lease; the sync itself sets the next regular time. If the
     message is lost (broker down or restarted), the lease runs out and it is enqueued again."""
-    count = 0
-    with session_scope() as session:
+
+    def organisations(session: Session) -> list[int]:
+        query = _due_connections(now).with_only_columns(Connection.organisation_id).distinct()
+        return list(session.scalars(query.limit(BATCH)))
+
+    def claim(session: Session, organisation_id: int) -> int:
+        count = 0
         due = session.scalars(
-            select(Connection)
-            .where(Connection.status == ConnectionStatus.ACTIVE, Connection.next_sync_at <= now)
+            _due_connections(now, organisation_id)
             .order_by(Connection.next_sync_at)
             .limit(BATCH)
             .with_for_update(skip_locked=True)
@@ -70,67 +101,75 @@ def enqueue_due_syncs(now: datetime) -> int:
                 if connection.capability_state(capability) == CapabilityState.AVAILABLE:
                     enqueue_after_commit(session, sync_capability, connection.id, capability)
                     count += 1
-    return count
+        return count
+
+    return per_organisation("syncs", organisations, claim)
 
 
-def reenqueue_stuck_replies(now: datetime) -> int:
-    """Rows left pending or sending (a lost message, a dead worker) are sent again; the reply
-    worker's read-back makes that safe."""
-    stale = now - timedelta(seconds=get_settings().reply_stuck_seconds)
-    with session_scope() as session:
-        stuck = list(
-            session.scalars(
-                select(Reply)
-                .join(Item, Item.id == Reply.item_id)
-                # First-party replies have no connection; they go out by e-mail.
-                .outerjoin(Connection, Connection.id == Item.connection_id)
-                .where(
-                    Reply.status.in_([ReplyStatus.PENDING, ReplyStatus.SENDING]),
-                    Reply.updated_at < stale,
-                    or_(Item.connection_id.is_(None), Connection.status == ConnectionStatus.ACTIVE),
-                )
-                .order_by(Reply.updated_at)
-                .limit(BATCH)
-                .with_for_update(of=Reply, skip_locked=True)
-            )
-        )
-        for reply in stuck:
-            reply.updated_at = now  # not picked again until it is stale once more
-            enqueue_after_commit(session, send_reply, reply.id)
-    return len(stuck)
+def _reconcile(box: outbox.Outbox[Any], now: datetime) -> int:
+    return per_organisation(
+        f"re-sending {box.actor}",
+        lambda session: outbox.organisations_left_behind(session, box, now=now),
+        lambda session, org: outbox.reconcile(session, box, now=now, organisation_id=org),
+    )
+
+
+def enqueue_due_feedback(now: datetime) -> int:
+    """One job per organisation with requests or reminders due: the job throttles them."""
+
+    def enqueue(session: Session, organisation_id: int) -> int:
+        enqueue_after_commit(session, send_due_requests, organisation_id)
+        return 1
+
+    return per_organisation(
+        "feedback requests", lambda session: requests.organisations_due(session, now=now), enqueue
+    )
+
+
+def enqueue_due_digests(now: datetime) -> int:
+    """One job per organisation with a member's daily digest due."""
+
+    def enqueue(session: Session, organisation_id: int) -> int:
+        enqueue_after_commit(session, send_digests, organisation_id)
+        return 1
+
+    return per_organisation(
+        "digests",
+        lambda session: alerts.organisations_with_digests_due(session, now=now),
+        enqueue,
+    )
 
 
 def reenqueue_unfinished_connections(now: datetime) -> int:
     with session_scope() as session:
-        waiting = list(
-            session.scalars(
-                select(OAuthState)
-                .where(
-                    OAuthState.code.is_not(None),
-                    OAuthState.updated_at < now - timedelta(seconds=30),
-                )
-                .limit(BATCH)
-                .with_for_update(skip_locked=True)
-            )
-        )
-        for state in waiting:
-            state.updated_at = now
-            enqueue_after_commit(session, finish_connection, state.state)
-    return len(waiting)
+        return connect.unfinished(session, now=now)
+
+
+def enqueue_retention_if_due(now: datetime) -> bool:
+    with session_scope() as session:
+        return retention.enqueue_if_due(session, now=now)
 
 
 def tick(now: datetime | None = None) -> TickResult:
     now = now or datetime.now(UTC)
-    return TickResult(
-        syncs=enqueue_due_syncs(now),
-        replies=reenqueue_stuck_replies(now),
-        connections=reenqueue_unfinished_connections(now),
-        retention=enqueue_retention_if_due(now),
-        feedback_emails=send_due_requests(now),
-        stuck_emails=reenqueue_stuck_emails(now),
-        webhook_deliveries=enqueue_due_deliveries(now),
-        digests=send_due_digests(now),
-    )
+    result = TickResult()
+    steps: list[tuple[str, Callable[[datetime], int | bool]]] = [
+        ("syncs", enqueue_due_syncs),
+        ("replies", lambda at: _reconcile(REPLIES, at)),
+        ("connections", reenqueue_unfinished_connections),
+        ("retention", enqueue_retention_if_due),
+        ("feedback", enqueue_due_feedback),
+        ("stuck_emails", lambda at: _reconcile(EMAILS, at)),
+        ("webhook_deliveries", lambda at: _reconcile(DELIVERIES, at)),
+        ("digests", enqueue_due_digests),
+    ]
+    for name, step in steps:
+        # A step that fails as a whole (the database restarting) does not stop the others.
+        try:
+            setattr(result, name, step(now))
+        except Exception:
+            log.exception("scheduler step %s failed", name)
+    return result
 
 
 def run_forever(stop: threading.Event) -> None:
@@ -141,6 +180,6 @@ def run_forever(stop: threading.Event) -> None:
             if any(value for value in vars(result).values()):
                 log.info("scheduler enqueued %s", result)
         except Exception:
-            # One bad tick (the database restarting, say) must not end the loop.
+            # One bad tick must not end the loop.
             log.exception("scheduler tick failed")
         stop.wait(period)

@@ -11,13 +11,12 @@ from sqlalchemy import select, text
 
 from models import Connection, Item, Reply, User
 from plaudit import crypto
+from services.privacy.keys import BATCH, encrypted_columns, key_usage
 from tests.fixtures import connect_google
+from tests.service_calls import deliver, rotate_all, sync
 from tests.support import set_env
 from tests.test_cli import plaudit
 from tests.workers.test_sync import admin
-from workers.keys import BATCH, encrypted_columns, key_usage, rotate_all
-from workers.reply import deliver
-from workers.sync import sync
 
 
 @pytest.fixture

@@ -33,12 +33,11 @@ from plaudit import crypto
 from plaudit.logs import JsonFormatter, setup_logging
 from plaudit.settings import get_settings, reset_settings
 from tests.fixtures import consent
+from tests.service_calls import process, send_due_requests
 from tests.support import ApiServer, free_port, set_env, sign_up, wait_for
 from tests.workers.facebook_support import connect_through_api, fb_admin, use_facebook_app
 from workers.broker import broker
-from workers.feedback import send_due_requests
 from workers.runner import start_worker
-from workers.subject_requests import process
 
 TOPIC = "projects/sandbox-project/topics/plaudit"
 WEBHOOK_SECRET = "canary-webhook-secret"

@@ -14,8 +14,9 @@ from models import Campaign, Item, ItemNote, Organisation, Recipient, Reply
 from models.db import get_engine
 from models.migrate import alembic_config
 from plaudit import crypto
+from services.privacy.keys import encrypted_columns, key_usage
+from tests.service_calls import rotate_all
 from tests.support import set_env
-from workers.keys import encrypted_columns, key_usage, rotate_all
 
 NEW = {("item_notes", "body"), ("replies", "body"), ("feedback_recipients", "external_ref")}
 

@@ -10,7 +10,8 @@ from models import AuditEvent, Connection, Item, Organisation, SyncRun
 from models.db import get_engine
 from models.privacy import RetentionPolicy, RetentionRun
 from plaudit.audit_chain import verify_chain
-from workers.retention import enqueue_if_due, erase_expired, run_retention
+from tests.service_calls import enqueue_retention_if_due as enqueue_if_due
+from tests.service_calls import erase_expired, run_retention
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 SECOND = timedelta(seconds=1)
@@ -125,7 +126,7 @@ def test_disconnecting_deletes_the_tokens_at_once_and_the_data_after_30_days(db,
     from api.security import issue_token
     from models import Membership, Role, User
     from tests.fixtures import connect_google
-    from workers.sync import sync
+    from tests.service_calls import sync
 
     connection = connect_google(db)
     sync(connection.id, "google_reviews")

@@ -10,7 +10,7 @@ import json
 import pytest
 
 from plaudit import signed
-from plaudit.email import links
+from services.email import links
 
 
 def test_a_token_round_trips_for_its_purpose_only():

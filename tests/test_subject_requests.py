@@ -21,7 +21,8 @@ from models import (
 from models.base import Base
 from models.privacy import DataSubjectRequest
 from plaudit.crypto import blind_index
-from workers.subject_requests import ERASED, export, process, receive
+from services.privacy.subject_requests import ERASED, export, receive
+from tests.service_calls import process
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 CANARY_EMAIL = "canary.subject@example.com"
@@ -220,8 +221,8 @@ def test_notes_on_the_persons_items_are_exported_and_erased(db):
 def test_erasure_deletes_the_demo_mailboxs_copies_of_emails_to_the_person(
     db, tmp_path, monkeypatch
 ):
-    from plaudit.email.backends import MailboxBackend
     from plaudit.settings import reset_settings
+    from services.email.backends import MailboxBackend
 
     monkeypatch.setenv("PLAUDIT_EMAIL_BACKEND", "mailbox")
     monkeypatch.setenv("PLAUDIT_MAILBOX_DIR", str(tmp_path))

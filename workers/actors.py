@@ -1,15 +1,10 @@
 """Every actor, for a worker process to import: the broker first, then the actor modules."""
 
 from workers.broker import broker
-from workers.connect import finish_connection
-from workers.email import send_email
-from workers.keys import rotate_keys
-from workers.push import facebook_delivery, google_notification
-from workers.reply import send_reply
-from workers.retention import retention
-from workers.subject_requests import process_request
-from workers.sync import sync_capability
-from workers.webhooks import deliver_webhook
+from workers.feedback import send_digests, send_due_requests
+from workers.outbox import deliver_webhook, send_email, send_reply
+from workers.privacy import process_request, rotate_keys, run_retention
+from workers.sync import facebook_delivery, finish_connection, google_notification, sync_capability
 
 __all__ = [
     "broker",
@@ -18,8 +13,10 @@ __all__ = [
     "finish_connection",
     "google_notification",
     "process_request",
-    "retention",
     "rotate_keys",
+    "run_retention",
+    "send_digests",
+    "send_due_requests",
     "send_email",
     "send_reply",
     "sync_capability",

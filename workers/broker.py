@@ -38,3 +38,7 @@ def _broker_for(url: str, *, namespace: str) -> Broker:
 
 broker = make_broker(get_settings().broker_url, namespace=get_settings().broker_namespace)
 dramatiq.set_broker(broker)
+
+# Every process with a broker sends what services asked for after their commits (see
+# services.jobs); imported here, after the broker exists, so that no process can forget it.
+import workers.enqueue  # noqa: E402, F401

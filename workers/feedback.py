@@ -1,133 +1,25 @@
-"""Sending feedback requests and reminders: throttled per organisation, capped per recipient.
-
-Called by the scheduler's tick. Each organisation is handled in its own transaction, so one
-organisation's failure is logged and the others still go out. Recipients are claimed with
-``FOR UPDATE SKIP LOCKED``, so several schedulers never e-mail the same recipient twice; the
-e-mails themselves go through the outbox (``plaudit.email.queue_email``).
-"""
+"""Actors of the e-mail a business sends: feedback requests and reminders, and alert digests;
+one organisation a message, so that one organisation's failure leaves the others alone."""
 
 from __future__ import annotations
 
-import logging
-from datetime import datetime, timedelta
+from datetime import UTC, datetime
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+import dramatiq
 
-from models import EmailMessage, Recipient, RecipientStatus
+import workers.broker  # noqa: F401  (the broker must exist before actors are declared)
 from models.db import session_scope
-from plaudit.email import links
-from plaudit.email.outbox import Outgoing, queue_emails
-from plaudit.email.policy import Policy, policy, suppressed_indexes
-
-log = logging.getLogger(__name__)
-BATCH = 500
-TEMPLATES = ("feedback_request", "feedback_reminder")
-_WAITING = (RecipientStatus.QUEUED, RecipientStatus.SENT)
+from services import alerts
+from services.feedback import requests
 
 
-def send_due_requests(now: datetime) -> int:
+@dramatiq.actor(actor_name="feedback.send_due", max_retries=3, min_backoff=5000)
+def send_due_requests(organisation_id: int) -> None:
     with session_scope() as session:
-        organisations = list(
-            session.scalars(
-                select(Recipient.organisation_id)
-                .where(Recipient.status.in_(_WAITING), Recipient.next_send_at <= now)
-                .distinct()
-                .limit(BATCH)
-            )
-        )
-    queued = 0
-    for organisation_id in organisations:
-        try:
-            with session_scope() as session:
-                queued += _send_for(session, organisation_id, now)
-        except Exception:
-            log.exception("feedback requests of organisation %s failed", organisation_id)
-    return queued
+        requests.send_due(session, organisation_id=organisation_id, now=datetime.now(UTC))
 
 
-def _send_for(session: Session, organisation_id: int, now: datetime) -> int:
-    rules = policy(session, organisation_id=organisation_id)
-    room = rules.hourly_limit - _sent_last_hour(session, organisation_id, now)
-    if room <= 0:
-        return 0
-    due = list(
-        session.scalars(
-            select(Recipient)
-            .where(
-                Recipient.organisation_id == organisation_id,
-                Recipient.status.in_(_WAITING),
-                Recipient.next_send_at <= now,
-            )
-            .order_by(Recipient.next_send_at, Recipient.id)
-            .limit(min(room, BATCH))
-            .with_for_update(skip_locked=True)
-        )
-    )
-    suppressed = suppressed_indexes(
-        session, organisation_id=organisation_id, indexes=[r.email_index for r in due]
-    )
-    capped = _capped(session, [r for r in due if r.requests_sent == 0], rules, now)
-    outgoing: list[Outgoing] = []
-    for recipient in due:
-        first = recipient.requests_sent == 0
-        if recipient.email_index in suppressed:
-            recipient.status, recipient.next_send_at = RecipientStatus.SUPPRESSED, None
-            continue
-        if first and recipient.email_index in capped:
-            recipient.status, recipient.next_send_at = RecipientStatus.CAPPED, None
-            continue
-        outgoing.append(
-            Outgoing(
-                organisation_id=organisation_id,
-                to=recipient.email,
-                template=TEMPLATES[0] if first else TEMPLATES[1],
-                context={"name": recipient.name, "feedback_url": links.feedback_url(recipient.id)},
-                transactional=False,
-                recipient_id=recipient.id,
-            )
-        )
-        if first:
-            capped.add(recipient.email_index)  # in two campaigns of this batch: asked once
-        recipient.requests_sent += 1
-        recipient.first_sent_at = recipient.first_sent_at or now
-        # requests_sent counts the first request: reminders are the ones after it.
-        more = recipient.requests_sent <= rules.max_reminders
-        recipient.next_send_at = now + timedelta(days=rules.reminder_days) if more else None
-    queue_emails(session, outgoing)
-    return len(outgoing)
-
-
-def _sent_last_hour(session: Session, organisation_id: int, now: datetime) -> int:
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(EmailMessage)
-            .where(
-                EmailMessage.organisation_id == organisation_id,
-                EmailMessage.stream == "feedback",
-                EmailMessage.created_at > now - timedelta(hours=1),
-                EmailMessage.template.in_(TEMPLATES),
-            )
-        )
-        or 0
-    )
-
-
-def _capped(
-    session: Session, first_time: list[Recipient], rules: Policy, now: datetime
-) -> set[str]:
-    """Addresses asked already within the organisation's period, from any campaign."""
-    if rules.frequency_cap_days <= 0 or not first_time:
-        return set()
-    since = now - timedelta(days=rules.frequency_cap_days)
-    return set(
-        session.scalars(
-            select(Recipient.email_index).where(
-                Recipient.organisation_id == first_time[0].organisation_id,
-                Recipient.email_index.in_([r.email_index for r in first_time]),
-                Recipient.id.not_in([r.id for r in first_time]),
-                Recipient.first_sent_at > since,
-            )
-        )
-    )
+@dramatiq.actor(actor_name="alerts.digests", max_retries=3, min_backoff=5000)
+def send_digests(organisation_id: int) -> None:
+    with session_scope() as session:
+        alerts.send_digests(session, organisation_id=organisation_id, now=datetime.now(UTC))

@@ -20,9 +20,9 @@ from api.deps import SessionDep
 from api.services import feedback_answers
 from models import Item, Location, Organisation, Recipient, RecipientStatus
 from plaudit import signed
-from plaudit.email import links, policy
-from plaudit.email.compose import DEFAULT_COLOUR
-from plaudit.email.policy import branding
+from services.email import links, policy
+from services.email.compose import DEFAULT_COLOUR
+from services.email.policy import branding
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")

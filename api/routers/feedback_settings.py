@@ -14,7 +14,7 @@ from api.schemas.feedback import (
     SuppressionOut,
 )
 from models import SuppressionReason
-from plaudit.email import policy
+from services.email import policy
 
 router = APIRouter(tags=["feedback"])
 

@@ -19,7 +19,7 @@ from api.schemas.privacy import (
 )
 from api.services import privacy
 from plaudit import crypto
-from workers.keys import organisation_usage
+from services.privacy.keys import organisation_usage
 
 router = APIRouter(prefix="/privacy", tags=["privacy"])
 _NOT_FOUND = {404: {"model": ErrorResponse, "description": "Not in this organisation"}}
@@ -64,7 +64,7 @@ def redact_item(
 
 @router.get("/encryption", summary="Progress of a key rotation over the organisation's data")
 def get_encryption(scope: OwnerScope, session: SessionDep) -> EncryptionStatus:
-    usage = organisation_usage(session, scope.organisation_id)
+    usage = organisation_usage(session, organisation_id=scope.organisation_id)
     current = crypto.keyring().primary
     old = sum(n for kid, n in usage.items() if kid != current)
     return EncryptionStatus(

@@ -21,8 +21,8 @@ from models import (
     User,
 )
 from plaudit.crypto import blind_index
-from plaudit.email import queue_email
 from plaudit.settings import get_settings
+from services.email import queue_email
 
 SIGNUP_PATH = "/confirm-signup#token="
 

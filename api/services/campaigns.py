@@ -18,7 +18,7 @@ from api.services.recipient_upload import Parsed
 from core.errors import Invalid
 from models import Campaign, Recipient, RecipientStatus
 from plaudit.crypto import blind_index
-from plaudit.email.policy import suppressed_indexes
+from services.email.policy import suppressed_indexes
 
 REPORTED_REJECTIONS = 1000
 CHUNK = 5000  # rows per INSERT statement

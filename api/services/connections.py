@@ -29,9 +29,9 @@ from models import (
     SyncRun,
 )
 from plaudit.settings import get_settings
-from workers.connect import finish_connection
+from services.sync.schedule import claim_sync
 from workers.enqueue import enqueue_after_commit
-from workers.sync import claim_sync, sync_capability
+from workers.sync import finish_connection, sync_capability
 
 STATE_TTL = timedelta(minutes=10)
 # What token_urlsafe produces; anything else cannot be one of ours and is not even queried.

@@ -17,8 +17,8 @@ from api.services import threads
 from models import EmailMessage, Recipient, RecipientStatus, SuppressionReason
 from plaudit import signed
 from plaudit.crypto import blind_index
-from plaudit.email import links
-from plaudit.email.policy import suppress
+from services.email import links
+from services.email.policy import suppress
 
 log = logging.getLogger(__name__)
 # Postmark bounce types after which an address must not be tried again.

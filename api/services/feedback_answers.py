@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session
 from models import FINAL_STATUSES, Item, Kind, Recipient, RecipientStatus, Source, SuppressionReason
 from models.redaction_policy import policy_for
 from plaudit import signed
-from plaudit.email import links
-from plaudit.email.policy import suppress
 from plaudit.redaction import redact
-from workers.item_events import Changes, announce
+from services.email import links
+from services.email.policy import suppress
+from services.items.events import Changes, announce
 
 MAX_COMMENT = 5000
 

@@ -16,8 +16,8 @@ from api.services.members import check_location_limit
 from core.errors import BadRequest, Conflict, Forbidden, Invalid
 from models import Invitation, Membership, Organisation, Role, User
 from plaudit.crypto import blind_index
-from plaudit.email import queue_email
 from plaudit.settings import get_settings
+from services.email import queue_email
 
 INVITATION_TTL = timedelta(days=7)
 

@@ -15,7 +15,7 @@ from models import Item, RedactionPolicy
 from models.privacy import DEFAULT_RETENTION_DAYS, DataSubjectRequest, RetentionPolicy
 from models.redaction_policy import forget_policy, policy_for
 from plaudit.redaction import PatternRefused, compile_custom, find
-from workers.subject_requests import receive
+from services.privacy.subject_requests import receive
 
 
 def redaction_settings(session: Session, *, scope: Scope) -> RedactionSettings:
@@ -111,7 +111,7 @@ def record_request(
     session: Session, *, scope: Scope, kind: str, email: str | None, reviewer_id: str | None
 ) -> DataSubjectRequest:
     """A data-subject request about one person, named by e-mail or by their reviewer id (not
-    both); it is carried out in the background (workers.subject_requests)."""
+    both); it is carried out in the background (services.privacy.subject_requests)."""
     if (email is None) == (reviewer_id is None):
         raise Invalid("invalid", "give exactly one of email or reviewer_id", field="email")
     return receive(

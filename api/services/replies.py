@@ -32,7 +32,7 @@ from models import (
     Source,
 )
 from workers.enqueue import enqueue_after_commit
-from workers.reply import send_reply
+from workers.outbox import send_reply
 
 
 @dataclass(frozen=True)

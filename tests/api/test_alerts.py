@@ -10,8 +10,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models import EmailMessage, Item, Role
+from services.alerts import alert_new_items
 from tests.api.conftest import Person
-from workers.alerts import alert_new_items, send_due_digests
+from tests.service_calls import send_due_digests
 
 
 def _emails(db: Session) -> int:

@@ -22,12 +22,12 @@ from sqlalchemy.orm import Session
 
 from models import EmailMessage, Item, Membership, Role, Scope
 from models.base import Base
-from plaudit.email import queue_email
+from services.email import queue_email
 from tests.api.conftest import Person
 from tests.api.routes import example_body, permission_table
 from tests.api.test_tenant_isolation import MARKER, _their_world
+from tests.service_calls import deliver_email
 from tests.support import set_env
-from workers.email import deliver_email
 
 # What each id-like name refers to, as a key of B's world below. This is the one list a new
 # route may need to extend.

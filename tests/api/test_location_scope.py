@@ -30,11 +30,12 @@ from models import (
     Scope,
 )
 from plaudit.crypto import blind_index
+from services.alerts import alert_new_items
 from tests.api.conftest import Person, error_of, google_locations
 from tests.api.routes import example_body, fill, permission_table, routes
 from tests.api.test_invitations import _token
 from tests.api.test_permissions import NOWHERE
-from workers.alerts import alert_new_items, send_due_digests
+from tests.service_calls import send_due_digests
 
 MARKER = "walrus-of-the-south-location"
 ITEMS = "/api/v1/items"

@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session
 
 from models import EmailMessage, Webhook, WebhookDelivery
 from plaudit import targets
+from services.webhooks.emit import emit
 from tests.api.conftest import Person
-from workers.webhooks import deliver, emit
+from tests.service_calls import deliver_webhook as deliver
 
 
 class Receiver:

@@ -8,7 +8,7 @@ from sqlalchemy import select, text
 from models import AuditEvent, Item, Reply, Role
 from models.privacy import DataSubjectRequest
 from tests.api.conftest import error_of
-from workers.subject_requests import process
+from tests.service_calls import process
 
 
 def test_redaction_settings_round_trip_and_apply_to_ingest(client, owner, db):

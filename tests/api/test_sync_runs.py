@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 from models import Connection, SyncRun
 from tests.api.conftest import Person, error_of
 from tests.fixtures import connect_google
+from tests.service_calls import sync
 from tests.support import this_runs_broker
-from workers.sync import sync
 
 REVIEWS_PATH = r"^/mybusiness/v4/.*/reviews$"
 

@@ -11,7 +11,7 @@ import redis
 from connectors.errors import RateLimited
 from connectors.limits import RedisCounter, WindowLimiter
 from plaudit.settings import get_settings
-from workers.limits import PostgresCounter
+from services.sync.limits import PostgresCounter
 
 
 @pytest.fixture(params=["redis", "postgresql"])

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Connection, Location, Recipient
-from workers.feedback import send_due_requests
+from tests.service_calls import send_due_requests
 
 GOOGLE_REVIEW_URL = "https://search.google.com/local/writereview?placeid=TEST-PLACE"
 

@@ -12,8 +12,7 @@ from models import EmailMessage, FeedbackSettings, Recipient, RecipientStatus, S
 from plaudit.crypto import blind_index
 from tests.api.conftest import error_of
 from tests.feedback.helpers import campaign, link, location, send_now, upload_csv
-from workers.email import deliver_email
-from workers.feedback import send_due_requests
+from tests.service_calls import deliver_email, send_due_requests
 
 
 def test_a_csv_with_broken_rows_keeps_the_good_ones_and_reports_the_others_by_line(

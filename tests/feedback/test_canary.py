@@ -10,13 +10,12 @@ import uuid
 from sqlalchemy import select
 
 from models import EmailMessage, Item, Recipient
-from plaudit.email import links
+from services.email import links
 from tests.api.conftest import PASSWORD
 from tests.feedback.conftest import WEBHOOK_SECRET
 from tests.feedback.helpers import campaign, form_token, location, path_of, upload_csv
+from tests.service_calls import deliver, deliver_email
 from tests.test_pii_canary import database_as_text, luhn_card
-from workers.email import deliver_email
-from workers.reply import deliver
 
 
 def test_first_party_canaries_are_nowhere_in_clear_text(client, owner, db, smtp):

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import logging
 
-import dramatiq
 import pytest
 from sqlalchemy import select
 
 from models import EmailMessage, EmailStatus, FeedbackSettings, Organisation, Suppression
 from plaudit.crypto import blind_index
-from plaudit.email import queue_email
+from services.email import queue_email
 from tests.feedback.conftest import SMTP_PASSWORD, SMTP_USER
+from tests.service_calls import attempt_expecting_a_retry, deliver_email
 from tests.support import free_port, set_env
-from workers.email import deliver_email
 
 
 def organisation(db, name="Café <Rosa>") -> Organisation:
@@ -102,8 +101,7 @@ def test_a_server_that_is_down_leaves_the_message_pending_for_a_retry(db, smtp):
     row = queued(db, org)
     set_env(smtp_port=free_port())  # nothing listens there
 
-    with pytest.raises(dramatiq.Retry):
-        deliver_email(row.id)
+    attempt_expecting_a_retry(deliver_email, "email.send", row.id)
     stored = db.get(EmailMessage, row.id)
     db.refresh(stored)
     assert (stored.status, stored.attempts) == (EmailStatus.PENDING, 1)

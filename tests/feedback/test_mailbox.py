@@ -14,10 +14,10 @@ from pydantic import ValidationError
 from sqlalchemy import select
 
 from models import EmailMessage, EmailStatus, Role
-from plaudit.email import queue_email
 from plaudit.settings import Settings
+from services.email import queue_email
+from tests.service_calls import deliver_email
 from tests.support import set_env
-from workers.email import deliver_email
 
 
 @pytest.fixture

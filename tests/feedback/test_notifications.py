@@ -7,12 +7,11 @@ import uuid
 from sqlalchemy import select
 
 from models import EmailMessage, Item, Recipient, RecipientStatus, Reply, Suppression
-from plaudit.email import links
+from services.email import links
 from tests.api.conftest import error_of
 from tests.feedback.conftest import WEBHOOK_SECRET
 from tests.feedback.helpers import form_token, path_of, recipient, send_now
-from workers.email import deliver_email
-from workers.reply import deliver
+from tests.service_calls import deliver, deliver_email
 
 AUTH = ("postmark", WEBHOOK_SECRET)
 

@@ -7,13 +7,12 @@ import os
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import dramatiq
 import pytest
 
 from models import EmailMessage, EmailStatus, Organisation
-from plaudit.email import queue_email
+from services.email import queue_email
+from tests.service_calls import attempt_expecting_a_retry, deliver_email
 from tests.support import set_env
-from workers.email import deliver_email
 
 TOKEN = "postmark-server-token-do-not-leak"
 
@@ -102,7 +101,6 @@ def test_postmark_refusals_fail_and_its_outages_retry(db, postmark):
 
     postmark.answer = (503, {"ErrorCode": 0, "Message": "down"})
     later = queued(db)
-    with pytest.raises(dramatiq.Retry):
-        deliver_email(later.id)
+    attempt_expecting_a_retry(deliver_email, "email.send", later.id)
     db.expire_all()
     assert db.get(EmailMessage, later.id).status == EmailStatus.PENDING

@@ -17,9 +17,9 @@ from models import (
     WebhookDelivery,
 )
 from plaudit import signed
-from plaudit.email import links
+from services.email import links
 from tests.feedback.helpers import GOOGLE_REVIEW_URL, form_token, path_of, recipient
-from workers.feedback import send_due_requests
+from tests.service_calls import send_due_requests
 
 
 def test_an_answer_becomes_an_inbox_item_and_a_second_one_updates_it(client, owner, db):

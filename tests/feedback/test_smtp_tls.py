@@ -15,10 +15,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from models import EmailStatus, Organisation
-from plaudit.email import queue_email
+from services.email import queue_email
 from tests.feedback.conftest import SMTP_PASSWORD, SMTP_USER, Mailbox
+from tests.service_calls import deliver_email
 from tests.support import free_port, set_env
-from workers.email import deliver_email
 
 
 @pytest.fixture

@@ -23,9 +23,14 @@ from models import Item
 from tests.support import ApiServer, Process, free_port, sign_up, this_runs_broker, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-PACKAGES = ("api", "connectors", "models", "plaudit", "scheduler", "workers")
+PACKAGES = ("api", "connectors", "models", "plaudit", "scheduler", "services", "workers")
 SENDS = {"send", "send_with_options", "message", "message_with_options"}
 ENQUEUERS = {"enqueue_after_commit"}  # (session, actor, *args)
+# Services name the actor instead (services.jobs): (session, "actor.name" or a constant, *args).
+NAMED_ENQUEUERS = {"send_after_commit"}
+# Where the name is passed on, not chosen: the outbox mechanism sends to the actor its outbox
+# declares (``actor = SEND``), and `enqueue_after_commit`'s callers are checked as ENQUEUERS.
+PASS_ON = {"services.outbox", "workers.enqueue"}
 
 
 @dataclass(frozen=True)
@@ -115,6 +120,47 @@ def _actor_of(
     return target
 
 
+def _constants(tree: ast.Module) -> dict[str, str]:
+    """Module-level ``NAME = "text"`` assignments."""
+    found = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant):
+            for target in node.targets:
+                if isinstance(target, ast.Name) and isinstance(node.value.value, str):
+                    found[target.id] = node.value.value
+    return found
+
+
+def _actor_named(expr: ast.expr, module: str, modules: dict[str, ast.Module]) -> str | None:
+    """The actor name an expression stands for: a literal, or a constant defined or imported."""
+    if isinstance(expr, ast.Constant) and isinstance(expr.value, str):
+        return expr.value
+    if not isinstance(expr, ast.Name):
+        return None
+    local = _constants(modules[module]).get(expr.id)
+    if local is not None:
+        return local
+    imported = _imports(module, modules[module]).get(expr.id, "")
+    source, _, name = imported.partition(":")
+    return _constants(modules[source]).get(name) if source in modules else None
+
+
+def _outbox_actors(module: str, tree: ast.Module, modules: dict[str, ast.Module]) -> list[Send]:
+    """``actor = ...`` in the body of each outbox declaration (a class over ``Outbox``)."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef) and any("Outbox" in ast.unparse(b) for b in node.bases):
+            for statement in node.body:
+                if (
+                    isinstance(statement, ast.Assign)
+                    and any(getattr(t, "id", None) == "actor" for t in statement.targets)
+                ):
+                    name = _actor_named(statement.value, module, modules)
+                    assert name is not None, f"{module}:{statement.lineno}: which actor?"
+                    found.append(Send(f"{module}:{statement.lineno}", f"name:{name}"))
+    return found
+
+
 def sends(modules: dict[str, ast.Module], actors: dict[str, str]) -> list[Send]:
     """Every place that sends a message, with the actor it names."""
     found = []
@@ -148,6 +194,12 @@ def sends(modules: dict[str, ast.Module], actors: dict[str, str]) -> list[Send]:
                 target = resolved(node.args[1])
                 assert target in actors, f"{where}: cannot tell which actor is enqueued"
                 found.append(Send(where, target))
+            if callee in NAMED_ENQUEUERS and module not in PASS_ON:
+                assert len(node.args) >= 2, f"{where}: enqueue without an actor"
+                name = _actor_named(node.args[1], module, modules)
+                assert name is not None, f"{where}: cannot tell which actor is enqueued"
+                found.append(Send(where, f"name:{name}"))
+        found += _outbox_actors(module, tree, modules)
     return found
 
 
@@ -176,9 +228,17 @@ def test_every_actor_the_code_sends_to_is_declared_in_a_worker_process():
     actors = declared_actors(modules)
     found = sends(modules, actors)
     # The scan sees the known ways of sending, or it would prove nothing.
-    assert {"connect.finish", "push.google", "sync.capability", "privacy.subject_request"} <= {
-        actors.get(s.target, s.target.removeprefix("name:")) for s in found
-    }
+    assert {
+        "connect.finish",
+        "push.google",
+        "sync.capability",
+        "privacy.subject_request",
+        "reply.send",
+        "email.send",
+        "webhooks.deliver",
+        "feedback.send_due",
+        "alerts.digests",
+    } <= {actors.get(s.target, s.target.removeprefix("name:")) for s in found}
 
     declared = worker_actors()
 

@@ -17,7 +17,7 @@ from tests.support import PrivateRedis, Process, set_env, wait_for
 from tests.workers.test_reply import REPLY_PATH, pending_reply, posted
 from tests.workers.test_sync import admin
 from workers.broker import broker
-from workers.reply import send_reply
+from workers.outbox import send_reply
 
 
 def status_of(db, reply_id: int) -> str:

@@ -10,10 +10,9 @@ import pytest
 from sqlalchemy import select
 
 from models import Checkpoint, Connection, Item, Reply, ReplyAction, ReplyStatus
+from tests.service_calls import deliver, sync
 from tests.support import delayed_messages, this_runs_broker
 from tests.workers.facebook_support import connect_facebook, fb_admin, use_facebook_app
-from workers.reply import deliver
-from workers.sync import sync
 
 CAPABILITIES = ("facebook_ratings", "facebook_comments", "facebook_tagged")
 

@@ -22,10 +22,9 @@ from models import (
     WebhookDelivery,
 )
 from tests.fixtures import connect_google
+from tests.service_calls import apply_facebook, sync
 from tests.support import set_env
 from tests.workers.test_sync import admin, items
-from workers.push import apply_facebook
-from workers.sync import sync
 
 EVENTS = ["item.created", "item.updated"]
 

@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import re
 
-import dramatiq
 import pytest
 
 from models import Item, ReplyAction, ReplyStatus
+from tests.service_calls import attempt_expecting_a_retry, deliver, sync
 from tests.workers.facebook_support import connect_facebook, fb_admin, use_facebook_app
 from tests.workers.test_facebook_sync import _reply, items
 from tests.workers.test_reply import REPLY_PATH, pending_reply, posted, reload
 from tests.workers.test_sync import admin
-from workers.reply import deliver
-from workers.sync import sync
 
 LOST_ANSWER = {"drop": True, "after_handling": True}  # applied, then no answer at all
 LOST_REQUEST = {"drop": True}  # the connection drops before the provider sees it
@@ -40,8 +38,7 @@ def test_a_google_reply_whose_answer_is_lost_is_read_back_not_put_again(db, sand
     admin(sandbox, "POST", "/faults", json={"path": REPLY_PATH, "method": "PUT", **LOST_ANSWER})
 
     # When it is delivered, it goes back to the broker with its outcome unknown
-    with pytest.raises(dramatiq.Retry):
-        deliver(reply.id)
+    attempt_expecting_a_retry(deliver, "reply.send", reply.id)
     row = reload(db, reply)
     assert row.status == ReplyStatus.PENDING and row.attempt_started_at is not None
 
@@ -62,8 +59,7 @@ def test_a_google_reply_lost_before_google_saw_it_is_put_once_after_the_read_bac
     admin(sandbox, "DELETE", "/requests")
     admin(sandbox, "POST", "/faults", json={"path": REPLY_PATH, "method": "PUT", **LOST_REQUEST})
 
-    with pytest.raises(dramatiq.Retry):
-        deliver(reply.id)
+    attempt_expecting_a_retry(deliver, "reply.send", reply.id)
     assert posted(sandbox) == []
 
     assert deliver(reply.id) == ReplyStatus.SENT
@@ -85,8 +81,7 @@ def test_a_google_delete_whose_answer_is_lost_is_read_back_not_sent_again(db, sa
     delete = _reply(db, item, "", ReplyAction.DELETE)
     admin(sandbox, "POST", "/faults", json={"path": REPLY_PATH, "method": "DELETE", **LOST_ANSWER})
 
-    with pytest.raises(dramatiq.Retry):
-        deliver(delete.id)
+    attempt_expecting_a_retry(deliver, "reply.send", delete.id)
     assert deliver(delete.id) == ReplyStatus.SENT
 
     assert len(requests_to(sandbox, "DELETE", REPLY_PATH)) == 1
@@ -124,8 +119,7 @@ def test_a_facebook_reply_whose_answer_is_lost_publishes_exactly_one_comment(db,
     admin(sandbox, "POST", "/faults", json={"path": create, "method": "POST", **LOST_ANSWER})
 
     # When it is delivered, then retried
-    with pytest.raises(dramatiq.Retry):
-        deliver(reply.id)
+    attempt_expecting_a_retry(deliver, "reply.send", reply.id)
     assert deliver(reply.id) == ReplyStatus.SENT
 
     # Then the page published one comment, found by its text and time, and its id is kept
@@ -142,8 +136,7 @@ def test_a_facebook_reply_lost_before_graph_saw_it_is_posted_once(db, sandbox, f
     create = rf"^/facebook-graph/v[^/]+/{comment.external_id}/comments$"
     admin(sandbox, "POST", "/faults", json={"path": create, "method": "POST", **LOST_REQUEST})
 
-    with pytest.raises(dramatiq.Retry):
-        deliver(reply.id)
+    attempt_expecting_a_retry(deliver, "reply.send", reply.id)
     assert page_comments(sandbox, comment.external_id) == []
 
     assert deliver(reply.id) == ReplyStatus.SENT
@@ -171,8 +164,7 @@ def test_a_facebook_edit_and_delete_whose_answers_are_lost_act_on_our_comment_on
     # When an edit is applied but its answer is lost, and it is retried
     admin(sandbox, "POST", "/faults", json={"path": ours_path, "method": "POST", **LOST_ANSWER})
     edit = _reply(db, comment, "Thanks a lot!", ReplyAction.UPDATE)
-    with pytest.raises(dramatiq.Retry):
-        deliver(edit.id)
+    attempt_expecting_a_retry(deliver, "reply.send", edit.id)
     assert deliver(edit.id) == ReplyStatus.SENT
 
     # Then our comment was edited once; the page's other comment is untouched
@@ -183,8 +175,7 @@ def test_a_facebook_edit_and_delete_whose_answers_are_lost_act_on_our_comment_on
     # When a delete is applied but its answer is lost, and it is retried
     admin(sandbox, "POST", "/faults", json={"path": ours_path, "method": "DELETE", **LOST_ANSWER})
     delete = _reply(db, comment, "", ReplyAction.DELETE)
-    with pytest.raises(dramatiq.Retry):
-        deliver(delete.id)
+    attempt_expecting_a_retry(deliver, "reply.send", delete.id)
     assert deliver(delete.id) == ReplyStatus.SENT
 
     # Then our comment is gone, deleted once, and the read-back did not take the other one

@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from models import Connection, Item, Location, Reply
 from tests.fixtures import connect_google, consent
+from tests.service_calls import sync
 from tests.support import set_env, wait_for
-from workers.reply import send_reply
-from workers.sync import sync
+from workers.outbox import send_reply
 
 
 @pytest.fixture

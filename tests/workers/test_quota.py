@@ -17,9 +17,9 @@ from connectors.sandbox.state import SandboxState
 from models import Connection, Item, Location, Organisation, SyncRun
 from plaudit.settings import get_settings
 from tests.fixtures import connect_google
+from tests.service_calls import sync
 from tests.support import Process, set_env, wait_for
 from workers.broker import make_broker
-from workers.sync import sync
 
 QUOTA = 10
 GOOGLE_HOSTS = ("/mybusiness/", "/accountmanagement/", "/businessinformation/")

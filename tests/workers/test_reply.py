@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import uuid
 
-import dramatiq
-import pytest
 from sqlalchemy import select
 
 from models import Connection, ConnectionStatus, Item, Reply, ReplyStatus
 from tests.fixtures import connect_google
+from tests.service_calls import attempt_expecting_a_retry, deliver, sync
 from tests.workers.test_sync import admin
-from workers.reply import deliver
-from workers.sync import sync
 
 REPLY_PATH = r"^/mybusiness/v4/.*/reply$"
 
@@ -86,8 +83,7 @@ def test_a_provider_outage_keeps_the_reply_pending_for_a_retry_with_backoff(db, 
 
     # A 5xx to a write says nothing of its outcome: not repeated in place, back to the broker.
     for _ in range(2):
-        with pytest.raises(dramatiq.Retry):
-            deliver(reply.id)
+        attempt_expecting_a_retry(deliver, "reply.send", reply.id)
         reply = reload(db, reply)
         assert reply.status == ReplyStatus.PENDING
         assert "503" in reply.last_error

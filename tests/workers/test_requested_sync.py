@@ -15,9 +15,9 @@ from sqlalchemy import select
 from models import Connection, SyncRun
 from scheduler.loop import tick
 from tests.fixtures import consent
+from tests.service_calls import finish
 from tests.support import this_runs_broker
 from tests.workers.test_sync import REVIEWS_PATH, admin
-from workers.connect import finish
 from workers.runner import start_worker
 
 

@@ -10,8 +10,8 @@ from sqlalchemy import func, select, text
 
 from models import Checkpoint, Connection, ConnectionStatus, Item, Location, SyncRun
 from tests.fixtures import connect_google
+from tests.service_calls import sync
 from tests.support import delayed_messages, set_env, this_runs_broker
-from workers.sync import sync
 
 REVIEWS_PATH = r"^/mybusiness/v4/.*/reviews$"
 

@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session
 from connectors.account import LocationRef, ProviderAccount, Tokens
 from connectors.capabilities import ACCOUNTS
 from models import CapabilityState, Connection, ConnectionStatus, Location
-from workers.limits import limiter_for
-from workers.webhooks import emit
+from services.sync.limits import limiter_for
+from services.webhooks.emit import emit
 
 
 def open_account(connection: Connection) -> ProviderAccount:
@@ -47,7 +47,7 @@ def location_ref(location: Location) -> LocationRef:
     return LocationRef(external_id=location.external_id, access_token=location.access_token)
 
 
-def save_tokens(session: Session, connection_id: int, account: ProviderAccount) -> None:
+def save_tokens(session: Session, *, connection_id: int, account: ProviderAccount) -> None:
     """Persist a refreshed (or rotated) token, encrypted, so the next job need not refresh."""
     tokens = account.tokens()
     connection = session.get(Connection, connection_id)
@@ -59,7 +59,7 @@ def save_tokens(session: Session, connection_id: int, account: ProviderAccount) 
         connection.refresh_token = tokens.refresh_token
 
 
-def mark_needs_reauth(session: Session, connection_id: int, message: str) -> None:
+def mark_needs_reauth(session: Session, *, connection_id: int, message: str) -> None:
     connection = session.get(Connection, connection_id)
     if connection is not None:
         if connection.status != ConnectionStatus.NEEDS_REAUTH:

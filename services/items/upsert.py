@@ -1,16 +1,20 @@
-"""Writing a page of provider records: one statement per page, and only rows that changed."""
+"""Writing provider records into the items table — the one upsert, for a sync's pages and for
+a push event alike: one statement per batch, and only rows that changed.
+
+Identifiers typed into free text are redacted here, once, before anything is stored.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import text
+from sqlalchemy import TextClause, text
 from sqlalchemy.orm import Session
 
 from connectors.records import ItemRecord
 from models.redaction_policy import policy_for
 from plaudit.redaction import redact
-from workers.item_events import Changes, returned
+from services.items.events import Changes, returned
 
 # Per-record columns and their PostgreSQL array types: each page is sent as one array per
 # column and unnested, so the statement text never changes (prepared once, no per-row binds).
@@ -30,24 +34,37 @@ _COLUMNS = (
     ("reply_updated_at", "timestamptz"),
 )
 # What a provider may change after the fact; a re-read with none of it changed writes nothing.
-_MUTABLE = (*(name for name, _ in _COLUMNS if name not in ("kind", "external_id")), "deleted")
+_MUTABLE = tuple(name for name, _ in _COLUMNS if name not in ("kind", "external_id"))
+# What a push event may change. It carries only part of an item: what it lacks keeps the
+# stored value, and our reply and the first-seen time stay as the sync wrote them.
+_EVENT_CONTENT = ("author_name", "author_external_id", "rating", "text", "provider_updated_at")
 
 # A display name is free text too (some people go by their e-mail address or phone number); it
 # reaches replies through the templates' reviewer_name.
 _REDACTED = ("text", "original_text", "reply_text", "author_name")
 
-_UPSERT = text(
-    "INSERT INTO items (organisation_id, connection_id, location_id, source, deleted, "
-    + ", ".join(name for name, _ in _COLUMNS)
-    + ") SELECT :organisation_id, :connection_id, :location_id, :source, false, u.* FROM unnest("
-    + ", ".join(f"CAST(:{name} AS {kind}[])" for name, kind in _COLUMNS)
-    + ") AS u ON CONFLICT (connection_id, external_id) DO UPDATE SET "
-    + ", ".join(f"{name} = excluded.{name}" for name in _MUTABLE)
-    + ", deleted_at = NULL, updated_at = now() WHERE ("
-    + ", ".join(f"items.{name}" for name in _MUTABLE)
-    + ") IS DISTINCT FROM ("
-    + ", ".join(f"excluded.{name}" for name in _MUTABLE)
-    + ") RETURNING id, (xmax = 0)"
+
+def _statement(changes: dict[str, str]) -> TextClause:
+    """The upsert that sets ``changes`` (column -> new value) on a conflict, when they differ."""
+    return text(
+        "INSERT INTO items (organisation_id, connection_id, location_id, source, deleted, "
+        + ", ".join(name for name, _ in _COLUMNS)
+        + ") SELECT :organisation_id, :connection_id, :location_id, :source, false, u.* FROM "
+        + "unnest("
+        + ", ".join(f"CAST(:{name} AS {kind}[])" for name, kind in _COLUMNS)
+        + ") AS u ON CONFLICT (connection_id, external_id) DO UPDATE SET "
+        + ", ".join(f"{name} = {value}" for name, value in changes.items())
+        + ", deleted = false, deleted_at = NULL, updated_at = now() WHERE ("
+        + ", ".join(f"items.{name}" for name in changes)
+        + ", items.deleted) IS DISTINCT FROM ("
+        + ", ".join(changes.values())
+        + ", false) RETURNING id, (xmax = 0)"
+    )
+
+
+_UPSERT_PAGE = _statement({name: f"excluded.{name}" for name in _MUTABLE})
+_UPSERT_EVENT = _statement(
+    {name: f"coalesce(excluded.{name}, items.{name})" for name in _EVENT_CONTENT}
 )
 
 
@@ -59,13 +76,16 @@ def upsert_items(
     location_id: int | None,
     source: str,
     records: Sequence[ItemRecord],
+    partial: bool = False,
 ) -> Changes:
-    """Insert new items, update changed ones; returns which rows it inserted and changed."""
+    """Insert new items, update changed ones; returns which rows it inserted and changed.
+
+    ``partial``: the records are push events, each carrying only what changed; an existing
+    item takes their non-empty content and keeps the rest."""
     if not records:
         return Changes()
     records = _last_wins(records)
     params = {name: [getattr(r, name) for r in records] for name, _ in _COLUMNS}
-    # Identifiers typed into free text are removed before anything is stored.
     policy = policy_for(session, organisation_id)
     for name in _REDACTED:
         params[name] = [
@@ -77,7 +97,8 @@ def upsert_items(
         location_id=location_id,
         source=source,
     )
-    return returned(session.execute(_UPSERT, params).all())
+    statement = _UPSERT_EVENT if partial else _UPSERT_PAGE
+    return returned(session.execute(statement, params).all())
 
 
 def _last_wins(records: Sequence[ItemRecord]) -> Sequence[ItemRecord]:

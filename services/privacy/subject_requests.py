@@ -16,22 +16,20 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import dramatiq
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
-import workers.broker  # noqa: F401  (the broker must exist before actors are declared)
 from models import EmailMessage, Item, ItemNote, Recipient, Reply, Suppression, ThreadMessage
-from models.db import session_scope
 from models.privacy import DataSubjectRequest, RequestKind, RequestStatus
 from plaudit import crypto
-from plaudit.email.backends import MailboxBackend
 from plaudit.settings import get_settings
-from workers.enqueue import enqueue_after_commit
+from services.email.backends import MailboxBackend
+from services.jobs import send_after_commit
 
 log = logging.getLogger(__name__)
 ERASED = "[erased]"
 DUE_AFTER = timedelta(days=30)  # "within a month of receipt"
+PROCESS = "privacy.subject_request"  # the actor that carries a request out
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -96,16 +94,28 @@ def export(
     items = _subject_items(
         session, organisation_id, email_index=email_index, reviewer_id=reviewer_id
     )
-    item_ids = [item.id for item in items]
+    data: dict[str, Any] = {
+        "generated_at": datetime.now(UTC).isoformat(),
+        "items": [_item(item) for item in items],
+        **_about_items(session, [item.id for item in items]),
+        "feedback_requests": [],
+        "emails_sent": [],
+        "suppression": None,
+    }
+    if email_index:
+        data.update(_about_address(session, organisation_id, email_index))
+    return data
+
+
+def _about_items(session: Session, item_ids: list[int]) -> dict[str, Any]:
+    """The threads, replies and notes on the person's items."""
     threads = session.scalars(select(ThreadMessage).where(ThreadMessage.item_id.in_(item_ids)))
     replies = session.scalars(select(Reply).where(Reply.item_id.in_(item_ids)))
     # What the organisation wrote about them internally is personal data about them too.
     notes = session.scalars(
         select(ItemNote).where(ItemNote.item_id.in_(item_ids)).order_by(ItemNote.id)
     )
-    data: dict[str, Any] = {
-        "generated_at": datetime.now(UTC).isoformat(),
-        "items": [_item(item) for item in items],
+    return {
         "thread_messages": [
             {
                 "item_id": m.item_id,
@@ -120,13 +130,14 @@ def export(
             for r in replies
         ],
         "notes": [{"item_id": n.item_id, "body": n.body, "at": _iso(n.created_at)} for n in notes],
-        "feedback_requests": [],
-        "emails_sent": [],
-        "suppression": None,
     }
-    if email_index:
-        recipients, emails, suppression = _by_address(session, organisation_id, email_index)
-        data["feedback_requests"] = [
+
+
+def _about_address(session: Session, organisation_id: int, email_index: str) -> dict[str, Any]:
+    """What is held because of the person's e-mail address."""
+    recipients, emails, suppression = _by_address(session, organisation_id, email_index)
+    return {
+        "feedback_requests": [
             {
                 "name": r.name,
                 "email": r.email,
@@ -138,8 +149,8 @@ def export(
                 "external_ref": r.external_ref,
             }
             for r in recipients
-        ]
-        data["emails_sent"] = [
+        ],
+        "emails_sent": [
             {
                 "to": m.to_address,
                 "template": m.template,
@@ -147,20 +158,36 @@ def export(
                 "sent_at": _iso(m.sent_at),
             }
             for m in emails
-        ]
-        if suppression:
-            data["suppression"] = {
-                "reason": suppression.reason,
-                "since": _iso(suppression.created_at),
-            }
-    return data
+        ],
+        "suppression": (
+            {"reason": suppression.reason, "since": _iso(suppression.created_at)}
+            if suppression
+            else None
+        ),
+    }
 
 
-def erase(session: Session, *, organisation_id: int, email_index: str | None = None,
-          reviewer_id: str | None = None) -> dict[str, int]:  # fmt: skip
+def erase(
+    session: Session,
+    *,
+    organisation_id: int,
+    email_index: str | None = None,
+    reviewer_id: str | None = None,
+) -> dict[str, int]:
     items = _subject_items(
         session, organisation_id, email_index=email_index, reviewer_id=reviewer_id
     )
+    counts = _erase_items(session, items)
+    if email_index:
+        counts.update(_erase_address(session, organisation_id, email_index))
+    counts["exports_cleared"] = _clear_exports(
+        session, organisation_id, email_index=email_index, reviewer_id=reviewer_id
+    )
+    return {k: v for k, v in counts.items() if v}
+
+
+def _erase_items(session: Session, items: list[Item]) -> dict[str, int]:
+    """First-party feedback goes; a review that stays public is anonymised; notes go."""
     first_party = [i.id for i in items if i.source == "plaudit"]
     provider = [i.id for i in items if i.source != "plaudit"]
     counts: dict[str, int] = {}
@@ -186,34 +213,45 @@ def erase(session: Session, *, organisation_id: int, email_index: str | None = N
                 original_text=None,
             )
         ).rowcount
-    if email_index:
-        scoped = {"organisation_id": organisation_id}
-        sent = session.scalars(
-            delete(EmailMessage)
-            .filter_by(**scoped, to_index=email_index)
-            .returning(EmailMessage.message_id)
-        ).all()
-        counts["emails_deleted"] = len(sent)
-        counts["mailbox_files_deleted"] = _forget_mailbox_copies(sent)
-        counts["recipients_deleted"] = session.execute(
+    return counts
+
+
+def _erase_address(session: Session, organisation_id: int, email_index: str) -> dict[str, int]:
+    scoped = {"organisation_id": organisation_id}
+    sent = session.scalars(
+        delete(EmailMessage)
+        .filter_by(**scoped, to_index=email_index)
+        .returning(EmailMessage.message_id)
+    ).all()
+    return {
+        "emails_deleted": len(sent),
+        "mailbox_files_deleted": _forget_mailbox_copies(sent),
+        "recipients_deleted": session.execute(
             delete(Recipient).filter_by(**scoped, email_index=email_index)
-        ).rowcount
-    # An earlier export about them is a copy of all the above.
-    earlier = [
-        DataSubjectRequest.kind == RequestKind.EXPORT,
-        DataSubjectRequest.result.is_not(None),
-    ]
+        ).rowcount,
+    }
+
+
+def _clear_exports(
+    session: Session, organisation_id: int, *, email_index: str | None, reviewer_id: str | None
+) -> int:
+    """An earlier export about them is a copy of all the above."""
     subject = [
         *([DataSubjectRequest.email_index == email_index] if email_index else []),
         *([DataSubjectRequest.reviewer_id == reviewer_id] if reviewer_id else []),
     ]
-    if subject:
-        counts["exports_cleared"] = session.execute(
-            update(DataSubjectRequest)
-            .where(DataSubjectRequest.organisation_id == organisation_id, *earlier, or_(*subject))
-            .values(result=None)
-        ).rowcount
-    return {k: v for k, v in counts.items() if v}
+    if not subject:
+        return 0
+    return session.execute(
+        update(DataSubjectRequest)
+        .where(
+            DataSubjectRequest.organisation_id == organisation_id,
+            DataSubjectRequest.kind == RequestKind.EXPORT,
+            DataSubjectRequest.result.is_not(None),
+            or_(*subject),
+        )
+        .values(result=None)
+    ).rowcount
 
 
 def _forget_mailbox_copies(message_ids: list[str]) -> int:
@@ -247,26 +285,21 @@ def receive(
     )
     session.add(request)
     session.flush()
-    enqueue_after_commit(session, process_request, request.id)
+    send_after_commit(session, PROCESS, request.id)
     return request
 
 
-def process(request_id: int) -> str | None:
-    with session_scope() as session:
-        request = session.get(DataSubjectRequest, request_id, with_for_update=True)
-        if request is None or request.status == RequestStatus.DONE:
-            return request.status if request else None
-        who = {"email_index": request.email_index, "reviewer_id": request.reviewer_id}
-        if request.kind == RequestKind.EXPORT:
-            result = export(session, organisation_id=request.organisation_id, **who)
-            request.result = json.dumps(result, ensure_ascii=False)
-            request.counts = {k: len(v) for k, v in result.items() if isinstance(v, list)}
-        else:
-            request.counts = erase(session, organisation_id=request.organisation_id, **who)
-        request.status, request.completed_at = RequestStatus.DONE, datetime.now(UTC)
-        return request.status
-
-
-@dramatiq.actor(actor_name="privacy.subject_request", max_retries=10, min_backoff=5000)
-def process_request(request_id: int) -> None:
-    process(request_id)
+def process(session: Session, *, request_id: int) -> str | None:
+    """Carry out a request; returns its status afterwards (None: there is no such request)."""
+    request = session.get(DataSubjectRequest, request_id, with_for_update=True)
+    if request is None or request.status == RequestStatus.DONE:
+        return request.status if request else None
+    who = {"email_index": request.email_index, "reviewer_id": request.reviewer_id}
+    if request.kind == RequestKind.EXPORT:
+        result = export(session, organisation_id=request.organisation_id, **who)
+        request.result = json.dumps(result, ensure_ascii=False)
+        request.counts = {k: len(v) for k, v in result.items() if isinstance(v, list)}
+    else:
+        request.counts = erase(session, organisation_id=request.organisation_id, **who)
+    request.status, request.completed_at = RequestStatus.DONE, datetime.now(UTC)
+    return request.status

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from models import FeedbackSettings, Organisation, Suppression, SuppressionReason
 from plaudit.crypto import blind_index
-from plaudit.email.compose import Branding
 from plaudit.settings import get_settings
+from services.email.compose import Branding
 
 
 @dataclass(frozen=True)

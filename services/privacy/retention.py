@@ -11,19 +11,17 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-import dramatiq
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 import models  # noqa: F401  (every table registered on the metadata)
-import workers.broker  # noqa: F401  (the broker must exist before actors are declared)
 from models.base import Base
-from models.db import session_scope
 from models.privacy import DEFAULT_RETENTION_DAYS, DataClass, RetentionRun
-from workers.enqueue import enqueue_after_commit
+from services.jobs import send_after_commit
 
 log = logging.getLogger(__name__)
 BATCH = 1000
+RUN = "retention.run"  # the actor that runs one pass
 
 
 @dataclass(frozen=True)
@@ -104,8 +102,8 @@ def _erase_batch(session: Session, target: Target, now: datetime) -> int:
     return session.execute(statement, params).rowcount
 
 
-def erase_expired(now: datetime | None = None) -> dict[str, int]:
-    """One full pass; returns rows erased per table."""
+def erase_expired(session: Session, *, now: datetime | None = None) -> dict[str, int]:
+    """One full pass, committing each batch; returns rows erased per table."""
     now = now or datetime.now(UTC)
     erased: dict[str, int] = {}
     for target in TARGETS:
@@ -113,8 +111,8 @@ def erase_expired(now: datetime | None = None) -> dict[str, int]:
             continue
         total = 0
         while True:
-            with session_scope() as session:
-                count = _erase_batch(session, target, now)
+            count = _erase_batch(session, target, now)
+            session.commit()
             total += count
             if count < BATCH:
                 break
@@ -123,31 +121,25 @@ def erase_expired(now: datetime | None = None) -> dict[str, int]:
     return erased
 
 
-def run_retention(run_id: int) -> None:
-    erased = erase_expired()
-    with session_scope() as session:
-        run = session.get_one(RetentionRun, run_id)
-        run.erased, run.finished_at = erased, datetime.now(UTC)
+def run_retention(session: Session, *, run_id: int) -> None:
+    erased = erase_expired(session)
+    run = session.get_one(RetentionRun, run_id)
+    run.erased, run.finished_at = erased, datetime.now(UTC)
+    session.commit()
     log.info("retention erased %s", erased or "nothing")
 
 
-def enqueue_if_due(now: datetime) -> bool:
+def enqueue_if_due(session: Session, *, now: datetime) -> bool:
     """Called by every scheduler tick; claims at most one run a day across all schedulers."""
-    with session_scope() as session:
-        session.execute(text("SELECT pg_advisory_xact_lock(hashtext('retention'))"))
-        recent = session.execute(
-            text("SELECT 1 FROM retention_runs WHERE started_at > :since LIMIT 1"),
-            {"since": now - timedelta(days=1)},
-        ).first()
-        if recent:
-            return False
-        run = RetentionRun(started_at=now)
-        session.add(run)
-        session.flush()
-        enqueue_after_commit(session, retention, run.id)
+    session.execute(text("SELECT pg_advisory_xact_lock(hashtext('retention'))"))
+    recent = session.execute(
+        text("SELECT 1 FROM retention_runs WHERE started_at > :since LIMIT 1"),
+        {"since": now - timedelta(days=1)},
+    ).first()
+    if recent:
+        return False
+    run = RetentionRun(started_at=now)
+    session.add(run)
+    session.flush()
+    send_after_commit(session, RUN, run.id)
     return True
-
-
-@dramatiq.actor(actor_name="retention.run", max_retries=5, time_limit=6 * 3_600_000)
-def retention(run_id: int) -> None:
-    run_retention(run_id)

@@ -16,8 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Item, WebhookEvent
-from workers.alerts import alert_new_items
-from workers.webhooks import emit_many
+from services.alerts import alert_new_items
+from services.webhooks.emit import emit_many
 
 
 @dataclass

@@ -46,12 +46,6 @@ def _counter() -> WindowCounter:
     return PostgresCounter()
 
 
-def reset_counter() -> None:
-    """Forget the chosen counter (after the broker settings changed: tests)."""
-    _counter.cache_clear()
-    _limiter.cache_clear()
-
-
 def limiter_for(provider: str) -> Limiter | None:
     """Google counts requests per project (one OAuth client is one project); Facebook's own
     usage headers pace its calls."""

@@ -11,8 +11,11 @@ from sqlalchemy.orm import Session
 
 from models import EmailMessage, EmailStatus
 from plaudit.crypto import blind_index
-from plaudit.email.compose import template_exists
 from plaudit.settings import get_settings
+from services.email.compose import template_exists
+from services.jobs import send_after_commit
+
+SEND = "email.send"  # the actor that delivers a queued message
 
 
 def queue_email(
@@ -84,12 +87,8 @@ def queue_emails(session: Session, outgoing: list[Outgoing]) -> list[EmailMessag
     ]
     session.add_all(messages)
     session.flush()  # one flush for the batch: the ids are what the worker is sent
-    # The actor module imports this package, so it is imported only when first needed.
-    from workers.email import send_email
-    from workers.enqueue import enqueue_after_commit
-
     for message in messages:
-        enqueue_after_commit(session, send_email, message.id)
+        send_after_commit(session, SEND, message.id)
     return messages
 
 

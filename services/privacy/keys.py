@@ -11,14 +11,11 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Iterator
 
-import dramatiq
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 import models  # noqa: F401  (every table registered on the metadata)
-import workers.broker  # noqa: F401  (the broker must exist before actors are declared)
 from models.base import Base
-from models.db import session_scope
 from models.types import EncryptedText
 from plaudit import crypto
 
@@ -76,15 +73,19 @@ def rotate_batch(session: Session, table: str, column: str) -> int:
     return len(rows)
 
 
-def rotate_all(progress: Callable[[int, int], None] = lambda done, total: None) -> int:
-    with session_scope() as session:
-        total = remaining(session)
+def rotate_all(
+    session: Session, *, progress: Callable[[int, int], None] = lambda done, total: None
+) -> int:
+    """Re-encrypt every value not under the primary key, committing each batch; returns how
+    many values were re-encrypted."""
+    total = remaining(session)
+    session.commit()
     done = 0
     progress(done, total)
     for table, column in encrypted_columns():
         while True:
-            with session_scope() as session:
-                count = rotate_batch(session, table, column)
+            count = rotate_batch(session, table, column)
+            session.commit()
             if not count:
                 break
             done += count
@@ -92,13 +93,7 @@ def rotate_all(progress: Callable[[int, int], None] = lambda done, total: None) 
     return done
 
 
-@dramatiq.actor(actor_name="keys.rotate", max_retries=3, time_limit=24 * 3_600_000)
-def rotate_keys() -> None:
-    done = rotate_all(lambda d, t: log.info("key rotation: %d of %d values", d, t))
-    log.info("key rotation finished: %d values re-encrypted", done)
-
-
-def organisation_usage(session: Session, organisation_id: int) -> Counter[str]:
+def organisation_usage(session: Session, *, organisation_id: int) -> Counter[str]:
     """Values per key id among one organisation's rows: its view of a rotation's progress."""
     usage: Counter[str] = Counter()
     for table, column in encrypted_columns():

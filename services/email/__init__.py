@@ -7,7 +7,7 @@ To send an e-mail from anywhere that holds a session::
         *,
         organisation_id: int,            # whose name, logo and colour; whose suppression list
         to: str,                         # the address (stored encrypted)
-        template: str,                   # a name in plaudit/email/templates, e.g. "notice"
+        template: str,                   # a name in services/email/templates, e.g. "notice"
         context: dict[str, Any],         # the template's variables, JSON-serialisable
         transactional: bool = True,      # False for campaign mail: an unsubscribe stops it too
         reply_to: str | None = None,
@@ -15,13 +15,13 @@ To send an e-mail from anywhere that holds a session::
     ) -> models.EmailMessage
 
 It records the message in the outbox (``email_messages``) and sends it through the worker
-(``workers.email.send_email``) once the caller's transaction commits. The generic ``notice``
+(the ``email.send`` actor) once the caller's transaction commits. The generic ``notice``
 template takes ``subject``, ``body``, ``action_url`` and ``action_label`` (the last two may be
 None). Every message carries ``List-Unsubscribe`` and ``List-Unsubscribe-Post`` (RFC 8058);
 bounces and spam complaints stop every later message to the address, an unsubscribe stops the
 non-transactional ones.
 """
 
-from plaudit.email.outbox import queue_email
+from services.email.queue import queue_email
 
 __all__ = ["queue_email"]
