@@ -16,8 +16,8 @@ from pathlib import Path
 from api.schemas.mailbox import MailboxEntry
 from api.scope import Scope
 from core.errors import NotFound
-from services.email.backends import mailbox_box
 from plaudit.settings import get_settings
+from services.email.backends import mailbox_box
 
 NEWEST = 100
 _NAME = re.compile(r"^[0-9a-f]{32}\.eml$")
