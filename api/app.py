@@ -33,7 +33,7 @@ from api.routers import (
     webhooks,
 )
 from api.security_headers import SecurityHeadersMiddleware
-from plaudit.settings import get_settings
+from core.settings import get_settings
 
 API_PREFIX = "/api/v1"
 

@@ -17,7 +17,7 @@ from typing import Any, Protocol, TypeVar
 from itsdangerous import BadData, URLSafeSerializer
 
 from core.errors import BadRequest
-from plaudit.settings import get_settings
+from core.settings import get_settings
 
 T = TypeVar("T")
 

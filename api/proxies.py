@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from plaudit.settings import get_settings
+from core.settings import get_settings
 
 
 def uvicorn_proxy_options() -> dict[str, Any]:

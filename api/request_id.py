@@ -12,7 +12,7 @@ import uuid
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from plaudit.logs import request_id as request_id_var
+from core.logs import request_id as request_id_var
 
 log = logging.getLogger("plaudit.access")
 

@@ -16,7 +16,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from zxcvbn import zxcvbn
 
 from core.errors import Invalid
-from plaudit.settings import get_settings
+from core.settings import get_settings
 
 _ALGORITHM = "HS256"
 

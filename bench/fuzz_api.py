@@ -38,9 +38,9 @@ SERVER_ERRORS = {"not_a_server_error"}
 
 def _owner_token() -> str:
     from api.security import hash_password, issue_token
+    from core.crypto import blind_index
     from models import Membership, Organisation, Role, User
     from models.db import session_scope
-    from plaudit.crypto import blind_index
 
     with session_scope() as session:
         user = User(

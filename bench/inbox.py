@@ -93,7 +93,7 @@ class Tenant:
 def corpus(seed: int, size: int = 5000) -> dict[str, list[str]]:
     """Texts to draw from, redacted on the way in as the sync's upsert does."""
     from connectors.sandbox import texts
-    from plaudit.redaction import redact
+    from core.redaction import redact
 
     rng = random.Random(seed)
     sentences = [*texts.ENGLISH, *texts.EMOJI, *texts.RIGHT_TO_LEFT]
@@ -183,8 +183,8 @@ def create_tenant(session: Any, name: str, *, locations: int, email: str | None)
     from sqlalchemy import text
 
     from api.security import hash_password
+    from core.crypto import blind_index
     from models import Connection, Membership, Organisation, Role, User
-    from plaudit.crypto import blind_index
 
     organisation = Organisation(name=name)
     user = User(
@@ -243,8 +243,8 @@ def indexes_rebuilt_after(conn: Any) -> Iterator[None]:
 def load(items: int, locations: int) -> tuple[Tenant, float]:
     from sqlalchemy import text
 
+    from core import crypto
     from models.db import get_engine, session_scope
-    from plaudit import crypto
 
     started = time.perf_counter()
     with session_scope() as session:
@@ -293,9 +293,9 @@ def reusable(items: int) -> Tenant | None:
     from sqlalchemy import create_engine, func, select, text, update
 
     from bench.common import ADMIN_URL, BENCH_DB
+    from core.crypto import blind_index
     from models import Connection, Item, Location, Membership, User
     from models.db import session_scope
-    from plaudit.crypto import blind_index
 
     admin = create_engine(ADMIN_URL)
     with admin.connect() as conn:
@@ -424,7 +424,7 @@ def _owner(organisation_id: int) -> Any:
 def raw_connection() -> Any:
     import psycopg2
 
-    from plaudit.settings import get_settings
+    from core.settings import get_settings
 
     dsn = get_settings().database_url.replace("postgresql+psycopg2://", "postgresql://")
     conn = psycopg2.connect(dsn)

@@ -65,9 +65,9 @@ def ingest(organisation_id: int, connection_id: int, samples: list[str]) -> floa
 
 
 def setup_tenant(name: str, *, redaction: bool) -> tuple[int, int]:
+    from core.redaction import KINDS
     from models import Connection, Organisation, RedactionPolicy
     from models.db import session_scope
-    from plaudit.redaction import KINDS
 
     with session_scope() as session:
         organisation = Organisation(name=name)
@@ -88,7 +88,7 @@ def setup_tenant(name: str, *, redaction: bool) -> tuple[int, int]:
 
 
 def bench_redaction(count: int) -> None:
-    from plaudit.redaction import redact
+    from core.redaction import redact
 
     samples = texts(count)
     started = time.perf_counter()
@@ -108,8 +108,8 @@ def bench_rotation(count: int) -> None:
     from cryptography.fernet import Fernet
     from sqlalchemy import text
 
+    from core import crypto
     from models.db import get_engine, session_scope
-    from plaudit import crypto
     from services.privacy.keys import rotate_all
     from tests.support import set_env
 

@@ -106,9 +106,9 @@ def main() -> None:
         from sqlalchemy import select
 
         from bench.calls import sync
+        from core.settings import get_settings
         from models import Location
         from models.db import session_scope
-        from plaudit.settings import get_settings
 
         recreate_database()
         connection_id = connect_facebook()

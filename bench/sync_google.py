@@ -63,7 +63,7 @@ def raw_insert(pages: list[list[dict]]) -> float:
     from psycopg2.extras import execute_values
 
     from connectors.google.reviews import GoogleReviews
-    from plaudit.settings import get_settings
+    from core.settings import get_settings
 
     parse = GoogleReviews(client=None).parse  # type: ignore[arg-type]
     rows = [

@@ -9,8 +9,8 @@ from sqlalchemy import BigInteger, ForeignKey, Text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from core.redaction import DEFAULT_POLICY, Policy
 from models.base import Base, TimestampMixin
-from plaudit.redaction import DEFAULT_POLICY, Policy
 
 
 class RedactionPolicy(TimestampMixin, Base):
@@ -20,7 +20,7 @@ class RedactionPolicy(TimestampMixin, Base):
         BigInteger, ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True
     )
     disabled_detectors: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
-    # [{"name": str, "pattern": str}], each checked by plaudit.redaction.compile_custom on save.
+    # [{"name": str, "pattern": str}], each checked by core.redaction.compile_custom on save.
     patterns: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
 
     def policy(self) -> Policy:

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Column, Table, Text, event
 from sqlalchemy.types import TypeDecorator
 
-from plaudit import crypto
+from core import crypto
 
 
 class EncryptedText(TypeDecorator[str]):

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from pydantic import ValidationError
 
 if TYPE_CHECKING:
-    from plaudit.settings import Settings
+    from core.settings import Settings
 
 
 def _stop_on_signals() -> threading.Event:
@@ -25,7 +25,7 @@ def _stop_on_signals() -> threading.Event:
 
 def _service_settings() -> Settings:
     """The settings a long-running process starts with, refused or warned about as they need."""
-    from plaudit.settings import get_settings
+    from core.settings import get_settings
 
     settings = get_settings()
     if settings.mailbox_on_a_server:
@@ -89,8 +89,8 @@ def cmd_db(args: argparse.Namespace) -> None:
 
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
+    from core.audit_chain import verify_chain
     from models.db import get_engine
-    from plaudit.audit_chain import verify_chain
 
     with get_engine().connect() as conn:
         report = verify_chain(conn)
@@ -127,8 +127,8 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
 
 
 def cmd_keys_status(args: argparse.Namespace) -> int:
+    from core import crypto
     from models.db import session_scope
-    from plaudit import crypto
     from services.privacy.keys import key_usage
 
     ring = crypto.keyring()
@@ -243,7 +243,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from sqlalchemy.exc import OperationalError
 
-    from plaudit.logs import setup_logging
+    from core.logs import setup_logging
 
     try:
         if args.command != "demo":

@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from plaudit import crypto
+from core import crypto
 
 DEMO_EMAIL = "owner@demo.plaudit.example"
 DEMO_PASSWORD = "demo-password-123"
@@ -52,7 +52,7 @@ def _embedded_postgres(data_dir: Path) -> tuple[Any, str]:
 
 def _configure(data_dir: Path, database_url: str, sandbox_urls: dict[str, str], port: int) -> None:
     from connectors.sandbox.facebook_state import APP_ID, APP_SECRET
-    from plaudit.settings import reset_settings
+    from core.settings import reset_settings
 
     secrets = _secrets(data_dir)
     env = {
@@ -178,8 +178,8 @@ def run_demo(*, port: int = 8000) -> None:
 
     from api.app import create_app
     from api.proxies import uvicorn_proxy_options
+    from core.logs import setup_logging
     from models.migrate import upgrade
-    from plaudit.logs import setup_logging
     from scheduler.loop import run_forever
     from workers.runner import start_worker
 

@@ -20,9 +20,9 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from connectors.capabilities import BY_PROVIDER
+from core.settings import get_settings
 from models import CapabilityState, Connection, ConnectionStatus
 from models.db import session_scope
-from plaudit.settings import get_settings
 from services import alerts, outbox
 from services.email.delivery import EMAILS
 from services.feedback import requests

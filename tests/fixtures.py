@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from connectors.google import oauth
 from connectors.sandbox.server import SandboxServer, base_urls
 from connectors.sandbox.state import SandboxState
+from core import crypto
 from models import Connection, ConnectionStatus, Membership, Organisation, Role, User
-from plaudit import crypto
 from tests.support import set_env
 
 CALLBACK = "http://127.0.0.1:9/api/v1/connections/google/callback"

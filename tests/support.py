@@ -15,8 +15,8 @@ from typing import Any
 
 import httpx
 
-from plaudit import crypto
-from plaudit.settings import get_settings, reset_settings
+from core import crypto
+from core.settings import get_settings, reset_settings
 
 
 def this_runs_broker() -> Any:
@@ -65,9 +65,9 @@ def emailed_link(address: str) -> str:
     """The action link of the newest e-mail queued to ``address`` (read from the outbox)."""
     from sqlalchemy import select
 
+    from core.crypto import blind_index
     from models import EmailMessage
     from models.db import session_scope
-    from plaudit.crypto import blind_index
 
     with session_scope() as session:
         message = session.scalars(

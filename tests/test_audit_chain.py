@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from core.audit_chain import verify_chain
 from models import AuditEvent
 from models.db import get_engine
-from plaudit.audit_chain import verify_chain
 from tests.test_cli import plaudit
 
 

@@ -9,8 +9,8 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import select, text
 
+from core import crypto
 from models import Connection, Item, Reply, User
-from plaudit import crypto
 from services.privacy.keys import BATCH, encrypted_columns, key_usage
 from tests.fixtures import connect_google
 from tests.service_calls import deliver, rotate_all, sync

@@ -26,12 +26,12 @@ import httpx
 import pytest
 from sqlalchemy import make_url, text
 
+from core import crypto
+from core.logs import JsonFormatter, setup_logging
+from core.settings import get_settings, reset_settings
 from models.base import Base
 from models.db import session_scope
 from models.privacy import DataSubjectRequest, RequestKind
-from plaudit import crypto
-from plaudit.logs import JsonFormatter, setup_logging
-from plaudit.settings import get_settings, reset_settings
 from tests.fixtures import consent
 from tests.service_calls import process, send_due_requests
 from tests.support import ApiServer, free_port, set_env, sign_up, wait_for

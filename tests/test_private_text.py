@@ -10,10 +10,10 @@ from alembic import command
 from cryptography.fernet import Fernet
 from sqlalchemy import select, text
 
+from core import crypto
 from models import Campaign, Item, ItemNote, Organisation, Recipient, Reply
 from models.db import get_engine
 from models.migrate import alembic_config
-from plaudit import crypto
 from services.privacy.keys import encrypted_columns, key_usage
 from tests.service_calls import rotate_all
 from tests.support import set_env

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from plaudit.redaction import (
+from core.redaction import (
     WITHHELD,
     PatternRefused,
     Policy,

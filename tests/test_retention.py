@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
+from core.audit_chain import verify_chain
 from models import AuditEvent, Connection, Item, Organisation, SyncRun
 from models.db import get_engine
 from models.privacy import RetentionPolicy, RetentionRun
-from plaudit.audit_chain import verify_chain
 from tests.service_calls import enqueue_retention_if_due as enqueue_if_due
 from tests.service_calls import erase_expired, run_retention
 

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import redis
 from sqlalchemy import select
 
+from core.settings import get_settings
 from models import (
     AlertPreference,
     Campaign,
@@ -21,7 +22,6 @@ from models import (
     RecipientStatus,
     User,
 )
-from plaudit.settings import get_settings
 from scheduler.loop import enqueue_due_syncs, tick
 from tests.support import this_runs_broker, wait_for
 from workers.runner import start_worker

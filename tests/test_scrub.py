@@ -11,7 +11,7 @@ import textwrap
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from plaudit.scrub import FILTERED, scrub, scrub_text
+from core.scrub import FILTERED, scrub, scrub_text
 
 CANARIES = (
     "canary.person@example.com",
@@ -43,7 +43,7 @@ SCRIPT = textwrap.dedent(
     import logging, sentry_sdk
     from fastapi import FastAPI
     from fastapi.testclient import TestClient
-    from plaudit.logs import setup_sentry, JsonFormatter
+    from core.logs import setup_sentry, JsonFormatter
 
     setup_sentry(DSN)
     handler = logging.StreamHandler()
@@ -122,7 +122,7 @@ def test_scrub_filters_sensitive_keys_at_any_depth():
 
 
 def test_log_lines_lose_card_numbers_and_credentials_but_keep_ids():
-    from plaudit.scrub import scrub_text
+    from core.scrub import scrub_text
 
     line = scrub_text(
         "params ('Card 4111 1111 1111 1111', 'sk_live_4eC39HqLyjWDarjtT1zdp7dc', "
@@ -138,7 +138,7 @@ def test_dramatiq_never_logs_a_messages_arguments():
 
     import dramatiq
 
-    from plaudit.logs import JsonFormatter
+    from core.logs import JsonFormatter
 
     message = dramatiq.Message(queue_name="default", actor_name="push.facebook",
                                args=({"message": "call +44 20 7946 0958"},), kwargs={},

@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from plaudit import signed
+from core import signed
 from services.email import links
 
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, text
 
+from core.crypto import blind_index
 from models import (
     Campaign,
     EmailMessage,
@@ -20,7 +21,6 @@ from models import (
 )
 from models.base import Base
 from models.privacy import DataSubjectRequest
-from plaudit.crypto import blind_index
 from services.privacy.subject_requests import ERASED, export, receive
 from tests.service_calls import process
 
@@ -221,7 +221,7 @@ def test_notes_on_the_persons_items_are_exported_and_erased(db):
 def test_erasure_deletes_the_demo_mailboxs_copies_of_emails_to_the_person(
     db, tmp_path, monkeypatch
 ):
-    from plaudit.settings import reset_settings
+    from core.settings import reset_settings
     from services.email.backends import MailboxBackend
 
     monkeypatch.setenv("PLAUDIT_EMAIL_BACKEND", "mailbox")

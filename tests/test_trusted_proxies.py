@@ -10,8 +10,8 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.settings import Settings
 from models import LoginFailure
-from plaudit.settings import Settings
 from tests.support import Process, free_port, wait_for
 
 

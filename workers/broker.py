@@ -11,7 +11,7 @@ from dramatiq.broker import Broker
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import CurrentMessage
 
-from plaudit.settings import get_settings
+from core.settings import get_settings
 
 
 def make_broker(url: str, *, namespace: str = "plaudit") -> Broker:

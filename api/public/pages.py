@@ -18,8 +18,8 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import SessionDep
 from api.services import feedback_answers
+from core import signed
 from models import Item, Location, Organisation, Recipient, RecipientStatus
-from plaudit import signed
 from services.email import links, policy
 from services.email.compose import DEFAULT_COLOUR
 from services.email.policy import branding

@@ -25,8 +25,8 @@ from api.schemas.connections import (
 )
 from api.services import connections
 from core.errors import BadRequest
+from core.redirects import safe_redirect
 from models import Connection, SyncRun
-from plaudit.redirects import safe_redirect
 
 router = APIRouter(prefix="/connections", tags=["connections"])
 

@@ -18,7 +18,7 @@ from api.errors import ErrorResponse
 from api.schemas.email_webhooks import WebhookOut
 from api.services import email_events
 from core.errors import NotFound, Unauthorized
-from plaudit.settings import get_settings
+from core.settings import get_settings
 
 router = APIRouter(
     prefix="/webhooks/postmark",

@@ -18,7 +18,7 @@ from api.schemas.privacy import (
     SubjectRequestOut,
 )
 from api.services import privacy
-from plaudit import crypto
+from core import crypto
 from services.privacy.keys import organisation_usage
 
 router = APIRouter(prefix="/privacy", tags=["privacy"])

@@ -19,7 +19,7 @@ from api.errors import ErrorResponse, documented_error
 from connectors.facebook.webhooks import SIGNATURE_HEADER, signature_valid
 from connectors.google.notifications import PushRefused, review_notification, verify_push
 from core.errors import BadRequest, Forbidden, Unauthorized
-from plaudit.settings import get_settings
+from core.settings import get_settings
 from workers.sync import facebook_delivery, google_notification
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])

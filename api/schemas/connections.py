@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from api.schemas.common import Input, SafeText
-from plaudit.redirects import safe_redirect
+from core.redirects import safe_redirect
 
 RedirectTarget = Annotated[SafeText, Field(max_length=2000), AfterValidator(safe_redirect)]
 

@@ -8,8 +8,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas.common import SafeText
+from core.redaction import KINDS
 from models.privacy import DataClass
-from plaudit.redaction import KINDS
 
 Detector = Literal[KINDS]  # type: ignore[valid-type]
 

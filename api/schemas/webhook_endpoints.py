@@ -8,9 +8,9 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from api.schemas.common import Input, SafeText
+from core.settings import get_settings
+from core.targets import pin
 from models import DeliveryStatus, WebhookEvent
-from plaudit.settings import get_settings
-from plaudit.targets import pin
 
 
 def _callable_target(value: str) -> str:

@@ -16,8 +16,8 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from core.errors import RateLimited
+from core.settings import get_settings
 from models import AccountRequest, AccountRequestKind
-from plaudit.settings import get_settings
 
 WINDOW = timedelta(hours=1)
 

@@ -10,7 +10,9 @@ from sqlalchemy.orm import Session
 
 from api import security
 from api.services import account_requests, login_throttle
+from core.crypto import blind_index
 from core.errors import BadRequest, Invalid, Unauthorized
+from core.settings import get_settings
 from models import (
     AccountRequestKind,
     Membership,
@@ -20,8 +22,6 @@ from models import (
     SignupRequest,
     User,
 )
-from plaudit.crypto import blind_index
-from plaudit.settings import get_settings
 from services.email import queue_email
 
 SIGNUP_PATH = "/confirm-signup#token="

@@ -15,9 +15,9 @@ from api.schemas.feedback import RejectedRow, UploadOut
 from api.scope import Scope, get_in_scope, in_scope
 from api.services.locations import check_locations, known_locations
 from api.services.recipient_upload import Parsed
+from core.crypto import blind_index
 from core.errors import Invalid
 from models import Campaign, Recipient, RecipientStatus
-from plaudit.crypto import blind_index
 from services.email.policy import suppressed_indexes
 
 REPORTED_REJECTIONS = 1000

@@ -19,6 +19,7 @@ from connectors.capabilities import BY_PROVIDER
 from connectors.facebook import oauth as facebook_oauth
 from connectors.google import oauth as google_oauth
 from core.errors import BadRequest, Conflict, NotFound
+from core.settings import get_settings
 from models import (
     CapabilityState,
     Connection,
@@ -28,7 +29,6 @@ from models import (
     Provider,
     SyncRun,
 )
-from plaudit.settings import get_settings
 from services.sync.schedule import claim_sync
 from workers.enqueue import enqueue_after_commit
 from workers.sync import finish_connection, sync_capability

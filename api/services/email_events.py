@@ -14,9 +14,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from api.services import threads
+from core import signed
+from core.crypto import blind_index
 from models import EmailMessage, Recipient, RecipientStatus, SuppressionReason
-from plaudit import signed
-from plaudit.crypto import blind_index
 from services.email import links
 from services.email.policy import suppress
 

@@ -33,8 +33,8 @@ from sqlalchemy.sql.util import ClauseAdapter
 
 from api.scope import Scope
 from api.services.inbox import InboxFilters, conditions
+from core.settings import get_settings
 from models import Item
-from plaudit.settings import get_settings
 
 NAMES = ("status", "source", "kind", "rating", "replied")
 # At most ~20 ms of sampling on the bench machine (~10 µs a page, both passes): an estimate's

@@ -11,10 +11,10 @@ from datetime import UTC, datetime
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from core import signed
+from core.redaction import redact
 from models import FINAL_STATUSES, Item, Kind, Recipient, RecipientStatus, Source, SuppressionReason
 from models.redaction_policy import policy_for
-from plaudit import signed
-from plaudit.redaction import redact
 from services.email import links
 from services.email.policy import suppress
 from services.items.events import Changes, announce

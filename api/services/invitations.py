@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session
 from api import security
 from api.scope import Scope, get_in_scope, in_scope
 from api.services.members import check_location_limit
+from core.crypto import blind_index
 from core.errors import BadRequest, Conflict, Forbidden, Invalid
+from core.settings import get_settings
 from models import Invitation, Membership, Organisation, Role, User
-from plaudit.crypto import blind_index
-from plaudit.settings import get_settings
 from services.email import queue_email
 
 INVITATION_TTL = timedelta(days=7)

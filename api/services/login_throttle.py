@@ -23,9 +23,9 @@ from sqlalchemy import ColumnElement, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from core.errors import RateLimited
+from core.settings import get_settings
 from models import LoginFailure
 from models.db import session_scope
-from plaudit.settings import get_settings
 
 
 def check(session: Session, *, email_index: str, client: str) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 from api.schemas.mailbox import MailboxEntry
 from api.scope import Scope
 from core.errors import NotFound
-from plaudit.settings import get_settings
+from core.settings import get_settings
 from services.email.backends import mailbox_box
 
 NEWEST = 100

@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session
 from api.schemas.privacy import RedactionSettings, RetentionSettings, SubjectRequestOut
 from api.scope import Scope, get_in_scope, in_scope
 from core.errors import Invalid
+from core.redaction import PatternRefused, compile_custom, find
 from models import Item, RedactionPolicy
 from models.privacy import DEFAULT_RETENTION_DAYS, DataSubjectRequest, RetentionPolicy
 from models.redaction_policy import forget_policy, policy_for
-from plaudit.redaction import PatternRefused, compile_custom, find
 from services.privacy.subject_requests import receive
 
 

@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from api.security import issue_token, new_secret, secret_hash
 from core.errors import Unauthorized
+from core.settings import get_settings
 from models import Membership, RefreshToken
-from plaudit.settings import get_settings
 
 
 @dataclass(frozen=True)

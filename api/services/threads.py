@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 
 from api.scope import Scope
 from api.services.inbox import get_item
+from core.redaction import redact
 from models import Item, Source, ThreadDirection, ThreadMessage
 from models.redaction_policy import policy_for
-from plaudit.redaction import redact
 
 MAX_BODY = 20_000
 # Where a client starts quoting the message being answered.

@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 from api.scope import Scope, get_in_scope, in_locations, in_scope
 from api.services.inbox import InboxFilters, conditions, get_item
 from core.errors import Forbidden, Invalid
+from core.redaction import redact
 from models import Item, ItemNote, Membership, Role
 from models.redaction_policy import policy_for
-from plaudit.redaction import redact
 
 
 @dataclass(frozen=True)

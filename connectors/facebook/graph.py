@@ -25,7 +25,7 @@ from connectors.base import READ_METHODS, Limiter, ProviderClient
 from connectors.facebook.errors import FacebookErrors
 from connectors.facebook.usage import Usage
 from connectors.paging import CursorPaginator
-from plaudit.settings import get_settings
+from core.settings import get_settings
 
 T = TypeVar("T")
 # How long one call waits at most when the usage headers say the app or page is nearly throttled.

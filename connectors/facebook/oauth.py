@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 from connectors import errors
 from connectors.account import TokenSet
 from connectors.facebook.graph import GraphClient, version
-from plaudit.settings import get_settings
+from core.settings import get_settings
 
 # What the features need (README, "Facebook"): listing pages, reading their engagement, ratings,
 # comments and tagged posts, replying, and subscribing the app to page webhooks.

@@ -26,7 +26,7 @@ from connectors.google.notifications import NotificationSettings
 from connectors.google.qanda import GoogleQuestions, QandaAnswers, QandaErrors
 from connectors.google.reviews import GoogleReviews
 from connectors.records import LocationRecord, parse_timestamp
-from plaudit.settings import get_settings
+from core.settings import get_settings
 
 
 class GoogleReviewReplies(Replier):

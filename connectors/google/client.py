@@ -18,7 +18,7 @@ from connectors import errors
 from connectors.base import ErrorTable, Limiter, ProviderClient
 from connectors.google.errors import GoogleErrors
 from connectors.google.oauth import SCOPES
-from plaudit.settings import get_settings
+from core.settings import get_settings
 
 
 @dataclass

@@ -14,7 +14,7 @@ from connectors.base import Limiter, ProviderClient
 from connectors.google.client import discovery_client, raise_for_refresh
 from connectors.google.errors import GoogleErrors
 from connectors.records import LocationRecord
-from plaudit.settings import get_settings
+from core.settings import get_settings
 
 READ_MASK = "name,title,storeCode,metadata"
 

@@ -21,7 +21,7 @@ from connectors.base import Limiter, ProviderClient
 from connectors.google.client import discovery_client
 from connectors.google.errors import GoogleErrors
 from connectors.google.locations import executor
-from plaudit.settings import get_settings
+from core.settings import get_settings
 
 REVIEW_TYPES = ("NEW_REVIEW", "UPDATED_REVIEW")
 

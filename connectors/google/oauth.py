@@ -14,7 +14,7 @@ from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 
 from connectors.account import TokenSet
 from connectors.errors import ConnectFailed
-from plaudit.settings import get_settings
+from core.settings import get_settings
 
 SCOPES = ["https://www.googleapis.com/auth/business.manage"]
 

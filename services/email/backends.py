@@ -16,7 +16,7 @@ from typing import Protocol
 
 import requests
 
-from plaudit.settings import Settings, get_settings
+from core.settings import Settings, get_settings
 
 
 class TransientError(Exception):

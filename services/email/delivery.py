@@ -20,6 +20,7 @@ from email.message import EmailMessage as MimeMessage
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from core.settings import get_settings
 from models import (
     EmailMessage,
     EmailStatus,
@@ -27,7 +28,6 @@ from models import (
     RecipientStatus,
     Suppression,
 )
-from plaudit.settings import get_settings
 from services import outbox
 from services.email import links
 from services.email.backends import PermanentError, TransientError, get_backend, mailbox_box

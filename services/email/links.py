@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from plaudit import signed
-from plaudit.settings import get_settings
+from core import signed
+from core.settings import get_settings
 
 FEEDBACK = "feedback"
 FEEDBACK_FORM = "feedback-form"

@@ -8,9 +8,9 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from core.crypto import blind_index
+from core.settings import get_settings
 from models import FeedbackSettings, Organisation, Suppression, SuppressionReason
-from plaudit.crypto import blind_index
-from plaudit.settings import get_settings
 from services.email.compose import Branding
 
 

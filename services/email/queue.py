@@ -9,9 +9,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from core.crypto import blind_index
+from core.settings import get_settings
 from models import EmailMessage, EmailStatus
-from plaudit.crypto import blind_index
-from plaudit.settings import get_settings
 from services.email.compose import template_exists
 from services.jobs import send_after_commit
 

@@ -12,8 +12,8 @@ from sqlalchemy import TextClause, text
 from sqlalchemy.orm import Session
 
 from connectors.records import ItemRecord
+from core.redaction import redact
 from models.redaction_policy import policy_for
-from plaudit.redaction import redact
 from services.items.events import Changes, returned
 
 # Per-record columns and their PostgreSQL array types: each page is sent as one array per

@@ -15,9 +15,9 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 import models  # noqa: F401  (every table registered on the metadata)
+from core import crypto
 from models.base import Base
 from models.types import EncryptedText
-from plaudit import crypto
 
 log = logging.getLogger(__name__)
 BATCH = 1000

@@ -19,10 +19,10 @@ from typing import Any
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
+from core import crypto
+from core.settings import get_settings
 from models import EmailMessage, Item, ItemNote, Recipient, Reply, Suppression, ThreadMessage
 from models.privacy import DataSubjectRequest, RequestKind, RequestStatus
-from plaudit import crypto
-from plaudit.settings import get_settings
 from services.email.backends import MailboxBackend
 from services.jobs import send_after_commit
 

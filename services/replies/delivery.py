@@ -24,10 +24,10 @@ from sqlalchemy.orm import Session
 
 from connectors import errors
 from connectors.account import LocationRef, Replier, WriteMarker
+from core.redaction import redact
+from core.settings import get_settings
 from models import Connection, ConnectionStatus, Item, Location, Reply, ReplyAction, ReplyStatus
 from models.redaction_policy import policy_for
-from plaudit.redaction import redact
-from plaudit.settings import get_settings
 from services import outbox
 from services.outbox import Budget, Failed, Later, Outcome, Retry, Sent
 from services.replies.first_party import notify_reviewer

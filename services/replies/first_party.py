@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.redaction import redact
 from models import (
     Item,
     Recipient,
@@ -23,7 +24,6 @@ from models import (
     ThreadMessage,
 )
 from models.redaction_policy import policy_for
-from plaudit.redaction import redact
 from services.email import links, queue_email
 
 

@@ -19,8 +19,8 @@ from connectors.account import TokenSet
 from connectors.capabilities import BY_PROVIDER
 from connectors.facebook import oauth as facebook_oauth
 from connectors.google import oauth as google_oauth
+from core.settings import get_settings
 from models import CapabilityState, Connection, ConnectionStatus, OAuthState, Provider
-from plaudit.settings import get_settings
 from services.jobs import send_after_commit
 from services.sync.accounts import record_enabled_capabilities
 from services.sync.run import SYNC

@@ -9,8 +9,8 @@ from sqlalchemy import text
 
 from connectors.base import Limiter
 from connectors.limits import RedisCounter, WindowCounter, WindowLimiter
+from core.settings import get_settings
 from models.db import get_engine
-from plaudit.settings import get_settings
 
 _INCREMENT = text(
     "INSERT INTO rate_limit_windows (key, window_start, count, expires_at) "

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.orm import Session
 
 from connectors.base import Stream
+from core.settings import get_settings
 from models import Checkpoint, Connection, Location, SyncRun
-from plaudit.settings import get_settings
 from services.items.events import Changes, announce
 from services.items.upsert import add_seen, mark_unseen_deleted, start_seen, upsert_items
 

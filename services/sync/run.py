@@ -26,9 +26,9 @@ from sqlalchemy.orm import Session
 from connectors import errors
 from connectors.account import ProviderAccount
 from core.errors import Invalid
+from core.settings import get_settings
 from models import CapabilityState, Connection, ConnectionStatus, SyncRun, SyncRunStatus
 from models.db import get_engine
-from plaudit.settings import get_settings
 from services.jobs import send_after_commit
 from services.sync.accounts import (
     location_ref,

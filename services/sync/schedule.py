@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from core.settings import get_settings
 from models import Connection
-from plaudit.settings import get_settings
 
 
 def claim_sync(connection: Connection, now: datetime) -> None:

@@ -27,9 +27,9 @@ import httpx
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from core.settings import get_settings
+from core.targets import RefusedTarget, pin
 from models import DeliveryStatus, Membership, Role, User, Webhook, WebhookDelivery
-from plaudit.settings import get_settings
-from plaudit.targets import RefusedTarget, pin
 from services import outbox
 from services.email import queue_email
 from services.outbox import Budget, Failed, Outcome, Retry, Sent

@@ -19,9 +19,9 @@ from api.app import create_app
 from api.scope import Scope as ApiScope
 from api.security import hash_password, issue_token
 from api.services import api_keys
+from core.crypto import blind_index
+from core.settings import get_settings, reset_settings
 from models import Connection, Item, Location, Membership, Organisation, Role, Scope, User
-from plaudit.crypto import blind_index
-from plaudit.settings import get_settings, reset_settings
 from workers.broker import broker
 
 PASSWORD = "correct horse battery staple"

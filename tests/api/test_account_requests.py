@@ -9,8 +9,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
+from core.crypto import blind_index
 from models import AccountRequest, EmailMessage, Organisation, SignupRequest
-from plaudit.crypto import blind_index
 from tests.api.conftest import PASSWORD, Person, error_of
 
 RESET = "/api/v1/auth/password-reset"

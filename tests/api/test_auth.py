@@ -12,6 +12,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from api.security import needs_rehash
+from core.crypto import blind_index
+from core.settings import get_settings
 from models import (
     AuditEvent,
     EmailMessage,
@@ -21,8 +23,6 @@ from models import (
     SignupRequest,
     User,
 )
-from plaudit.crypto import blind_index
-from plaudit.settings import get_settings
 from tests.api.conftest import PASSWORD, Person, error_of
 
 SIGNUP = {

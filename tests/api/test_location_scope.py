@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core.crypto import blind_index
 from models import (
     AuditEvent,
     Campaign,
@@ -29,7 +30,6 @@ from models import (
     Role,
     Scope,
 )
-from plaudit.crypto import blind_index
 from services.alerts import alert_new_items
 from tests.api.conftest import Person, error_of, google_locations
 from tests.api.routes import example_body, fill, permission_table, routes

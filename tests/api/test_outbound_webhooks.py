@@ -15,8 +15,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from core import targets
 from models import EmailMessage, Webhook, WebhookDelivery
-from plaudit import targets
 from services.webhooks.emit import emit
 from tests.api.conftest import Person
 from tests.service_calls import deliver_webhook as deliver

@@ -11,9 +11,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from core.logs import JsonFormatter
+from core.scrub import before_send
 from models.db import get_engine
-from plaudit.logs import JsonFormatter
-from plaudit.scrub import before_send
 from tests.api.conftest import Person, error_of
 
 

@@ -10,7 +10,7 @@ import redis
 
 from connectors.errors import RateLimited
 from connectors.limits import RedisCounter, WindowLimiter
-from plaudit.settings import get_settings
+from core.settings import get_settings
 from services.sync.limits import PostgresCounter
 
 

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from api.schemas.feedback import MAX_RECIPIENTS
+from core.crypto import blind_index
 from models import EmailMessage, FeedbackSettings, Recipient, RecipientStatus, Suppression
-from plaudit.crypto import blind_index
 from tests.api.conftest import error_of
 from tests.feedback.helpers import campaign, link, location, send_now, upload_csv
 from tests.service_calls import deliver_email, send_due_requests

@@ -7,8 +7,8 @@ import logging
 import pytest
 from sqlalchemy import select
 
+from core.crypto import blind_index
 from models import EmailMessage, EmailStatus, FeedbackSettings, Organisation, Suppression
-from plaudit.crypto import blind_index
 from services.email import queue_email
 from tests.feedback.conftest import SMTP_PASSWORD, SMTP_USER
 from tests.service_calls import attempt_expecting_a_retry, deliver_email

@@ -13,8 +13,8 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy import select
 
+from core.settings import Settings
 from models import EmailMessage, EmailStatus, Role
-from plaudit.settings import Settings
 from services.email import queue_email
 from tests.service_calls import deliver_email
 from tests.support import set_env

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
+from core import signed
 from models import (
     EmailMessage,
     Item,
@@ -16,7 +17,6 @@ from models import (
     Webhook,
     WebhookDelivery,
 )
-from plaudit import signed
 from services.email import links
 from tests.feedback.helpers import GOOGLE_REVIEW_URL, form_token, path_of, recipient
 from tests.service_calls import send_due_requests

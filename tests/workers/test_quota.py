@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from connectors.sandbox.server import SandboxServer, base_urls
 from connectors.sandbox.state import SandboxState
+from core.settings import get_settings
 from models import Connection, Item, Location, Organisation, SyncRun
-from plaudit.settings import get_settings
 from tests.fixtures import connect_google
 from tests.service_calls import sync
 from tests.support import Process, set_env, wait_for

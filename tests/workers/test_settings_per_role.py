@@ -13,8 +13,8 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from core.settings import get_settings
 from models import Connection, Item, SyncRun
-from plaudit.settings import get_settings
 from scheduler.loop import tick
 from tests.fixtures import consent
 from tests.support import Process, this_runs_broker, wait_for

@@ -24,13 +24,13 @@ BATCH = 1000
 
 
 def _encrypted(value: str) -> bool:
-    # "<8 hex digits>:<Fernet token>", as plaudit.crypto writes it; a re-run skips such rows.
+    # "<8 hex digits>:<Fernet token>", as core.crypto writes it; a re-run skips such rows.
     kid, _, token = value.partition(":")
     return len(kid) == 8 and all(c in "0123456789abcdef" for c in kid) and token[:4] == "gAAA"
 
 
 def _policies(connection: sa.Connection) -> dict:
-    from plaudit.redaction import DEFAULT_POLICY, Policy
+    from core.redaction import DEFAULT_POLICY, Policy
 
     rows = connection.execute(
         sa.text("SELECT organisation_id, disabled_detectors, patterns FROM redaction_policies")
@@ -73,8 +73,8 @@ def _rewrite(table: str, column: str, change) -> None:
 
 
 def upgrade() -> None:
-    from plaudit import crypto
-    from plaudit.redaction import redact
+    from core import crypto
+    from core.redaction import redact
 
     op.alter_column(
         "feedback_recipients", "external_ref", type_=sa.Text(), existing_type=sa.String(200)
@@ -96,7 +96,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    from plaudit import crypto
+    from core import crypto
 
     def clear(organisation_id: int, value: str) -> str:
         return crypto.decrypt(value, where="0013 downgrade") if _encrypted(value) else value

@@ -13,14 +13,14 @@ from typing import Any
 from dramatiq import Message
 from dramatiq.broker import MessageProxy
 
-from plaudit.scrub import (
+from core.scrub import (
     WITHHELD_DATABASE_MESSAGE,
     before_breadcrumb,
     before_send,
     is_database_error,
     scrub_text,
 )
-from plaudit.settings import get_settings
+from core.settings import get_settings
 
 # Set by the API for the length of a request, so every line it logs carries the id.
 request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from plaudit.redaction import Policy, luhn, redact
+from core.redaction import Policy, luhn, redact
 
 FILTERED = "[Filtered]"
 SENSITIVE_KEYS = frozenset(

@@ -15,7 +15,7 @@ from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken
 
-from plaudit.settings import get_settings
+from core.settings import get_settings
 
 
 class DecryptionError(Exception):

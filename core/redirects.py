@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from plaudit.settings import get_settings
+from core.settings import get_settings
 
 
 def _origin(url: str) -> tuple[str, str, int | None] | None:

@@ -20,7 +20,7 @@ from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from plaudit.settings import get_settings
+from core.settings import get_settings
 
 
 class BadToken(Exception):
