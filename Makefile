@@ -19,7 +19,9 @@ run: venv
 
 test: venv
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q
+	# A temporary root of this run's own: pytest prunes older runs' folders under a shared root,
+	# which pulls files from under a run still going beside this one.
+	PYTEST_DEBUG_TEMPROOT=$$(mktemp -d) $(BIN)/python -m pytest -q
 
 bench: venv
 	$(BIN)/python bench/sync_google.py
