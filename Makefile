@@ -17,10 +17,10 @@ venv: $(BIN)/plaudit
 run: venv
 	$(BIN)/plaudit demo --port $(PORT)
 
+# Each run gets a temporary root of its own: pytest prunes older runs' folders under a shared
+# root, which would pull files from under a run still going beside this one.
 test: venv
 	$(BIN)/ruff check .
-	# A temporary root of this run's own: pytest prunes older runs' folders under a shared root,
-	# which pulls files from under a run still going beside this one.
 	PYTEST_DEBUG_TEMPROOT=$$(mktemp -d) $(BIN)/python -m pytest -q
 
 bench: venv
