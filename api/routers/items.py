@@ -36,6 +36,7 @@ from api.schemas.items import (
     NoteIn,
     NoteList,
     NoteOut,
+    ReplyLimit,
     ReplyRef,
 )
 from api.schemas.replies import ReplyEnvelope, ReplyIn, ReplyOut
@@ -413,10 +414,12 @@ def _outbox(
 def _detail(session: SessionDep, item: inbox.Item) -> ItemDetail:
     outbox = inbox.item_replies(session, organisation_id=item.organisation_id, item_id=item.id)
     latest = _ref(outbox[0].id, outbox[0].status) if outbox else None
+    limit = replies.REPLY_LIMITS.get((item.source, item.kind))
     return ItemDetail.build(
         item,
         latest_reply=latest,
         replies=[ReplyOut.model_validate(reply) for reply in outbox],
+        reply_limit=ReplyLimit(size=limit.size, unit=limit.unit) if limit else None,
     )
 
 
