@@ -188,10 +188,10 @@ def test_a_revoked_session_lands_on_the_login_page_with_a_message(page, dashboar
     expect(page).to_have_url(re.compile(r"/connections$"))
 
 
-def login_token(dashboard) -> str:
+def login_token(dashboard, password: str = OWNER["password"]) -> str:
     response = httpx.post(
         f"{dashboard.url}/api/v1/auth/login",
-        json={"email": OWNER["email"], "password": OWNER["password"]},
+        json={"email": OWNER["email"], "password": password},
         timeout=10,
     )
     assert response.status_code == 200, response.text
@@ -204,3 +204,53 @@ def first_word_of_a_review(api: httpx.Client) -> str:
         for word in re.findall(r"[A-Za-z]{6,}", item["text"] or ""):
             return word.lower()
     raise AssertionError("no review has a long enough word")
+
+
+def test_the_links_of_the_account_emails_open_dashboard_pages(page, dashboard, sandbox):
+    with dashboard.client() as client:
+        owner = sign_up(client, OWNER)
+
+    # A forgotten password: ask for a link, follow it, choose a new password, logged in
+    page.goto("/login")
+    page.get_by_role("link", name="Forgot your password?").click()
+    look(page, "reset-request")
+    page.get_by_label("E-mail").fill(OWNER["email"])
+    page.get_by_role("button", name="E-mail me a link").click()
+    expect(page.get_by_role("heading", name="Check your e-mail")).to_be_visible()
+
+    def reset_link() -> str | None:
+        """the reset e-mail is queued"""
+        link = emailed_link(OWNER["email"])
+        return link if "/reset-password#token=" in link else None
+
+    link = wait_for(reset_link)
+    assert link.startswith(dashboard.url + "/reset-password#token=")
+    page.goto(link)
+    look(page, "reset-choose")
+    page.get_by_label("New password").fill("password")
+    page.get_by_role("button", name="Set password and log in").click()
+    field = page.locator(".field", has=page.get_by_label("New password"))
+    expect(field.get_by_role("alert")).to_be_visible()  # too easily guessed, under the field
+    page.get_by_label("New password").fill("a much better passphrase 42")
+    page.get_by_role("button", name="Set password and log in").click()
+    expect(page.get_by_role("heading", name="Inbox")).to_be_visible()
+    # The old session ended with the reset
+    with dashboard.client(owner["access_token"]) as client:
+        assert client.get("/api/v1/me").status_code == 401
+
+    # An invitation: a new person joins with a name and a password
+    with dashboard.client(login_token(dashboard, "a much better passphrase 42")) as client:
+        invited = client.post(
+            "/api/v1/invitations", json={"email": "rita@bakery.example", "role": "responder"}
+        )
+        assert invited.status_code == 201, invited.text
+    page.get_by_role("button", name="Log out").click()
+    link = emailed_link("rita@bakery.example")
+    assert link.startswith(dashboard.url + "/accept-invitation#token=")
+    page.goto(link)
+    look(page, "invitation")
+    page.get_by_label("Your name").fill("Rita Responder")
+    page.get_by_label("Password").fill("rita's own long passphrase")
+    page.get_by_role("button", name="Accept the invitation").click()
+    expect(page.get_by_role("heading", name="Inbox")).to_be_visible()
+    expect(page.locator(".org")).to_have_text(OWNER["organisation_name"])

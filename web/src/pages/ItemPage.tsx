@@ -23,7 +23,13 @@ export function ItemPage() {
       unwrap(await api.GET("/api/v1/items/{item_id}/thread", { params: { path: { item_id: itemId } } })),
   });
   const error = errorFor(item.error, []);
-  if (item.isPending) return <p role="status">Loading…</p>;
+  if (item.isPending) {
+    return (
+      <section className="page">
+        <p role="status">Loading…</p>
+      </section>
+    );
+  }
   if (!item.data) {
     return (
       <section className="page">
