@@ -88,5 +88,5 @@ def create_app() -> FastAPI:
     app.include_router(health.router)
     app.include_router(pages.router)  # the public feedback pages, outside the JSON API
     document_credential_errors(app)
-    dashboard.mount(app)  # last: it takes every GET path the routes above leave
+    dashboard.mount(app)  # the router's fallback: GET paths no route takes
     return app

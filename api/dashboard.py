@@ -3,8 +3,8 @@
 Hashed assets are cached for a year (their name changes with their content); ``index.html`` is
 revalidated on every load so a new build is picked up at once. Any other GET path that is not the
 API's is a client route and gets ``index.html``: the app's router draws it. The paths of the API,
-its docs, the public feedback pages and the webhooks are never shadowed: they are read off the
-app's own routes when the dashboard is mounted, so a route added later is safe too.
+its docs, the public feedback pages and the webhooks are never shadowed: the app is the router's
+fallback for paths no route matched, outside every first path segment the routes use.
 """
 
 from __future__ import annotations
@@ -12,10 +12,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
-from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
-from starlette.routing import Match, Route
-from starlette.types import Scope
+from starlette.routing import Router
+from starlette.types import Receive, Scope, Send
 
 DIST = Path(__file__).resolve().parents[1] / "web" / "dist"
 # Vite writes every bundle, stylesheet and image it fingerprints under assets/.
@@ -34,32 +33,40 @@ _NOT_BUILT = (
 )
 
 
-class _ClientRoute(Route):
-    """Matches GET and HEAD on any path outside the reserved first segments; everything else
-    falls through to the API's own 404 and 405 answers, unchanged."""
+class _ClientFallback:
+    """The router's answer when no route matched: the app for GET and HEAD outside the API's
+    first path segments, the router's own 404 otherwise. Being the fallback rather than a
+    route, it never hides a route, even one added after it, and leaves 405s as they were."""
 
-    def __init__(self, reserved: frozenset[str], dist: Path) -> None:
-        super().__init__("/{path:path}", self._serve, methods=["GET", "HEAD"])
-        self.reserved = reserved
+    def __init__(self, router: Router, dist: Path) -> None:
+        self.router = router
+        self.not_found = router.default
         self.dist = dist
 
-    def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
-            return Match.NONE, {}
-        if _first_segment(scope["path"]) in self.reserved:
-            return Match.NONE, {}
-        return super().matches(scope)
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or scope["method"] not in ("GET", "HEAD")
+            or _first_segment(scope["path"]) in self._reserved()
+        ):
+            await self.not_found(scope, receive, send)
+            return
+        await self._response(scope["path"])(scope, receive, send)
 
-    async def _serve(self, request: Request) -> Response:
-        path = request.path_params["path"]
+    def _reserved(self) -> set[str]:
+        # Read each time: a router gains routes after the app is built (tests, plugins).
+        segments = {_first_segment(getattr(r, "path", "")) for r in self.router.routes}
+        return ({"api"} | segments) - {""}
+
+    def _response(self, path: str) -> Response:
         index = self.dist / "index.html"
         if not index.is_file():
             return _headers(PlainTextResponse(_NOT_BUILT, status_code=503), "no-store")
-        file = _inside(self.dist, path)
+        file = _inside(self.dist, path.lstrip("/"))
         if file is not None and file.is_file() and file != index:
-            cache = _LONG_CACHE if _first_segment("/" + path) == ASSETS else _SHORT_CACHE
+            cache = _LONG_CACHE if _first_segment(path) == ASSETS else _SHORT_CACHE
             return _headers(FileResponse(file), cache)
-        if _first_segment("/" + path) == ASSETS:
+        if _first_segment(path) == ASSETS:
             # A missing hashed file is a stale page asking for an old build: an HTML answer
             # would only be misread as a script.
             return _headers(PlainTextResponse("Not found", status_code=404), "no-store")
@@ -68,9 +75,8 @@ class _ClientRoute(Route):
 
 def mount(app: FastAPI, dist: Path | None = None) -> None:
     """Serve the app (from ``dist``, by default the build in ``web/dist``) for every path the
-    API does not claim; call after every router is included."""
-    reserved = {_first_segment(getattr(r, "path", "")) for r in app.router.routes} - {""}
-    app.router.routes.append(_ClientRoute(frozenset(reserved | {"api"}), dist or DIST))
+    API does not claim."""
+    app.router.default = _ClientFallback(app.router, dist or DIST)
 
 
 def _first_segment(path: str) -> str:

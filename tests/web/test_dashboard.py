@@ -157,6 +157,14 @@ def test_sign_up_connect_google_and_reply_from_the_inbox(page, dashboard, sandbo
     shown = page.locator(".provider-reply")
     expect(shown).to_contain_text("Thank you, come again!", timeout=30_000)
 
+    # Analytics: figures and a chart of the same items
+    page.get_by_role("link", name="Analytics").click()
+    expect(page.locator(".figures dd").first).to_have_text(str(expected))
+    expect(page.locator(".chart canvas")).to_be_visible()
+    expect(page.locator(".analytics tbody th", has_text=locations[0]["title"])).to_be_visible()
+    look(page, "analytics")
+    page.go_back()
+
     # At phone width the inbox is still usable
     page.set_viewport_size(PHONE)
     page.go_back()

@@ -99,3 +99,12 @@ def test_without_a_build_the_page_says_how_to_make_one(db, tmp_path, monkeypatch
     assert response.status_code == 503
     assert "make run" in response.text
     assert client.get("/api/v1/nothing-here").status_code == 404
+
+
+def test_a_route_added_after_the_app_is_built_is_not_shadowed(client: TestClient):
+    @client.app.get("/later/{name}")
+    def later(name: str) -> dict[str, str]:
+        return {"name": name}
+
+    assert client.get("/later/x").json() == {"name": "x"}
+    assert client.get("/somewhere-else").text == INDEX

@@ -1,3 +1,4 @@
+import { lazy, Suspense } from "react";
 import { Navigate, Route, Routes } from "react-router";
 import { Layout, RequireSession } from "./components/Layout";
 import { AcceptInvitation } from "./pages/AcceptInvitation";
@@ -9,6 +10,9 @@ import { Login } from "./pages/Login";
 import { NotFound } from "./pages/NotFound";
 import { ResetPassword } from "./pages/ResetPassword";
 import { Signup } from "./pages/Signup";
+
+// The charts library loads with the analytics page only: the first page stays small.
+const Analytics = lazy(() => import("./pages/Analytics").then((m) => ({ default: m.Analytics })));
 
 // The paths the API's e-mails link to (api/services/accounts.py, invitations.py) are routes
 // here: /login, /confirm-signup#token=…, /reset-password#token=…, /accept-invitation#token=….
@@ -26,6 +30,14 @@ export function App() {
           <Route path="/inbox" element={<Inbox />} />
           <Route path="/inbox/:itemId" element={<ItemPage />} />
           <Route path="/connections" element={<Connections />} />
+          <Route
+            path="/analytics"
+            element={
+              <Suspense fallback={<p role="status">Loading…</p>}>
+                <Analytics />
+              </Suspense>
+            }
+          />
           <Route path="*" element={<NotFound />} />
         </Route>
       </Route>

@@ -50,6 +50,7 @@ export function Layout() {
         <span className="brand" aria-hidden="true">★ plaudit</span>
         <nav aria-label="Main">
           <NavLink to="/inbox">Inbox</NavLink>
+          <NavLink to="/analytics">Analytics</NavLink>
           <NavLink to="/connections">Connections</NavLink>
         </nav>
         <div className="who">
