@@ -62,8 +62,12 @@ def test_sign_up_connect_google_and_reply_from_the_inbox(page, dashboard, sandbo
     expect(page).to_have_url(re.compile(r"/inbox$"))
     expect(page.get_by_text("Nothing here yet")).to_be_visible()
 
-    # Connect Google: the sandbox's consent page, and back to the app
+    # Connect Google: the sandbox's consent page, and back to the app, whatever one answers
     page.get_by_role("link", name="Connections").click()
+    page.get_by_role("button", name="Connect Google Business Profile").click()
+    page.locator("#deny").click()
+    expect(page).to_have_url(re.compile(r"/connections\?error=access_denied$"))
+    expect(page.get_by_role("alert")).to_contain_text("Access was not granted")
     page.get_by_role("button", name="Connect Google Business Profile").click()
     page.locator("#allow").click()
     expect(page).to_have_url(re.compile(r"/connections\?connection_id=\d+$"))
@@ -73,6 +77,10 @@ def test_sign_up_connect_google_and_reply_from_the_inbox(page, dashboard, sandbo
     expect(card.locator("dd").first).to_have_text("2", timeout=30_000)
     expect(card.locator("dd").nth(1)).not_to_have_text("—", timeout=30_000)
     look(page, "connections")
+    page.get_by_role("button", name="Sync now").click()
+    expect(card.get_by_role("button", name="Sync requested")).to_be_visible()
+    card.get_by_role("button", name="Show recent syncs").click()
+    expect(card.locator(".runs tbody tr").first).to_be_visible()
 
     # The inbox fills with every review of the sandbox, 50 a page, the rest on scrolling
     locations = sandbox_reviews(sandbox)

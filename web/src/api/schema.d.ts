@@ -3421,7 +3421,7 @@ export interface operations {
                     "application/json": components["schemas"]["ConnectionEnvelope"];
                 };
             };
-            /** @description Redirect to `redirect_after?connection_id=N` */
+            /** @description Redirect to `redirect_after?connection_id=N`, or to `redirect_after?error=access_denied` when the person refused */
             303: {
                 headers: {
                     [name: string]: unknown;

@@ -20,6 +20,7 @@ const CAPABILITY_STATES: Record<string, string> = {
 export function Connections() {
   const [params] = useSearchParams();
   const justConnected = params.get("connection_id");
+  const refused = params.get("error") === "access_denied";
   const queryClient = useQueryClient();
   const connections = useQuery({
     queryKey: ["connections"],
@@ -49,6 +50,11 @@ export function Connections() {
       {justConnected && (
         <p className="notice" role="status">
           Connected. The first sync is running; reviews appear in the inbox as they arrive.
+        </p>
+      )}
+      {refused && (
+        <p className="error banner" role="alert">
+          Access was not granted at the provider, so nothing was connected. Try again and choose Allow.
         </p>
       )}
       <FormError message={error?.message} />
