@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,6 +49,7 @@ def dashboard(db, sandbox, tmp_path: Path) -> Iterator[Dashboard]:
     broker.flush_all()
     api = Process("api", "--port", str(port))
     worker = Process("worker", "--threads", "2")
+    logs = {"api": _drain(api), "worker": _drain(worker)}
     url = f"http://127.0.0.1:{port}"
 
     def up() -> bool:
@@ -63,6 +66,20 @@ def dashboard(db, sandbox, tmp_path: Path) -> Iterator[Dashboard]:
         api.stop()
         worker.stop()
         os.environ.pop("PLAUDIT_MAILBOX_DIR", None)
+        for name, lines in logs.items():  # shown by pytest when the test failed
+            print(f"--- the last lines of plaudit {name} ---", *lines, sep="\n")
+
+
+def _drain(process: Process) -> deque[str]:
+    """Read a child's output as it comes: a full pipe would block its logging, and with it
+    the child. The last lines are kept for a failing test's report."""
+    lines: deque[str] = deque(maxlen=100)
+    stream = process.proc.stdout
+    if stream is not None:
+        read = threading.Thread(target=lambda: lines.extend(line.rstrip() for line in stream))
+        read.daemon = True
+        read.start()
+    return lines
 
 
 @pytest.fixture(scope="session")

@@ -165,6 +165,23 @@ def test_sign_up_connect_google_and_reply_from_the_inbox(page, dashboard, sandbo
     shown = page.locator(".provider-reply")
     expect(shown).to_contain_text("Thank you, come again!", timeout=30_000)
 
+    # Triage: a note for the team, tags, and closing the item
+    item_id = int(target.rsplit("/", 1)[1])
+    page.get_by_placeholder("A note for the team").fill("A regular: knows the owner")
+    page.get_by_role("button", name="Add note").click()
+    expect(page.locator(".notes li")).to_contain_text("A regular: knows the owner")
+    page.get_by_label("Tags (comma-separated)").fill("Praise, staff")
+    page.get_by_role("button", name="Save tags").click()
+    expect(page.get_by_label("Tags (comma-separated)")).to_have_value("Praise, staff")
+    page.get_by_label("Status").select_option("closed")
+
+    def triaged() -> bool:
+        """the item is closed and tagged"""
+        item = api.get(f"/api/v1/items/{item_id}").json()
+        return item["status"] == "closed" and item["tags"] == ["praise", "staff"]
+
+    wait_for(triaged)
+
     # Analytics: figures and a chart of the same items
     page.get_by_role("link", name="Analytics").click()
     expect(page.locator(".figures dd").first).to_have_text(str(expected))
@@ -173,10 +190,21 @@ def test_sign_up_connect_google_and_reply_from_the_inbox(page, dashboard, sandbo
     look(page, "analytics")
     page.go_back()
 
-    # At phone width the inbox is still usable
+    # At phone width the inbox is still usable; `e` closes the selected item
     page.set_viewport_size(PHONE)
     page.go_back()
     expect(rows.first).to_be_visible()
+    page.locator("body").click(position={"x": 5, "y": 5})
+    page.keyboard.press("j")
+    selected = page.locator(".items > li.selected a")
+    closing = int(selected.get_attribute("href").rsplit("/", 1)[1])
+    page.keyboard.press("e")
+
+    def closed() -> bool:
+        """the selected item is closed"""
+        return api.get(f"/api/v1/items/{closing}").json()["status"] == "closed"
+
+    wait_for(closed)
 
 
 def test_a_revoked_session_lands_on_the_login_page_with_a_message(page, dashboard, sandbox):

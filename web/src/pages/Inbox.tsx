@@ -1,4 +1,4 @@
-import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useRef, useState, type Ref } from "react";
 import { Link, useNavigate, useSearchParams } from "react-router";
 import { api, unwrap, type Schemas } from "../api/client";
@@ -68,6 +68,16 @@ export function Inbox() {
     queryFn: async () => unwrap(await api.GET("/api/v1/items/facets", { params: { query: facetQuery } })),
   });
   const list = items.data?.pages.flatMap((page) => page.items) ?? [];
+  const queryClient = useQueryClient();
+  // `e` closes the selected item ("done"); the list and the counts are read again.
+  const close = useMutation({
+    mutationFn: async (itemId: number) =>
+      unwrap(await api.PATCH("/api/v1/items/{item_id}", { params: { path: { item_id: itemId } }, body: { status: "closed" } })),
+    onSuccess: () => {
+      void queryClient.invalidateQueries({ queryKey: ["items"] });
+      void queryClient.invalidateQueries({ queryKey: ["facets"] });
+    },
+  });
   const { hasNextPage, isFetchingNextPage, fetchNextPage } = items;
 
   // Infinite scroll: the next keyset page when the end of the list comes into view.
@@ -101,11 +111,14 @@ export function Inbox() {
       } else if (event.key === "r" && selectedId !== undefined) {
         event.preventDefault();
         navigate(`/inbox/${selectedId}#reply`);
+      } else if (event.key === "e" && selectedId !== undefined) {
+        event.preventDefault();
+        close.mutate(selectedId);
       }
     }
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
-  }, [count, selected, selectedId, hasNextPage, fetchNextPage, navigate]);
+  }, [count, selected, selectedId, hasNextPage, fetchNextPage, navigate, close]);
 
   function setFilter(name: string, value: string) {
     const next = new URLSearchParams(params);
@@ -115,7 +128,7 @@ export function Inbox() {
     setParams(next, { replace: true });
   }
 
-  const error = errorFor(items.error ?? facets.error, []);
+  const error = errorFor(items.error ?? facets.error ?? close.error, []);
   const total = facets.data ? `${facets.data.estimated ? "≈ " : ""}${facets.data.total.toLocaleString()}` : null;
   return (
     <section className="page inbox">
@@ -196,7 +209,7 @@ export function Inbox() {
         </button>
       )}
       <p className="keys hint">
-        Keys: <kbd>j</kbd>/<kbd>k</kbd> move, <kbd>Enter</kbd> open, <kbd>r</kbd> reply, <kbd>/</kbd> search
+        Keys: <kbd>j</kbd>/<kbd>k</kbd> move, <kbd>Enter</kbd> open, <kbd>r</kbd> reply, <kbd>e</kbd> close, <kbd>/</kbd> search
       </p>
     </section>
   );

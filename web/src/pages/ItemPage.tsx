@@ -5,6 +5,7 @@ import { api, idempotencyKey, unwrap, type Schemas } from "../api/client";
 import { errorFor } from "../components/errors";
 import { FormError } from "../components/Field";
 import { authorName, ReplyState, SourceBadge, Stars, when } from "../components/itemBits";
+import { DeleteReply, Notes, TemplatePicker, Triage } from "../components/ItemWorkflow";
 
 // Replies still on their way: the item is read again until each one settles.
 const MOVING = new Set(["pending", "sending"]);
@@ -64,9 +65,11 @@ export function ItemPage() {
           <div className="provider-reply">
             <h2>Reply shown at {data.source === "plaudit" ? "the reviewer" : data.source}</h2>
             <p className="body">{data.reply.text}</p>
+            {data.source !== "plaudit" && <DeleteReply item={data} />}
           </div>
         )}
       </article>
+      <Triage key={data.id} item={data} />
       {thread.data && thread.data.messages.length > 0 && (
         <section aria-labelledby="thread-title">
           <h2 id="thread-title">Conversation</h2>
@@ -96,6 +99,7 @@ export function ItemPage() {
         </section>
       )}
       {data.reply_limit && !data.deleted && <Composer item={data} />}
+      <Notes itemId={data.id} />
     </section>
   );
 }
@@ -171,6 +175,7 @@ function Composer({ item }: { item: Schemas["ItemDetail"] }) {
       <h2>
         <label htmlFor={id}>{editing ? "Edit the reply" : "Reply"}</label>
       </h2>
+      <TemplatePicker itemId={item.id} onText={(t) => { setText(t); setKey(idempotencyKey()); box.current?.focus(); }} />
       <textarea
         id={id}
         ref={box}
