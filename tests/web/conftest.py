@@ -144,8 +144,16 @@ def screenshots(page: Any, name: str) -> None:
     page.set_viewport_size(PHONE)
     overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
     page.screenshot(path=str(ARTIFACTS / f"{name}-phone.png"))
+    wide = page.evaluate(_WIDER_THAN_THE_WINDOW) if overflow > 0 else []
     page.set_viewport_size(DESKTOP)
-    assert overflow <= 0, f"{name} scrolls sideways at 360 px by {overflow} px"
+    assert overflow <= 0, f"{name} scrolls sideways at 360 px by {overflow} px: {wide}"
+
+
+# The innermost elements that stick out on the right, to name in a failure.
+_WIDER_THAN_THE_WINDOW = """() => [...document.querySelectorAll('body *')]
+  .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
+  .filter(e => ![...e.children].some(c => c.getBoundingClientRect().right > window.innerWidth + 1))
+  .slice(0, 5).map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : ''))"""
 
 
 def look(page: Any, name: str) -> None:

@@ -2,6 +2,8 @@ import { lazy, Suspense } from "react";
 import { Navigate, Route, Routes } from "react-router";
 import { Layout, RequireSession } from "./components/Layout";
 import { AcceptInvitation } from "./pages/AcceptInvitation";
+import { Approvals } from "./pages/Approvals";
+import { CampaignPage, Campaigns } from "./pages/Campaigns";
 import { ConfirmSignup } from "./pages/ConfirmSignup";
 import { Connections } from "./pages/Connections";
 import { Inbox } from "./pages/Inbox";
@@ -10,6 +12,7 @@ import { Login } from "./pages/Login";
 import { NotFound } from "./pages/NotFound";
 import { ResetPassword } from "./pages/ResetPassword";
 import { Signup } from "./pages/Signup";
+import { Team } from "./pages/Team";
 
 // The charts library loads with the analytics page only: the first page stays small.
 const Analytics = lazy(() => import("./pages/Analytics").then((m) => ({ default: m.Analytics })));
@@ -30,6 +33,10 @@ export function App() {
           <Route path="/inbox" element={<Inbox />} />
           <Route path="/inbox/:itemId" element={<ItemPage />} />
           <Route path="/connections" element={<Connections />} />
+          <Route path="/approvals" element={<Approvals />} />
+          <Route path="/campaigns" element={<Campaigns />} />
+          <Route path="/campaigns/:campaignId" element={<CampaignPage />} />
+          <Route path="/team" element={<Team />} />
           <Route
             path="/analytics"
             element={

@@ -50,8 +50,11 @@ export function Layout() {
         <span className="brand" aria-hidden="true">★ plaudit</span>
         <nav aria-label="Main">
           <NavLink to="/inbox">Inbox</NavLink>
+          <NavLink to="/approvals">Approvals</NavLink>
           <NavLink to="/analytics">Analytics</NavLink>
+          <NavLink to="/campaigns">Campaigns</NavLink>
           <NavLink to="/connections">Connections</NavLink>
+          <NavLink to="/team">Team</NavLink>
         </nav>
         <div className="who">
           {me.data && (
