@@ -217,6 +217,11 @@ def test_a_revoked_session_lands_on_the_login_page_with_a_message(page, dashboar
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("heading", name="Inbox")).to_be_visible()
 
+    # A reload loses the access token (kept in memory only): the session refreshes itself
+    page.reload()
+    expect(page.get_by_role("heading", name="Inbox")).to_be_visible()
+    expect(page.locator(".org")).to_have_text(OWNER["organisation_name"])
+
     # Every session of the person ends (say, from another device)
     with dashboard.client(owner["access_token"]) as client:
         assert client.post("/api/v1/auth/logout-everywhere").status_code == 204

@@ -22,7 +22,11 @@ export class ApiError extends Error {
   }
 }
 
+// Asked without a session: a 401 here means a wrong password or token, not an expired session.
+const PUBLIC = /^\/api\/v1\/(auth\/(login|signup|signup\/confirm|refresh|password-reset|password-reset\/confirm)|invitations\/accept)$/;
+
 async function authorizedFetch(request: Request): Promise<Response> {
+  if (PUBLIC.test(new URL(request.url).pathname)) return fetch(request);
   // Kept before sending: a request's body can be read once, and a retry needs it again.
   const retry = request.clone();
   if (currentAccessToken() === null && hasSession()) await refreshSession();

@@ -27,7 +27,11 @@ export function Connections() {
     queryFn: async () => unwrap(await api.GET("/api/v1/connections")),
     // While a connection is being set up its state changes by the second; then calm.
     refetchInterval: (query) =>
-      query.state.data?.connections.some((c) => c.status === "connecting" || c.last_synced_at === null) ? 1500 : 15000,
+      query.state.data?.connections.some(
+        (c) => c.status === "connecting" || (c.status === "active" && c.last_synced_at === null),
+      )
+        ? 1500
+        : 15000,
   });
   const connect = useMutation({
     mutationFn: async (provider: string) =>
