@@ -103,3 +103,45 @@ def test_team_campaigns_and_approvals(page, dashboard, sandbox, tmp_path):
         return api.get(f"/api/v1/replies/{reply_id}").json()["reply"]["status"] == "sent"
 
     wait_for(sent, timeout=30)
+
+
+def test_a_member_limited_to_one_location_sees_only_its_items(page, dashboard, sandbox):
+    with dashboard.client() as client:
+        owner = sign_up(client, OWNER)
+    api = dashboard.client(owner["access_token"])
+    start = api.post("/api/v1/connections/google/authorize", json={})
+    query = consent(start.json()["authorization_url"])
+    assert api.get("/api/v1/connections/google/callback", params=query).is_success
+    expected = sum(
+        location["reviewCount"]
+        for location in httpx.get(f"{sandbox.url}/_admin/locations", timeout=10).json()["locations"]
+    )
+
+    def synced() -> bool:
+        """every review is in"""
+        return api.get("/api/v1/items/facets").json()["total"] == expected
+
+    wait_for(synced, timeout=30)
+    here, elsewhere = api.get("/api/v1/locations").json()["locations"][:2]
+    invited = api.post(
+        "/api/v1/invitations",
+        json={"email": RESPONDER["email"], "role": "responder", "location_ids": [here["id"]]},
+    )
+    assert invited.status_code == 201, invited.text
+    token = emailed_link(RESPONDER["email"]).split("#token=", 1)[1]
+    joined = httpx.post(
+        f"{dashboard.url}/api/v1/invitations/accept",
+        json={"token": token, "name": "Rita", "password": RESPONDER["password"]},
+        timeout=10,
+    )
+    assert joined.status_code == 200, joined.text
+    theirs = api.get("/api/v1/items/facets", params={"location_id": here["id"]}).json()["total"]
+    assert 0 < theirs < expected
+
+    log_in(page, RESPONDER["email"], RESPONDER["password"])
+    expect(page.locator(".count")).to_contain_text(f"{theirs} items")
+    options = page.get_by_label("Location").locator("option")
+    expect(options).to_have_text(["All locations", here["name"]])
+    other = api.get("/api/v1/items", params={"location_id": elsewhere["id"], "limit": 1})
+    page.goto(f"/inbox/{other.json()['items'][0]['id']}")
+    expect(page.get_by_role("alert")).to_contain_text("Item not found")
