@@ -5,7 +5,10 @@ reach `sent` and the sandbox. A revoked session lands on the login page with a m
 
 from __future__ import annotations
 
+import csv
+import io
 import re
+from pathlib import Path
 
 import httpx
 from playwright.sync_api import expect
@@ -115,6 +118,13 @@ def test_sign_up_connect_google_and_reply_from_the_inbox(page, dashboard, sandbo
     page.goto(shared)
     expect(page.get_by_label("Rating")).to_have_value("5")
     expect(page.get_by_label("Replied")).to_have_value("false")
+
+    # The same view as a CSV file
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Export CSV").click()
+    exported = list(csv.reader(io.StringIO(Path(download.value.path()).read_text())))
+    unreplied = {"rating": 5, "replied": "false"}
+    assert len(exported) - 1 == api.get("/api/v1/items/facets", params=unreplied).json()["total"]
 
     # Search, with the / key
     word = first_word_of_a_review(api)

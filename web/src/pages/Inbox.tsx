@@ -128,7 +128,18 @@ export function Inbox() {
     setParams(next, { replace: true });
   }
 
-  const error = errorFor(items.error ?? facets.error ?? close.error, []);
+  // The export needs the bearer token, so it is fetched and handed to the browser as a file.
+  const exportCsv = useMutation({
+    mutationFn: async () => {
+      const blob = unwrap(await api.GET("/api/v1/items/export.csv", { params: { query: facetQuery }, parseAs: "blob" }));
+      const link = document.createElement("a");
+      link.href = URL.createObjectURL(blob as Blob);
+      link.download = "plaudit-items.csv";
+      link.click();
+      setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+    },
+  });
+  const error = errorFor(items.error ?? facets.error ?? close.error ?? exportCsv.error, []);
   const total = facets.data ? `${facets.data.estimated ? "≈ " : ""}${facets.data.total.toLocaleString()}` : null;
   return (
     <section className="page inbox">
@@ -140,6 +151,9 @@ export function Inbox() {
             {facets.data?.estimated && <span className="hint"> (estimated)</span>}
           </p>
         )}
+        <button type="button" className="export" onClick={() => exportCsv.mutate()} disabled={exportCsv.isPending}>
+          {exportCsv.isPending ? "Exporting…" : "Export CSV"}
+        </button>
       </div>
       <form className="filters" role="search" aria-label="Filter the inbox" onSubmit={(e) => e.preventDefault()}>
         <SearchBox ref={search} value={params.get("q") ?? ""} onSearch={(q) => setFilter("q", q)} />
