@@ -57,10 +57,11 @@ test: venv web-check
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
-bench: venv
+bench: venv web
 	$(BIN)/python bench/sync_google.py
 	$(BIN)/python bench/sync_facebook.py
 	$(BIN)/python bench/webhooks.py
 	$(BIN)/python bench/feedback_email.py
 	$(BIN)/python bench/privacy.py
 	$(BIN)/python bench/inbox.py
+	$(BIN)/python bench/dashboard.py

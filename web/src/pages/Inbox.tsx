@@ -229,12 +229,12 @@ export function Inbox() {
   );
 }
 
-/** Searches 250 ms after the last keystroke, or at once on Enter. */
+/** Searches 150 ms after the last keystroke (a pause, not every letter), or at once on Enter. */
 function SearchBox({ value, onSearch, ref }: { value: string; onSearch: (q: string) => void; ref: Ref<HTMLInputElement> }) {
   const [text, setText] = useState(value);
   useEffect(() => {
     if (text.trim() === value) return;
-    const timer = setTimeout(() => onSearch(text.trim()), 250);
+    const timer = setTimeout(() => onSearch(text.trim()), 150);
     return () => clearTimeout(timer);
   }, [text, value, onSearch]);
   return (
