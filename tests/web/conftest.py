@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
+from plaudit.settings import reset_settings
 from tests.support import Process, free_port, set_env, wait_for
 from tests.web.toolchain import DIST, WEB
 
@@ -45,6 +46,7 @@ def dashboard(db, sandbox, tmp_path: Path) -> Iterator[Dashboard]:
     from workers.broker import broker
 
     port = free_port()
+    saved = {k: os.environ.get(k) for k in ("PLAUDIT_PUBLIC_URL", "PLAUDIT_MAILBOX_DIR")}
     set_env(public_url=f"http://127.0.0.1:{port}", mailbox_dir=str(tmp_path / "mailbox"))
     broker.flush_all()
     api = Process("api", "--port", str(port))
@@ -65,7 +67,13 @@ def dashboard(db, sandbox, tmp_path: Path) -> Iterator[Dashboard]:
     finally:
         api.stop()
         worker.stop()
-        os.environ.pop("PLAUDIT_MAILBOX_DIR", None)
+        # The tests after this one get the settings they had before it.
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        reset_settings()
         for name, lines in logs.items():  # shown by pytest when the test failed
             print(f"--- the last lines of plaudit {name} ---", *lines, sep="\n")
 
