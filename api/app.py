@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from api import dashboard
 from api.errors import ERROR_RESPONSES, document_credential_errors, install_error_handlers
 from api.input_guard import InputGuardMiddleware
 from api.public import pages
@@ -87,4 +88,5 @@ def create_app() -> FastAPI:
     app.include_router(health.router)
     app.include_router(pages.router)  # the public feedback pages, outside the JSON API
     document_credential_errors(app)
+    dashboard.mount(app)  # the router's fallback: GET paths no route takes
     return app

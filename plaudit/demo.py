@@ -208,8 +208,9 @@ def run_demo(*, port: int = 8000) -> None:
     print(
         f"""
 plaudit demo is running.
+  Dashboard      {api}/
+  Log in         {DEMO_EMAIL} / {DEMO_PASSWORD}  (in the dashboard, or POST {api}/api/v1/auth/login)
   API docs       {api}/docs
-  Log in         {DEMO_EMAIL} / {DEMO_PASSWORD}  (POST {api}/api/v1/auth/login)
   Ready token    {token}
   Inbox          curl -H 'Authorization: Bearer <token>' {api}/api/v1/items
   Mailbox        {api}/api/v1/mailbox  (e-mails the demo sent, with the same token)

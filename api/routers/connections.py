@@ -69,7 +69,10 @@ def authorize(
     summary="Where the provider sends the browser back (no token: the state is the credential)",
     response_model=ConnectionEnvelope,
     responses={
-        303: {"description": "Redirect to `redirect_after?connection_id=N`"},
+        303: {
+            "description": "Redirect to `redirect_after?connection_id=N`, or to "
+            "`redirect_after?error=access_denied` when the person refused"
+        },
         400: {"model": ErrorResponse, "description": "Bad or spent state, or access denied"},
         **_UNKNOWN_PROVIDER,
     },
@@ -86,8 +89,13 @@ def callback(
     oauth_state = connections.claim_state(session, provider=provider, state=state)
     if error is not None:
         # The person said no: spend the state for good, even though the answer is an error.
+        back = oauth_state.redirect_after
         session.delete(oauth_state)
         session.commit()
+        if back and _still_ours(back):
+            # Back to the app that asked, which tells the person, rather than a JSON page.
+            target = _with_query(back, error="access_denied")
+            return RedirectResponse(target, status_code=status.HTTP_303_SEE_OTHER)
         raise BadRequest("access_denied", "Access was not granted at the provider")
     if not code:
         raise BadRequest("invalid_request", "The provider sent no authorization code", field="code")

@@ -37,6 +37,7 @@ from api.schemas.items import (
     NoteIn,
     NoteList,
     NoteOut,
+    ReplyLimit,
     ReplyRef,
 )
 from api.schemas.replies import ReplyEnvelope, ReplyIn, ReplyOut
@@ -338,10 +339,12 @@ def _queue_reply(
 def _detail(session: Session, item: Item) -> ItemDetail:
     outbox = inbox.item_replies(session, item=item)
     latest = _ref(outbox[0].id, outbox[0].status) if outbox else None
+    limit = replies.REPLY_LIMITS.get((item.source, item.kind))
     return ItemDetail.build(
         item,
         latest_reply=latest,
         replies=[ReplyOut.model_validate(reply) for reply in outbox],
+        reply_limit=ReplyLimit(size=limit.size, unit=limit.unit) if limit else None,
     )
 
 

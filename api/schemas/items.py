@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema
 from sqlalchemy import Row
@@ -124,8 +124,19 @@ class ItemPage(BaseModel):
     next_cursor: str | None
 
 
+class ReplyLimit(BaseModel):
+    size: int
+    unit: Literal["bytes", "characters"] = Field(
+        description="`bytes` of UTF-8 text or `characters` (code points)"
+    )
+
+
 class ItemDetail(ItemOut):
     replies: list[ReplyOut]
+    reply_limit: ReplyLimit | None = Field(
+        description="The provider's limit on a reply's length, so that a client can count it "
+        "as one types; null: the item cannot be replied to"
+    )
 
 
 def _tag(value: str) -> str:

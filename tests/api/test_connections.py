@@ -80,9 +80,7 @@ def test_a_stored_target_no_longer_allowed_is_not_followed(
     client: TestClient, db: Session, owner: Person
 ):
     state = _authorize(client, owner)
-    db.execute(
-        OAuthState.__table__.update().values(redirect_after="https://evil.example/")
-    )
+    db.execute(OAuthState.__table__.update().values(redirect_after="https://evil.example/"))
     db.commit()
     response = client.get(CALLBACK, params={"state": state, "code": "c"}, follow_redirects=False)
     assert response.status_code == 200
@@ -146,6 +144,20 @@ def test_access_denied_spends_the_state(client: TestClient, db: Session, owner: 
     assert db.get(OAuthState, state) is None
     retry = client.get(CALLBACK, params={"state": state, "code": "c"})
     assert error_of(retry)["code"] == "invalid_state"
+    assert db.scalar(select(Connection)) is None
+
+
+def test_a_refusal_goes_back_to_the_app_that_asked(client: TestClient, db: Session, owner: Person):
+    state = _authorize(client, owner, redirect_after="/connections")
+
+    denied = client.get(
+        CALLBACK, params={"state": state, "error": "access_denied"}, follow_redirects=False
+    )
+
+    assert denied.status_code == 303
+    assert denied.headers["Location"] == "/connections?error=access_denied"
+    db.expire_all()
+    assert db.get(OAuthState, state) is None
     assert db.scalar(select(Connection)) is None
 
 

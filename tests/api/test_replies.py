@@ -181,3 +181,15 @@ def _create_in_own_session(person: Person, item: Item, *, key: str) -> tuple[int
             idempotency_key=key,
         )
         return reply.id, created
+
+
+def test_an_item_names_its_providers_reply_limit(
+    client: TestClient, owner: Person, review: Item, make_item: Callable[..., Item]
+):
+    # The dashboard counts a reply against this as one types.
+    detail = client.get(f"/api/v1/items/{review.id}", headers=owner.headers).json()
+    assert detail["reply_limit"] == {"size": 4096, "unit": "bytes"}
+
+    feedback_on_google = make_item(owner.organisation, kind="feedback")
+    other = client.get(f"/api/v1/items/{feedback_on_google.id}", headers=owner.headers).json()
+    assert other["reply_limit"] is None

@@ -1,0 +1,256 @@
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useEffect, useRef, useState, type Ref } from "react";
+import { Link, useNavigate, useSearchParams } from "react-router";
+import { api, unwrap, type Schemas } from "../api/client";
+import type { paths } from "../api/schema";
+import { errorFor } from "../components/errors";
+import { FormError } from "../components/Field";
+import { authorName, ReplyState, SourceBadge, Stars, when } from "../components/itemBits";
+
+type Query = NonNullable<paths["/api/v1/items"]["get"]["parameters"]["query"]>;
+
+const PAGE = 50;
+const SELECTS = {
+  source: [["google", "Google"], ["facebook", "Facebook"], ["plaudit", "Feedback"]],
+  kind: [["review", "Reviews"], ["question", "Questions"], ["recommendation", "Recommendations"], ["comment", "Comments"], ["mention", "Mentions"], ["feedback", "Feedback"]],
+  rating: [["5", "5 stars"], ["4", "4 stars"], ["3", "3 stars"], ["2", "2 stars"], ["1", "1 star"]],
+  replied: [["false", "Not replied"], ["true", "Replied"]],
+  status: [["open", "Open"], ["closed", "Closed"], ["archived", "Archived"]],
+} as const;
+const LABELS: Record<keyof typeof SELECTS, string> = {
+  source: "Source", kind: "Kind", rating: "Rating", replied: "Replied", status: "Status",
+};
+
+/** The URL holds the filters, so a shared link opens the same view. */
+function queryOf(params: URLSearchParams): Query {
+  const query: Query = { limit: PAGE };
+  const location = params.get("location");
+  if (location) query.location_id = [Number(location)];
+  const source = params.get("source");
+  if (source) query.source = source as Schemas["Source"];
+  const kind = params.get("kind");
+  if (kind) query.kind = kind as Schemas["Kind"];
+  const rating = params.get("rating");
+  if (rating) query.rating = [Number(rating)];
+  const replied = params.get("replied");
+  if (replied) query.replied = replied === "true";
+  const status = params.get("status");
+  if (status) query.status = [status as Schemas["ItemStatus"]];
+  const q = params.get("q");
+  if (q) query.q = q;
+  return query;
+}
+
+export function Inbox() {
+  const [params, setParams] = useSearchParams();
+  const query = queryOf(params);
+  const navigate = useNavigate();
+  const [selected, setSelected] = useState(0);
+  const search = useRef<HTMLInputElement>(null);
+  const rows = useRef<(HTMLAnchorElement | null)[]>([]);
+  const sentinel = useRef<HTMLDivElement>(null);
+
+  const locations = useQuery({
+    queryKey: ["locations"],
+    queryFn: async () => unwrap(await api.GET("/api/v1/locations")),
+  });
+  const items = useInfiniteQuery({
+    queryKey: ["items", query],
+    initialPageParam: null as string | null,
+    queryFn: async ({ pageParam }) =>
+      unwrap(await api.GET("/api/v1/items", { params: { query: { ...query, cursor: pageParam } } })),
+    getNextPageParam: (last) => last.next_cursor,
+  });
+  const { limit: _limit, ...facetQuery } = query;
+  void _limit;
+  const facets = useQuery({
+    queryKey: ["facets", facetQuery],
+    queryFn: async () => unwrap(await api.GET("/api/v1/items/facets", { params: { query: facetQuery } })),
+  });
+  const list = items.data?.pages.flatMap((page) => page.items) ?? [];
+  const queryClient = useQueryClient();
+  // `e` closes the selected item ("done"); the list and the counts are read again.
+  const close = useMutation({
+    mutationFn: async (itemId: number) =>
+      unwrap(await api.PATCH("/api/v1/items/{item_id}", { params: { path: { item_id: itemId } }, body: { status: "closed" } })),
+    onSuccess: () => {
+      void queryClient.invalidateQueries({ queryKey: ["items"] });
+      void queryClient.invalidateQueries({ queryKey: ["facets"] });
+    },
+  });
+  const { hasNextPage, isFetchingNextPage, fetchNextPage } = items;
+
+  // Infinite scroll: the next keyset page when the end of the list comes into view.
+  useEffect(() => {
+    const end = sentinel.current;
+    if (!end || !hasNextPage) return;
+    const observer = new IntersectionObserver((entries) => {
+      if (entries.some((e) => e.isIntersecting) && !isFetchingNextPage) void fetchNextPage();
+    }, { rootMargin: "400px" });
+    observer.observe(end);
+    return () => observer.disconnect();
+  }, [hasNextPage, isFetchingNextPage, fetchNextPage]);
+
+  // j/k move, r or Enter opens the selected item (r with the composer focused), / searches.
+  const count = list.length;
+  const selectedId = list[Math.min(selected, count - 1)]?.id;
+  useEffect(() => {
+    function onKey(event: KeyboardEvent) {
+      const target = event.target as HTMLElement;
+      if (event.metaKey || event.ctrlKey || event.altKey) return;
+      if (target.closest("input, textarea, select, [contenteditable]")) return;
+      if (event.key === "/") {
+        event.preventDefault();
+        search.current?.focus();
+      } else if (event.key === "j" || event.key === "k") {
+        event.preventDefault();
+        const next = Math.max(0, Math.min(count - 1, selected + (event.key === "j" ? 1 : -1)));
+        setSelected(next);
+        rows.current[next]?.focus();
+        if (next >= count - 5 && hasNextPage) void fetchNextPage();
+      } else if (event.key === "r" && selectedId !== undefined) {
+        event.preventDefault();
+        navigate(`/inbox/${selectedId}#reply`);
+      } else if (event.key === "e" && selectedId !== undefined) {
+        event.preventDefault();
+        close.mutate(selectedId);
+      }
+    }
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [count, selected, selectedId, hasNextPage, fetchNextPage, navigate, close]);
+
+  function setFilter(name: string, value: string) {
+    const next = new URLSearchParams(params);
+    if (value) next.set(name, value);
+    else next.delete(name);
+    setSelected(0);
+    setParams(next, { replace: true });
+  }
+
+  // The export needs the bearer token, so it is fetched and handed to the browser as a file.
+  const exportCsv = useMutation({
+    mutationFn: async () => {
+      const blob = unwrap(await api.GET("/api/v1/items/export.csv", { params: { query: facetQuery }, parseAs: "blob" }));
+      const link = document.createElement("a");
+      link.href = URL.createObjectURL(blob as Blob);
+      link.download = "plaudit-items.csv";
+      link.click();
+      setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+    },
+  });
+  const error = errorFor(items.error ?? facets.error ?? close.error ?? exportCsv.error, []);
+  const total = facets.data ? `${facets.data.estimated ? "≈ " : ""}${facets.data.total.toLocaleString()}` : null;
+  return (
+    <section className="page inbox">
+      <div className="page-head">
+        <h1>Inbox</h1>
+        {total !== null && (
+          <p className="count" aria-live="polite">
+            {total} {facets.data?.total === 1 ? "item" : "items"}
+            {facets.data?.estimated && <span className="hint"> (estimated)</span>}
+          </p>
+        )}
+        <button type="button" className="export" onClick={() => exportCsv.mutate()} disabled={exportCsv.isPending}>
+          {exportCsv.isPending ? "Exporting…" : "Export CSV"}
+        </button>
+      </div>
+      <form className="filters" role="search" aria-label="Filter the inbox" onSubmit={(e) => e.preventDefault()}>
+        <SearchBox ref={search} value={params.get("q") ?? ""} onSearch={(q) => setFilter("q", q)} />
+        <label>
+          <span>Location</span>
+          <select value={params.get("location") ?? ""} onChange={(e) => setFilter("location", e.target.value)}>
+            <option value="">All locations</option>
+            {locations.data?.locations.map((l) => (
+              <option key={l.id} value={l.id}>
+                {l.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        {(Object.keys(SELECTS) as (keyof typeof SELECTS)[]).map((name) => (
+          <label key={name}>
+            <span>{LABELS[name]}</span>
+            <select value={params.get(name) ?? ""} onChange={(e) => setFilter(name, e.target.value)}>
+              <option value="">Any</option>
+              {SELECTS[name].map(([value, label]) => (
+                <option key={value} value={value}>
+                  {label}
+                </option>
+              ))}
+            </select>
+          </label>
+        ))}
+      </form>
+      <FormError message={error?.message} />
+      {items.isPending && <p role="status">Loading…</p>}
+      {items.isSuccess && list.length === 0 && (
+        <p className="empty" role="status">
+          Nothing here{params.size ? " with these filters" : " yet: connect Google or Facebook on the Connections page"}.
+        </p>
+      )}
+      <ol className="items" aria-label="Items">
+        {list.map((item, index) => (
+          <li key={item.id} className={index === selected ? "selected" : undefined}>
+            <Link
+              to={`/inbox/${item.id}`}
+              ref={(el) => {
+                rows.current[index] = el;
+              }}
+              onFocus={() => setSelected(index)}
+              className="item-row"
+            >
+              <span className="row-head">
+                <SourceBadge source={item.source} />
+                <Stars rating={item.rating} />
+                <span className="author">{authorName(item)}</span>
+                <time dateTime={item.posted_at}>{when(item.posted_at)}</time>
+              </span>
+              <span className="text">{item.text || <em className="dim">No text</em>}</span>
+              <span className="row-tags">
+                {item.replied ? <span className="tag ok">Replied</span> : <span className="tag">Not replied</span>}
+                {item.status !== "open" && <span className="tag">{item.status}</span>}
+                {item.latest_reply && !item.replied && <ReplyState status={item.latest_reply.status} />}
+              </span>
+            </Link>
+          </li>
+        ))}
+      </ol>
+      <div ref={sentinel} />
+      {hasNextPage && (
+        <button type="button" className="more" onClick={() => void fetchNextPage()} disabled={isFetchingNextPage}>
+          {isFetchingNextPage ? "Loading more…" : "Load more"}
+        </button>
+      )}
+      <p className="keys hint">
+        Keys: <kbd>j</kbd>/<kbd>k</kbd> move, <kbd>Enter</kbd> open, <kbd>r</kbd> reply, <kbd>e</kbd> close, <kbd>/</kbd> search
+      </p>
+    </section>
+  );
+}
+
+/** Searches 150 ms after the last keystroke (a pause, not every letter), or at once on Enter. */
+function SearchBox({ value, onSearch, ref }: { value: string; onSearch: (q: string) => void; ref: Ref<HTMLInputElement> }) {
+  const [text, setText] = useState(value);
+  useEffect(() => {
+    if (text.trim() === value) return;
+    const timer = setTimeout(() => onSearch(text.trim()), 150);
+    return () => clearTimeout(timer);
+  }, [text, value, onSearch]);
+  return (
+    <label className="search">
+      <span>Search</span>
+      <input
+        ref={ref}
+        type="search"
+        value={text}
+        placeholder="Words, or an author"
+        onChange={(e) => setText(e.target.value)}
+        onKeyDown={(e) => {
+          if (e.key === "Enter") onSearch(text.trim());
+          if (e.key === "Escape") (e.target as HTMLInputElement).blur();
+        }}
+      />
+    </label>
+  );
+}

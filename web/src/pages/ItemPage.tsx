@@ -1,0 +1,213 @@
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useEffect, useId, useRef, useState, type FormEvent } from "react";
+import { Link, useLocation, useNavigate, useParams } from "react-router";
+import { api, idempotencyKey, unwrap, type Schemas } from "../api/client";
+import { errorFor } from "../components/errors";
+import { FormError } from "../components/Field";
+import { authorName, ReplyState, SourceBadge, Stars, when } from "../components/itemBits";
+import { DeleteReply, Notes, TemplatePicker, Triage } from "../components/ItemWorkflow";
+
+// Replies still on their way: the item is read again until each one settles.
+const MOVING = new Set(["pending", "sending"]);
+
+export function ItemPage() {
+  const itemId = Number(useParams().itemId);
+  const item = useQuery({
+    queryKey: ["item", itemId],
+    queryFn: async () => unwrap(await api.GET("/api/v1/items/{item_id}", { params: { path: { item_id: itemId } } })),
+    refetchInterval: (query) => (query.state.data?.replies.some((r) => MOVING.has(r.status)) ? 1000 : false),
+  });
+  const thread = useQuery({
+    queryKey: ["thread", itemId],
+    enabled: item.data?.source === "plaudit",
+    queryFn: async () =>
+      unwrap(await api.GET("/api/v1/items/{item_id}/thread", { params: { path: { item_id: itemId } } })),
+  });
+  const error = errorFor(item.error, []);
+  if (item.isPending) {
+    return (
+      <section className="page">
+        <p role="status">Loading…</p>
+      </section>
+    );
+  }
+  if (!item.data) {
+    return (
+      <section className="page">
+        <h1>Item</h1>
+        <FormError message={error?.message} />
+        <Link to="/inbox">Back to the inbox</Link>
+      </section>
+    );
+  }
+  const data = item.data;
+  return (
+    <section className="page item">
+      <p className="back">
+        <BackToInbox />
+      </p>
+      <article className="review" aria-labelledby="item-title">
+        <h1 id="item-title">
+          <SourceBadge source={data.source} /> <Stars rating={data.rating} /> {authorName(data)}
+        </h1>
+        <p className="meta">
+          {data.kind} · <time dateTime={data.posted_at}>{when(data.posted_at)}</time>
+          {data.deleted && " · deleted at the provider"} · {data.status}
+        </p>
+        <p className="body">{data.text || <em>No text</em>}</p>
+        {data.original_text && (
+          <details>
+            <summary>Original{data.language ? ` (${data.language})` : ""}</summary>
+            <p className="body">{data.original_text}</p>
+          </details>
+        )}
+        {data.reply && (
+          <div className="provider-reply">
+            <h2>Reply shown at {data.source === "plaudit" ? "the reviewer" : data.source}</h2>
+            <p className="body">{data.reply.text}</p>
+            {data.source !== "plaudit" && <DeleteReply item={data} />}
+          </div>
+        )}
+      </article>
+      <Triage key={data.id} item={data} />
+      {thread.data && thread.data.messages.length > 0 && (
+        <section aria-labelledby="thread-title">
+          <h2 id="thread-title">Conversation</h2>
+          <ol className="thread">
+            {thread.data.messages.map((m, i) => (
+              <li key={i} className={m.direction}>
+                <p className="body">{m.body}</p>
+              </li>
+            ))}
+          </ol>
+        </section>
+      )}
+      {data.replies.length > 0 && (
+        <section aria-labelledby="outbox-title">
+          <h2 id="outbox-title">Our replies</h2>
+          <ol className="outbox" aria-live="polite">
+            {data.replies.map((r) => (
+              <li key={r.id} data-reply-id={r.id}>
+                <ReplyState status={r.status} /> <span className="dim">{r.action} · {when(r.created_at)}</span>
+                <p className="body">{r.body}</p>
+                {r.last_error && (r.status === "failed" || r.status === "rejected") && (
+                  <p className="error">{r.last_error}</p>
+                )}
+              </li>
+            ))}
+          </ol>
+        </section>
+      )}
+      {data.reply_limit && !data.deleted && <Composer item={data} />}
+      <Notes itemId={data.id} />
+    </section>
+  );
+}
+
+/** Back to the inbox as it was left (filters, scroll), or to the inbox itself on a fresh tab. */
+function BackToInbox() {
+  const navigate = useNavigate();
+  return (
+    <Link
+      to="/inbox"
+      onClick={(event) => {
+        if ((window.history.state as { idx?: number } | null)?.idx) {
+          event.preventDefault();
+          navigate(-1);
+        }
+      }}
+    >
+      ← Inbox
+    </Link>
+  );
+}
+
+function measure(text: string, unit: string): number {
+  // The API counts UTF-8 bytes or code points (Python's len), not UTF-16 units.
+  return unit === "bytes" ? new TextEncoder().encode(text).length : [...text].length;
+}
+
+function Composer({ item }: { item: Schemas["ItemDetail"] }) {
+  const limit = item.reply_limit!;
+  const editing = item.reply !== null;
+  const [text, setText] = useState("");
+  const [confirmPersonal, setConfirmPersonal] = useState(false);
+  const [key, setKey] = useState(idempotencyKey);
+  const box = useRef<HTMLTextAreaElement>(null);
+  const { hash } = useLocation();
+  const id = useId();
+  const queryClient = useQueryClient();
+  useEffect(() => {
+    if (hash === "#reply") box.current?.focus();
+  }, [hash]);
+
+  const send = useMutation({
+    mutationFn: async () => {
+      const options = {
+        params: { path: { item_id: item.id }, header: { "Idempotency-Key": key } },
+        body: { text, confirm_personal_data: confirmPersonal },
+      };
+      return unwrap(
+        editing
+          ? await api.PUT("/api/v1/items/{item_id}/reply", options)
+          : await api.POST("/api/v1/items/{item_id}/reply", options),
+      );
+    },
+    onSuccess: () => {
+      setText("");
+      setConfirmPersonal(false);
+      setKey(idempotencyKey());
+      void queryClient.invalidateQueries({ queryKey: ["item", item.id] });
+      void queryClient.invalidateQueries({ queryKey: ["items"] });
+    },
+  });
+  const used = measure(text, limit.unit);
+  const over = used > limit.size;
+  const error = errorFor(send.error, ["text"]);
+  const personal = send.error && "code" in send.error && send.error.code === "personal_data";
+
+  function submit(event: FormEvent) {
+    event.preventDefault();
+    send.mutate();
+  }
+  return (
+    <form className="composer" onSubmit={submit} noValidate>
+      <h2>
+        <label htmlFor={id}>{editing ? "Edit the reply" : "Reply"}</label>
+      </h2>
+      <TemplatePicker itemId={item.id} onText={(t) => { setText(t); setKey(idempotencyKey()); box.current?.focus(); }} />
+      <textarea
+        id={id}
+        ref={box}
+        name="text"
+        rows={5}
+        value={text}
+        onChange={(e) => {
+          setText(e.target.value);
+          // A changed text is a new reply: a new key, so a retry never sends the old one.
+          setKey(idempotencyKey());
+        }}
+        aria-invalid={over || error?.field === "text" ? true : undefined}
+        aria-describedby={`${id}-count${error ? ` ${id}-error` : ""}`}
+      />
+      <p id={`${id}-count`} className={over ? "count over" : "count"} aria-live="polite">
+        {used.toLocaleString()} / {limit.size.toLocaleString()} {limit.unit}
+        {over && " — too long for " + item.source}
+      </p>
+      {error && (
+        <p id={`${id}-error`} className="error" role="alert">
+          {error.message}
+        </p>
+      )}
+      {personal && (
+        <label className="check">
+          <input type="checkbox" checked={confirmPersonal} onChange={(e) => setConfirmPersonal(e.target.checked)} />
+          These are our own contact details: publish them
+        </label>
+      )}
+      <button type="submit" className="primary" disabled={send.isPending || over || !text.trim()}>
+        {send.isPending ? "Sending…" : editing ? "Update reply" : "Send reply"}
+      </button>
+    </form>
+  );
+}
