@@ -2172,10 +2172,10 @@ export interface components {
             /** Recipients */
             recipients: components["schemas"]["RecipientOut"][];
             /**
-             * Next After
-             * @description Pass as `after` for the next page
+             * Next Cursor
+             * @description Pass as `cursor` for the next page
              */
-            next_after: number | null;
+            next_cursor: string | null;
         };
         /**
          * RecipientStatus
@@ -7663,7 +7663,7 @@ export interface operations {
         parameters: {
             query?: {
                 status?: components["schemas"]["RecipientStatus"] | null;
-                after?: number;
+                cursor?: string | null;
                 limit?: number;
             };
             header?: never;
@@ -7683,7 +7683,7 @@ export interface operations {
                     "application/json": components["schemas"]["RecipientPage"];
                 };
             };
-            /** @description Malformed request: an unparseable body */
+            /** @description The cursor is invalid */
             400: {
                 headers: {
                     [name: string]: unknown;
