@@ -10,7 +10,7 @@ from collections import Counter
 
 import dramatiq
 import httpx
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from connectors.sandbox.server import SandboxServer, base_urls
 from connectors.sandbox.state import SandboxState
@@ -109,9 +109,7 @@ def test_two_workers_share_the_quota_and_throttled_syncs_wait_in_the_broker(db):
             assert max(per_minute(server).values()) <= QUOTA
 
             # And the throttled syncs wait in the broker until they resume, not spinning in place
-            resumes = {
-                r.id: r.resumes_at.timestamp() * 1000 for r in runs if r.status == "waiting"
-            }
+            resumes = {r.id: r.resumes_at.timestamp() * 1000 for r in runs if r.status == "waiting"}
             etas = {m["kwargs"].get("run_id"): m["options"]["eta"] for m in delayed}
             for run_id, resumes_at in resumes.items():
                 assert abs(etas[run_id] - resumes_at) < 1_000
@@ -152,3 +150,28 @@ def test_a_sync_stopped_by_the_quota_continues_later_from_the_location_it_stoppe
     ]
     assert delayed[0]["options"]["eta"] > time.time() * 1000 + 5_000
     broker.flush_all()
+
+
+def test_a_pass_stopped_by_the_quota_within_a_location_keeps_the_pages_it_read(db):
+    # Given a location of three pages (120 reviews) and a quota of 4 a minute: listing accounts
+    # and locations, then two of its pages
+    state = SandboxState.seeded(seed=5, locations=1, reviews_per_location=120)
+    with SandboxServer(state) as server:
+        set_env(**base_urls(server.url))
+        connection = connect_google(db)
+        set_env(google_requests_per_minute=4)
+        # Far from a window's end, where the limiter waits in place instead.
+        wait_for(lambda: time.time() % 60 <= 50, timeout=15, interval=0.2)
+        try:
+            # When it syncs
+            run = sync(connection.id, "google_reviews")
+        finally:
+            set_env(google_requests_per_minute=300)
+            make_broker(
+                get_settings().broker_url, namespace=get_settings().broker_namespace
+            ).flush_all()
+
+    # Then the run waits for the quota, and the two pages it read are stored, not lost with
+    # the batch they were gathered in
+    assert run.status == "waiting" and run.rate_limit_waits == 1
+    assert db.scalar(select(func.count(Item.id))) == 100
