@@ -55,7 +55,11 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 15.0, interval: floa
 
 
 def set_env(**values: str) -> None:
-    """Change settings for this process (and the subprocesses it starts)."""
+    """Change settings for this process without putting anything back.
+
+    Retired: use the ``configure`` fixture (tests/conftest.py), which restores what was there.
+    Only tests/workers/test_crash.py and test_quota.py still call this, next to waits being
+    rewritten at the same time; they move to ``configure`` with that change."""
     os.environ.update({f"PLAUDIT_{k.upper()}": str(v) for k, v in values.items()})
     reset_settings()
     crypto.reset_keys()

@@ -12,7 +12,7 @@ from models import EmailMessage, EmailStatus, FeedbackSettings, Organisation, Su
 from plaudit.crypto import blind_index
 from plaudit.email import queue_email
 from tests.feedback.conftest import SMTP_PASSWORD, SMTP_USER
-from tests.support import free_port, set_env
+from tests.support import free_port
 from workers.email import deliver_email
 
 
@@ -97,10 +97,10 @@ def test_a_refused_recipient_fails_without_the_address_in_the_error(db, smtp):
     assert smtp.messages == []
 
 
-def test_a_server_that_is_down_leaves_the_message_pending_for_a_retry(db, smtp):
+def test_a_server_that_is_down_leaves_the_message_pending_for_a_retry(db, smtp, configure):
     org = organisation(db)
     row = queued(db, org)
-    set_env(smtp_port=free_port())  # nothing listens there
+    configure(smtp_port=free_port())  # nothing listens there
 
     with pytest.raises(dramatiq.Retry):
         deliver_email(row.id)

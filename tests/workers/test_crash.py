@@ -19,6 +19,9 @@ from tests.workers.test_sync import admin
 from workers.broker import broker
 from workers.reply import send_reply
 
+# Worker and scheduler processes commit on their own connections.
+pytestmark = pytest.mark.commits
+
 
 def status_of(db, reply_id: int) -> str:
     db.expire_all()

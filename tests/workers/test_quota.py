@@ -10,6 +10,7 @@ from collections import Counter
 
 import dramatiq
 import httpx
+import pytest
 from sqlalchemy import select
 
 from connectors.sandbox.server import SandboxServer, base_urls
@@ -20,6 +21,9 @@ from tests.fixtures import connect_google
 from tests.support import Process, set_env, wait_for
 from workers.broker import make_broker
 from workers.sync import sync
+
+# Worker processes commit on their own connections.
+pytestmark = pytest.mark.commits
 
 QUOTA = 10
 GOOGLE_HOSTS = ("/mybusiness/", "/accountmanagement/", "/businessinformation/")
