@@ -83,6 +83,7 @@ def test_rotation_re_encrypts_everything_and_the_old_key_can_go(
     assert result.returncode == 0 and f"{old_id}" not in result.stdout
 
 
+@pytest.mark.commits  # `plaudit keys status` reads in a process of its own
 def test_a_value_under_a_key_that_is_not_configured_is_a_clear_error(
     db, old_and_new_key, configure
 ):
