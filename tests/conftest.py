@@ -164,9 +164,12 @@ def _rolled_back_db(monkeypatch: pytest.MonkeyPatch) -> Iterator[Session]:
         yield session
     finally:
         session.close()
-        outer.rollback()
-        leaked = _tables_with_rows(connection)
-        connection.close()
+        try:
+            if outer.is_active:
+                outer.rollback()
+            leaked = _tables_with_rows(connection)
+        finally:
+            connection.close()
         if leaked:
             truncate_all()
             pytest.fail(
