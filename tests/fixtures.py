@@ -29,7 +29,9 @@ def serve_sandbox(configure: Callable[..., None]) -> Iterator[Callable[..., Sand
             state = SandboxState.seeded(
                 seed=7, locations=locations, reviews_per_location=reviews_per_location
             )
-            server = servers.enter_context(SandboxServer(state))
+            server = SandboxServer(state).start()
+            # Not waited for: a stop takes a tick of uvicorn's loop, and nothing reuses the port.
+            servers.callback(server.stop, wait=False)
             configure(**base_urls(server.url))
             return server
 
