@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from urllib.parse import parse_qs, urlparse
 
 import httpx
@@ -14,17 +15,33 @@ from connectors.sandbox.server import SandboxServer, base_urls
 from connectors.sandbox.state import SandboxState
 from core import crypto
 from models import Connection, ConnectionStatus, Membership, Organisation, Role, User
-from tests.support import set_env
 
 CALLBACK = "http://127.0.0.1:9/api/v1/connections/google/callback"
 
 
 @pytest.fixture
-def sandbox() -> Iterator[SandboxServer]:
-    """A fresh sandbox (2 locations × 30 reviews) with plaudit's Google URLs pointed at it."""
-    with SandboxServer(SandboxState.seeded(seed=7, locations=2, reviews_per_location=30)) as server:
-        set_env(**base_urls(server.url))
-        yield server
+def serve_sandbox(configure: Callable[..., None]) -> Iterator[Callable[..., SandboxServer]]:
+    """Start a fresh sandbox of the given size, with plaudit's provider URLs pointed at it
+    until the test ends: ``serve_sandbox(locations=2, reviews_per_location=120)``."""
+    with ExitStack() as servers:
+
+        def serve(locations: int = 2, reviews_per_location: int = 30) -> SandboxServer:
+            state = SandboxState.seeded(
+                seed=7, locations=locations, reviews_per_location=reviews_per_location
+            )
+            server = SandboxServer(state).start()
+            # Not waited for: a stop takes a tick of uvicorn's loop, and nothing reuses the port.
+            servers.callback(server.stop, wait=False)
+            configure(**base_urls(server.url))
+            return server
+
+        yield serve
+
+
+@pytest.fixture
+def sandbox(serve_sandbox: Callable[..., SandboxServer]) -> SandboxServer:
+    """A fresh sandbox (2 locations × 30 reviews) with plaudit's provider URLs pointed at it."""
+    return serve_sandbox()
 
 
 def consent(auth_url: str) -> dict[str, str]:

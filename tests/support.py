@@ -15,8 +15,7 @@ from typing import Any
 
 import httpx
 
-from core import crypto
-from core.settings import get_settings, reset_settings
+from core.settings import get_settings
 
 
 def this_runs_broker() -> Any:
@@ -52,13 +51,6 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 15.0, interval: floa
                 f"condition not met within {timeout}s: {predicate.__doc__ or predicate}"
             )
         time.sleep(interval)
-
-
-def set_env(**values: str) -> None:
-    """Change settings for this process (and the subprocesses it starts)."""
-    os.environ.update({f"PLAUDIT_{k.upper()}": str(v) for k, v in values.items()})
-    reset_settings()
-    crypto.reset_keys()
 
 
 def emailed_link(address: str) -> str:

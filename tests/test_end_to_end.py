@@ -12,15 +12,18 @@ import httpx
 import pytest
 
 from tests.fixtures import consent
-from tests.support import ApiServer, free_port, set_env, sign_up, wait_for
+from tests.support import ApiServer, free_port, sign_up, wait_for
 from workers.broker import broker
 from workers.runner import start_worker
 
+# The whole product in threads (a served API, a worker): they commit on their own.
+pytestmark = pytest.mark.commits
+
 
 @pytest.fixture
-def api(db, sandbox) -> Iterator[httpx.Client]:
+def api(db, sandbox, configure) -> Iterator[httpx.Client]:
     port = free_port()
-    set_env(public_url=f"http://127.0.0.1:{port}")
+    configure(public_url=f"http://127.0.0.1:{port}")
     broker.flush_all()
     worker = start_worker(threads=2)
     try:
@@ -36,7 +39,7 @@ def admin(sandbox, method: str, path: str, **kwargs) -> httpx.Response:
     return response
 
 
-def test_connect_sync_read_reply_edit_delete(api, sandbox):
+def test_connect_sync_read_reply_edit_delete(api, sandbox, configure):
     # Sign up an owner with an organisation
     signup = sign_up(
         api,
@@ -104,8 +107,7 @@ def test_connect_sync_read_reply_edit_delete(api, sandbox):
     # The customer deletes a review; the next full pass marks it deleted
     gone = inbox()["items"][2]
     admin(sandbox, "DELETE", f"/reviews/{gone['external_id']}")
-    set_env(full_sync_interval_seconds=0)
-    try:
+    with configure(full_sync_interval_seconds=0):
         assert api.post(f"/api/v1/connections/{connection_id}/sync").status_code == 202
 
         def deleted():
@@ -113,7 +115,5 @@ def test_connect_sync_read_reply_edit_delete(api, sandbox):
             return api.get(f"/api/v1/items/{gone['id']}").json()["deleted"] is True
 
         wait_for(deleted, timeout=20)
-    finally:
-        set_env(full_sync_interval_seconds=86400)
     assert len(inbox()["items"]) == expected - 1
     assert len(inbox(include_deleted="true")["items"]) == expected

@@ -14,17 +14,14 @@ from models import Connection, Item, Reply, User
 from services.privacy.keys import BATCH, encrypted_columns, key_usage
 from tests.fixtures import connect_google
 from tests.service_calls import deliver, rotate_all, sync
-from tests.support import set_env
 from tests.test_cli import plaudit
 from tests.workers.test_sync import admin
 
 
 @pytest.fixture
-def old_and_new_key():
-    old = os.environ["PLAUDIT_ENCRYPTION_KEYS"]
-    new = Fernet.generate_key().decode()
-    yield old, new
-    set_env(encryption_keys=old)
+def old_and_new_key(configure):
+    """The run's key and a new one; the test may configure either, and gets the run's back."""
+    return os.environ["PLAUDIT_ENCRYPTION_KEYS"], Fernet.generate_key().decode()
 
 
 def test_every_encrypted_column_is_found():
@@ -36,7 +33,10 @@ def test_every_encrypted_column_is_found():
     } <= found
 
 
-def test_rotation_re_encrypts_everything_and_the_old_key_can_go(db, sandbox, old_and_new_key):
+@pytest.mark.commits  # a sync and a delivery race the rotation in threads
+def test_rotation_re_encrypts_everything_and_the_old_key_can_go(
+    db, sandbox, old_and_new_key, configure
+):
     old, new = old_and_new_key
     connection = connect_google(db)
     for n in range(BATCH + 5):  # more than one batch
@@ -45,7 +45,7 @@ def test_rotation_re_encrypts_everything_and_the_old_key_can_go(db, sandbox, old
     old_id = crypto.key_id(old)
 
     # Given a new key put first
-    set_env(encryption_keys=f"{new},{old}")
+    configure(encryption_keys=f"{new},{old}")
     result = plaudit("keys", "status", PLAUDIT_ENCRYPTION_KEYS=f"{new},{old}")
     assert f"key {old_id} (old)" in result.stdout and "in use" in result.stdout
 
@@ -73,7 +73,7 @@ def test_rotation_re_encrypts_everything_and_the_old_key_can_go(db, sandbox, old
     assert done >= BATCH + 5 and progress[-1][0] == done
     usage = key_usage(db)
     assert all(set(counts) <= {crypto.key_id(new)} for counts in usage.values())
-    set_env(encryption_keys=new)
+    configure(encryption_keys=new)
     db.expire_all()
     assert db.get(Connection, connection.id).refresh_token
     assert db.get(Reply, reply.id).status == "sent"  # nothing lost
@@ -82,11 +82,14 @@ def test_rotation_re_encrypts_everything_and_the_old_key_can_go(db, sandbox, old
     assert result.returncode == 0 and f"{old_id}" not in result.stdout
 
 
-def test_a_value_under_a_key_that_is_not_configured_is_a_clear_error(db, old_and_new_key):
+@pytest.mark.commits  # `plaudit keys status` reads in a process of its own
+def test_a_value_under_a_key_that_is_not_configured_is_a_clear_error(
+    db, old_and_new_key, configure
+):
     old, new = old_and_new_key
     db.add(User(email="a@example.com", email_index="x", password_hash="x"))
     db.commit()
-    set_env(encryption_keys=new)
+    configure(encryption_keys=new)
     db.expire_all()
     message = f"cannot decrypt users.email: key {crypto.key_id(old)} is not configured"
     with pytest.raises(crypto.DecryptionError, match=message):
@@ -103,7 +106,7 @@ def test_ciphertexts_carry_their_key_id_and_no_plaintext(db):
     assert "plain@example.com" not in stored
 
 
-def test_owners_follow_a_rotation_over_their_organisations_data(db, old_and_new_key):
+def test_owners_follow_a_rotation_over_their_organisations_data(db, old_and_new_key, configure):
     from fastapi.testclient import TestClient
 
     from api.app import create_app
@@ -117,7 +120,7 @@ def test_owners_follow_a_rotation_over_their_organisations_data(db, old_and_new_
     db.commit()
     token, _ = issue_token(user_id=user.id, organisation_id=org.id)
     headers = {"Authorization": f"Bearer {token}"}
-    set_env(encryption_keys=f"{new},{old}")
+    configure(encryption_keys=f"{new},{old}")
 
     with TestClient(create_app()) as client:
         before = client.get("/api/v1/privacy/encryption", headers=headers).json()

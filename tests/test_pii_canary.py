@@ -28,16 +28,19 @@ from sqlalchemy import make_url, text
 
 from core import crypto
 from core.logs import JsonFormatter, setup_logging
-from core.settings import get_settings, reset_settings
+from core.settings import get_settings
 from models.base import Base
 from models.db import session_scope
 from models.privacy import DataSubjectRequest, RequestKind
 from tests.fixtures import consent
 from tests.service_calls import process, send_due_requests
-from tests.support import ApiServer, free_port, set_env, sign_up, wait_for
+from tests.support import ApiServer, free_port, sign_up, wait_for
 from tests.workers.facebook_support import connect_through_api, fb_admin, use_facebook_app
 from workers.broker import broker
 from workers.runner import start_worker
+
+# A served API and a worker commit on their own; the database is dumped by pg_dump.
+pytestmark = pytest.mark.commits
 
 TOPIC = "projects/sandbox-project/topics/plaudit"
 WEBHOOK_SECRET = "canary-webhook-secret"
@@ -75,7 +78,7 @@ def typed(c: dict[str, str]) -> str:
 
 
 @pytest.fixture
-def logs() -> Iterator[list[str]]:
+def logs(configure) -> Iterator[list[str]]:
     """Every line the service logs during the test, set up as the service sets up its logging,
     at its most talkative level (PLAUDIT_LOG_LEVEL=DEBUG), as the JSON formatter writes it."""
     lines: list[str] = []
@@ -90,7 +93,7 @@ def logs() -> Iterator[list[str]]:
              "dramatiq", "uvicorn", "uvicorn.error", "uvicorn.access")  # fmt: skip
     saved = {n: (logging.getLogger(n).level, logging.getLogger(n).handlers[:],
                  logging.getLogger(n).propagate) for n in names}  # fmt: skip
-    set_env(log_level="DEBUG")
+    configure(log_level="DEBUG")
     setup_logging()
     root.handlers[:] = [Keep(level=logging.DEBUG)]  # instead of stderr
     yield lines
@@ -99,17 +102,6 @@ def logs() -> Iterator[list[str]]:
         logger.setLevel(level)
         logger.handlers[:] = handlers
         logger.propagate = propagate
-
-
-@pytest.fixture
-def environment() -> Iterator[None]:
-    """Settings changed by the test are put back afterwards."""
-    before = dict(os.environ)
-    yield
-    os.environ.clear()
-    os.environ.update(before)
-    reset_settings()
-    crypto.reset_keys()
 
 
 def database_as_text(db) -> str:
@@ -157,14 +149,14 @@ def mailbox(folder: Path) -> list[tuple[str, str]]:
 
 
 def test_canaries_through_every_input_are_nowhere_in_clear(
-    db, sandbox, canaries, logs, environment, tmp_path
+    db, sandbox, canaries, logs, configure, tmp_path
 ):
     c = canaries
     port = free_port()
     api_url = f"http://127.0.0.1:{port}"
     folder = tmp_path / "mailbox"
-    use_facebook_app()
-    set_env(
+    use_facebook_app(configure)
+    configure(
         public_url=api_url,
         email_backend="mailbox",
         mailbox_dir=folder,

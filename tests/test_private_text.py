@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime
 
+import pytest
 from alembic import command
 from cryptography.fernet import Fernet
 from sqlalchemy import select, text
@@ -16,7 +17,6 @@ from models.db import get_engine
 from models.migrate import alembic_config
 from services.privacy.keys import encrypted_columns, key_usage
 from tests.service_calls import rotate_all
-from tests.support import set_env
 
 NEW = {("item_notes", "body"), ("replies", "body"), ("feedback_recipients", "external_ref")}
 
@@ -36,7 +36,8 @@ def test_key_rotation_knows_the_new_encrypted_columns(db):
     assert set(encrypted_columns()) >= NEW
 
 
-def test_the_migration_encrypts_rows_written_in_clear_and_redacts_old_notes(db):
+@pytest.mark.commits  # the migrations run on their own connection and alter tables
+def test_the_migration_encrypts_rows_written_in_clear_and_redacts_old_notes(db, configure):
     organisation = Organisation(name="Old data")
     db.add(organisation)
     db.flush()
@@ -82,13 +83,10 @@ def test_the_migration_encrypts_rows_written_in_clear_and_redacts_old_notes(db):
 
     # And `plaudit keys rotate` re-encrypts them under a new first key.
     old = os.environ["PLAUDIT_ENCRYPTION_KEYS"]
-    try:
-        set_env(encryption_keys=f"{Fernet.generate_key().decode()},{old}")
-        rotate_all()
-        usage = key_usage(db)
-        new = crypto.keyring().primary
-        assert all(usage[f"{table}.{column}"] == {new: 1} for table, column in NEW)
-        db.expire_all()
-        assert db.scalars(select(ItemNote.body)).one() == "Card [redacted:card], ok"
-    finally:
-        set_env(encryption_keys=old)
+    configure(encryption_keys=f"{Fernet.generate_key().decode()},{old}")
+    rotate_all()
+    usage = key_usage(db)
+    new = crypto.keyring().primary
+    assert all(usage[f"{table}.{column}"] == {new: 1} for table, column in NEW)
+    db.expire_all()
+    assert db.scalars(select(ItemNote.body)).one() == "Card [redacted:card], ok"

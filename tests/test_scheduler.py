@@ -7,6 +7,7 @@ import logging
 import threading
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import redis
 from sqlalchemy import select
 
@@ -33,6 +34,7 @@ def queued_messages() -> int:
     return client.hlen(f"{settings.broker_namespace}:default.msgs")
 
 
+@pytest.mark.commits  # two schedulers race in threads, each on its own connection
 def test_two_schedulers_never_enqueue_the_same_sync(db):
     # Given 40 connections due now, 10 not yet due and 5 needing re-authorisation
     organisation = Organisation(name="Chain")

@@ -6,6 +6,7 @@ import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select, text
 
 from core.crypto import blind_index
@@ -161,6 +162,7 @@ def test_an_export_is_stored_encrypted(db):
     assert CANARY_EMAIL not in raw and CANARY_TEXT not in raw
 
 
+@pytest.mark.commits  # the CLI works in a process of its own
 def test_the_cli_exports_and_erases_by_address(db):
     from tests.test_cli import plaudit
 

@@ -14,6 +14,9 @@ from core.settings import Settings
 from models import LoginFailure
 from tests.support import Process, free_port, wait_for
 
+# The API runs in a process of its own.
+pytestmark = pytest.mark.commits
+
 
 def _failed_login_seen_from(db: Session, forwarded_for: str, trusted: str) -> str:
     """The client address a real `plaudit api` recorded for a failed log-in sent from loopback

@@ -78,11 +78,15 @@ class SandboxServer:
         self.state = state
         self._switchboard.app = build_app(state)
 
-    def stop(self) -> None:
+    def stop(self, *, wait: bool = True) -> None:
+        """Stop serving. With ``wait=False`` return at once: the server's thread ends by itself
+        on its next tick (uvicorn looks every 0.1 s), which a caller that is done with this
+        port (a test's teardown) need not wait for."""
         if self._server is None or self._thread is None:
             return
         self._server.should_exit = True
-        self._thread.join(timeout=STARTUP_TIMEOUT_S)
+        if wait:
+            self._thread.join(timeout=STARTUP_TIMEOUT_S)
         self._server = None
         self._thread = None
 

@@ -20,7 +20,7 @@ from api.scope import Scope as ApiScope
 from api.security import hash_password, issue_token
 from api.services import api_keys
 from core.crypto import blind_index
-from core.settings import get_settings, reset_settings
+from core.settings import get_settings
 from models import Connection, Item, Location, Membership, Organisation, Role, Scope, User
 from workers.broker import broker
 
@@ -103,20 +103,6 @@ def make_person(db: Session) -> Callable[..., Person]:
 @pytest.fixture
 def owner(make_person: Callable[..., Person]) -> Person:
     return make_person(Role.OWNER)
-
-
-@pytest.fixture
-def configure(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., None]]:
-    """Change settings for this test only: ``configure(login_max_failures_per_ip=3)``."""
-
-    def apply(**values: object) -> None:
-        for name, value in values.items():
-            monkeypatch.setenv(f"PLAUDIT_{name.upper()}", str(value))
-        reset_settings()
-
-    yield apply
-    monkeypatch.undo()
-    reset_settings()
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ what its ids are before it ships.
 from __future__ import annotations
 
 import copy
-import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -27,7 +26,6 @@ from tests.api.conftest import Person
 from tests.api.routes import example_body, permission_table
 from tests.api.test_tenant_isolation import MARKER, _their_world
 from tests.service_calls import deliver_email
-from tests.support import set_env
 
 # What each id-like name refers to, as a key of B's world below. This is the one list a new
 # route may need to extend.
@@ -97,14 +95,8 @@ def _org_counts(db: Session, organisation_id: int) -> dict[str, int]:
 
 
 @pytest.fixture
-def mailbox(tmp_path) -> Iterator[None]:
-    before = os.environ.get("PLAUDIT_MAILBOX_DIR")
-    set_env(email_backend="mailbox", mailbox_dir=tmp_path / "mailbox")
-    yield
-    os.environ.pop("PLAUDIT_MAILBOX_DIR", None)
-    if before is not None:
-        os.environ["PLAUDIT_MAILBOX_DIR"] = before
-    set_env()
+def mailbox(tmp_path, configure) -> None:
+    configure(email_backend="mailbox", mailbox_dir=tmp_path / "mailbox")
 
 
 def test_every_operation_of_the_schema_keeps_to_its_organisation(

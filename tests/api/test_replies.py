@@ -135,6 +135,7 @@ def test_viewers_cannot_reply_and_responders_can(
     assert client.get(f"/api/v1/items/{review.id}", headers=viewer.headers).status_code == 200
 
 
+@pytest.mark.commits  # two sessions race on separate connections
 def test_two_racing_requests_with_one_key_make_one_reply(db: Session, owner: Person, review: Item):
     # Given a first request that has inserted its reply but not yet committed
     first = get_sessionmaker()()

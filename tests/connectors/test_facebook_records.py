@@ -18,7 +18,6 @@ from connectors.facebook.usage import Usage
 from connectors.facebook.webhooks import Change, changes, sign, signature_valid
 from connectors.paging import CursorPaginator
 from connectors.records import MalformedRecord
-from tests.support import set_env
 
 
 def page(after: str, next_url: str | None) -> dict:
@@ -196,15 +195,12 @@ def test_batched_entries_become_one_change_each():
     assert list(changes({"object": "user", "entry": []})) == []
 
 
-def test_the_adapter_pins_a_two_digit_version_and_targets_the_configured_url():
+def test_the_adapter_pins_a_two_digit_version_and_targets_the_configured_url(configure):
     # facebook-sdk 3.1.0 itself refuses two-digit versions
     with pytest.raises(facebook.GraphAPIError):
         facebook.GraphAPI(version="22.0")
-    set_env(facebook_graph_url="http://127.0.0.1:9/graph/", facebook_graph_version="v22.0")
-    try:
-        client = GraphClient("token")
-        assert client.graph.version == "v22.0"
-        assert isinstance(client.graph.session, GraphSession)
-        assert facebook.FACEBOOK_GRAPH_URL == "https://graph.facebook.com/"  # not mutated
-    finally:
-        set_env(facebook_graph_url="https://graph.facebook.com/")
+    configure(facebook_graph_url="http://127.0.0.1:9/graph/", facebook_graph_version="v22.0")
+    client = GraphClient("token")
+    assert client.graph.version == "v22.0"
+    assert isinstance(client.graph.session, GraphSession)
+    assert facebook.FACEBOOK_GRAPH_URL == "https://graph.facebook.com/"  # not mutated

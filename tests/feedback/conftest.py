@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import email
 import email.policy
-import os
 import threading
 from collections.abc import Iterator
 from email.message import EmailMessage
@@ -14,7 +13,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from tests.api.conftest import client, make_item, make_person, owner, sent  # noqa: F401
-from tests.support import free_port, set_env, wait_for
+from tests.support import free_port, wait_for
 
 SMTP_USER = "plaudit-smtp"
 SMTP_PASSWORD = "smtp-password-do-not-leak"
@@ -63,7 +62,7 @@ class Mailbox:
 
 
 @pytest.fixture
-def smtp(db) -> Iterator[Mailbox]:
+def smtp(db, configure) -> Iterator[Mailbox]:
     """plaudit's SMTP back-end pointed at a fresh aiosmtpd server on loopback, with login."""
     mailbox = Mailbox()
     port = free_port()
@@ -75,26 +74,19 @@ def smtp(db) -> Iterator[Mailbox]:
         auth_require_tls=False,  # loopback only; TLS is the server's business in production
     )
     controller.start()
-    settings = {
-        "email_backend": "smtp",
-        "smtp_host": "127.0.0.1",
-        "smtp_port": port,
-        "smtp_security": "none",
-        "smtp_username": SMTP_USER,
-        "smtp_password": SMTP_PASSWORD,
-        "public_url": "http://testserver",
-        "mail_from": "Plaudit <no-reply@plaudit.test>",
-        "inbound_domain": "inbound.plaudit.test",
-        "email_webhook_secret": WEBHOOK_SECRET,
-    }
-    before = {k: os.environ.get(f"PLAUDIT_{k.upper()}") for k in settings}
-    set_env(**settings)
+    configure(
+        email_backend="smtp",
+        smtp_host="127.0.0.1",
+        smtp_port=port,
+        smtp_security="none",
+        smtp_username=SMTP_USER,
+        smtp_password=SMTP_PASSWORD,
+        public_url="http://testserver",
+        mail_from="Plaudit <no-reply@plaudit.test>",
+        inbound_domain="inbound.plaudit.test",
+        email_webhook_secret=WEBHOOK_SECRET,
+    )
     try:
         yield mailbox
     finally:
         controller.stop()
-        for key, value in before.items():
-            os.environ.pop(f"PLAUDIT_{key.upper()}", None)
-            if value is not None:
-                os.environ[f"PLAUDIT_{key.upper()}"] = value
-        set_env()

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from models import Location
 from tests.feedback.conftest import WEBHOOK_SECRET
 from tests.feedback.helpers import GOOGLE_REVIEW_URL, link, location, send_now
-from tests.support import ApiServer, free_port, set_env, wait_for
+from tests.support import ApiServer, free_port, wait_for
 from workers.broker import broker
 from workers.runner import start_worker
 
@@ -78,10 +78,10 @@ def browser():
 
 
 @pytest.fixture
-def live(smtp):
+def live(smtp, configure):
     """The API on a loopback port and a worker, both in this process."""
     port = free_port()
-    set_env(public_url=f"http://127.0.0.1:{port}")
+    configure(public_url=f"http://127.0.0.1:{port}")
     broker.flush_all()
     worker = start_worker(2)
     try:

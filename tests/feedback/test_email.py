@@ -12,7 +12,7 @@ from models import EmailMessage, EmailStatus, FeedbackSettings, Organisation, Su
 from services.email import queue_email
 from tests.feedback.conftest import SMTP_PASSWORD, SMTP_USER
 from tests.service_calls import attempt_expecting_a_retry, deliver_email
-from tests.support import free_port, set_env
+from tests.support import free_port
 
 
 def organisation(db, name="Café <Rosa>") -> Organisation:
@@ -96,10 +96,10 @@ def test_a_refused_recipient_fails_without_the_address_in_the_error(db, smtp):
     assert smtp.messages == []
 
 
-def test_a_server_that_is_down_leaves_the_message_pending_for_a_retry(db, smtp):
+def test_a_server_that_is_down_leaves_the_message_pending_for_a_retry(db, smtp, configure):
     org = organisation(db)
     row = queued(db, org)
-    set_env(smtp_port=free_port())  # nothing listens there
+    configure(smtp_port=free_port())  # nothing listens there
 
     attempt_expecting_a_retry(deliver_email, "email.send", row.id)
     stored = db.get(EmailMessage, row.id)

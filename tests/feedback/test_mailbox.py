@@ -17,22 +17,12 @@ from core.settings import Settings
 from models import EmailMessage, EmailStatus, Role
 from services.email import queue_email
 from tests.service_calls import deliver_email
-from tests.support import set_env
 
 
 @pytest.fixture
-def mailbox(tmp_path, db):
-    keys = ("EMAIL_BACKEND", "MAILBOX_DIR")
-    before = {k: os.environ.get(f"PLAUDIT_{k}") for k in keys}
-    set_env(email_backend="mailbox", mailbox_dir=tmp_path / "mailbox")
-    try:
-        yield tmp_path / "mailbox"
-    finally:
-        for key, value in before.items():
-            os.environ.pop(f"PLAUDIT_{key}", None)
-            if value is not None:
-                os.environ[f"PLAUDIT_{key}"] = value
-        set_env()
+def mailbox(tmp_path, db, configure):
+    configure(email_backend="mailbox", mailbox_dir=tmp_path / "mailbox")
+    return tmp_path / "mailbox"
 
 
 def test_the_mailbox_keeps_each_message_and_admins_read_it(client, owner, make_person, db, mailbox):
@@ -153,6 +143,7 @@ def _plaudit(args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.commits  # the scheduler runs a tick in a process of its own
 def test_a_service_refuses_to_start_without_a_back_end_and_warns_of_the_mailbox(db):
     refused = _plaudit(["scheduler", "--once"])
     assert refused.returncode == 2

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -12,7 +11,6 @@ import pytest
 from models import EmailMessage, EmailStatus, Organisation
 from services.email import queue_email
 from tests.service_calls import attempt_expecting_a_retry, deliver_email
-from tests.support import set_env
 
 TOKEN = "postmark-server-token-do-not-leak"
 
@@ -37,13 +35,11 @@ class FakePostmark(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def postmark(db):
+def postmark(db, configure):
     server = ThreadingHTTPServer(("127.0.0.1", 0), FakePostmark)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     FakePostmark.received = []
-    keys = ("EMAIL_BACKEND", "POSTMARK_TOKEN", "POSTMARK_API_URL")
-    before = {k: os.environ.get(f"PLAUDIT_{k}") for k in keys}
-    set_env(
+    configure(
         email_backend="postmark",
         postmark_token=TOKEN,
         postmark_api_url=f"http://127.0.0.1:{server.server_port}/",
@@ -52,11 +48,6 @@ def postmark(db):
         yield FakePostmark
     finally:
         server.shutdown()
-        for key, value in before.items():
-            os.environ.pop(f"PLAUDIT_{key}", None)
-            if value is not None:
-                os.environ[f"PLAUDIT_{key}"] = value
-        set_env()
 
 
 def queued(db) -> EmailMessage:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
-import os
 import ssl
 
 import pytest
@@ -18,11 +17,11 @@ from models import EmailStatus, Organisation
 from services.email import queue_email
 from tests.feedback.conftest import SMTP_PASSWORD, SMTP_USER, Mailbox
 from tests.service_calls import deliver_email
-from tests.support import free_port, set_env
+from tests.support import free_port
 
 
 @pytest.fixture
-def certificate(tmp_path):
+def certificate(tmp_path, monkeypatch):
     """A self-signed certificate for 127.0.0.1, trusted through SSL_CERT_FILE for this test."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
@@ -53,18 +52,12 @@ def certificate(tmp_path):
     )
     server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     server.load_cert_chain(cert_file, key_file)
-    before = os.environ.get("SSL_CERT_FILE")
-    os.environ["SSL_CERT_FILE"] = str(cert_file)
-    try:
-        yield server
-    finally:
-        os.environ.pop("SSL_CERT_FILE")
-        if before is not None:
-            os.environ["SSL_CERT_FILE"] = before
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert_file))
+    return server
 
 
 @pytest.mark.parametrize("security", ["starttls", "tls"])
-def test_mail_goes_over_tls_and_logs_in_there(db, smtp, certificate, security):
+def test_mail_goes_over_tls_and_logs_in_there(db, smtp, configure, certificate, security):
     mailbox = Mailbox()
     port = free_port()
     # aiosmtpd offers AUTH on an implicit-TLS socket only when told it need not wait for
@@ -83,7 +76,7 @@ def test_mail_goes_over_tls_and_logs_in_there(db, smtp, certificate, security):
     )
     controller.start()
     try:
-        set_env(smtp_port=port, smtp_security=security)
+        configure(smtp_port=port, smtp_security=security)
         org = Organisation(name="Secure")
         db.add(org)
         db.commit()

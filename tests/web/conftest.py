@@ -4,7 +4,6 @@ speaking Google's APIs. Screenshots go to test-artifacts/web/ (git-ignored)."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import threading
 from collections import deque
@@ -16,8 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from core.settings import reset_settings
-from tests.support import Process, free_port, set_env, wait_for
+from tests.support import Process, free_port, wait_for
 from tests.web.toolchain import DIST, WEB
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -39,15 +37,14 @@ class Dashboard:
 
 
 @pytest.fixture
-def dashboard(db, sandbox, tmp_path: Path) -> Iterator[Dashboard]:
+def dashboard(db, sandbox, configure, tmp_path: Path) -> Iterator[Dashboard]:
     """`plaudit api` serving the built app, and a worker, both as child processes."""
     if not (DIST / "index.html").is_file():
         pytest.fail("the dashboard is not built: `make web` (make test does it first)")
     from workers.broker import broker
 
     port = free_port()
-    saved = {k: os.environ.get(k) for k in ("PLAUDIT_PUBLIC_URL", "PLAUDIT_MAILBOX_DIR")}
-    set_env(public_url=f"http://127.0.0.1:{port}", mailbox_dir=str(tmp_path / "mailbox"))
+    configure(public_url=f"http://127.0.0.1:{port}", mailbox_dir=str(tmp_path / "mailbox"))
     broker.flush_all()
     api = Process("api", "--port", str(port))
     worker = Process("worker", "--threads", "2")
@@ -67,13 +64,6 @@ def dashboard(db, sandbox, tmp_path: Path) -> Iterator[Dashboard]:
     finally:
         api.stop()
         worker.stop()
-        # The tests after this one get the settings they had before it.
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        reset_settings()
         for name, lines in logs.items():  # shown by pytest when the test failed
             print(f"--- the last lines of plaudit {name} ---", *lines, sep="\n")
 

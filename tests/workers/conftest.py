@@ -7,19 +7,19 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.support import ApiServer, free_port, set_env, sign_up, this_runs_broker
+from tests.support import ApiServer, free_port, sign_up, this_runs_broker
 from tests.workers.facebook_support import fb_admin, use_facebook_app
 from workers.broker import broker
 from workers.runner import start_worker
 
 
 @pytest.fixture
-def facebook_api(db, sandbox) -> Iterator[httpx.Client]:
+def facebook_api(db, sandbox, configure) -> Iterator[httpx.Client]:
     """The real API on a loopback port and a worker on the real broker, with the sandbox as
     Facebook; signed up as an owner, with Facebook's webhooks pointed at the API."""
     port = free_port()
-    use_facebook_app()
-    set_env(public_url=f"http://127.0.0.1:{port}")
+    use_facebook_app(configure)
+    configure(public_url=f"http://127.0.0.1:{port}")
     broker.flush_all()
     worker = start_worker(threads=2)
     try:
@@ -43,14 +43,13 @@ def facebook_api(db, sandbox) -> Iterator[httpx.Client]:
             yield client
     finally:
         worker.stop()
-        set_env(public_url="http://127.0.0.1:8000")
 
 
 @pytest.fixture
-def idle_api(db, sandbox) -> Iterator[httpx.Client]:
+def idle_api(db, sandbox, configure) -> Iterator[httpx.Client]:
     """The real API on a loopback port, signed up as an owner; no worker runs (they are busy)."""
     port = free_port()
-    set_env(public_url=f"http://127.0.0.1:{port}")
+    configure(public_url=f"http://127.0.0.1:{port}")
     this_runs_broker().flush_all()
     try:
         with ApiServer(port) as server, httpx.Client(base_url=server.url, timeout=20) as client:
@@ -67,4 +66,3 @@ def idle_api(db, sandbox) -> Iterator[httpx.Client]:
             yield client
     finally:
         this_runs_broker().flush_all()
-        set_env(public_url="http://127.0.0.1:8000")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -12,15 +13,15 @@ from connectors.sandbox.facebook_state import APP_ID, APP_SECRET
 from connectors.sandbox.server import SandboxServer
 from models import Connection, ConnectionStatus
 from tests.fixtures import consent, owned_organisation
-from tests.support import set_env
 
 CALLBACK = "http://127.0.0.1:9/api/v1/connections/facebook/callback"
 VERIFY_TOKEN = "sandbox-verify-token"
 
 
-def use_facebook_app(**settings: Any) -> None:
-    """plaudit's Facebook app is the sandbox's (its URLs come with the `sandbox` fixture)."""
-    set_env(
+def use_facebook_app(configure: Callable[..., Any], **settings: Any) -> None:
+    """plaudit's Facebook app is the sandbox's (its URLs come with the `sandbox` fixture), for
+    this test (``configure`` is the fixture)."""
+    configure(
         facebook_app_id=APP_ID,
         facebook_app_secret=APP_SECRET,
         facebook_webhook_verify_token=VERIFY_TOKEN,

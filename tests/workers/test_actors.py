@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+import pytest
 
 from models import Item
 from tests.support import ApiServer, Process, free_port, sign_up, this_runs_broker, wait_for
@@ -252,6 +253,7 @@ def test_every_actor_the_code_sends_to_is_declared_in_a_worker_process():
     assert set(actors.values()) <= declared
 
 
+@pytest.mark.commits  # a worker process
 def test_a_subject_request_made_through_the_api_is_done_by_a_worker_process(db):
     # Given an organisation with one reviewer's review, and a real `plaudit worker`
     this_runs_broker().flush_all()

@@ -13,11 +13,14 @@ from sqlalchemy import select
 
 from models import Connection, Reply, ReplyStatus, SyncRun
 from scheduler.loop import tick
-from tests.support import PrivateRedis, Process, set_env, wait_for
+from tests.support import PrivateRedis, Process, wait_for
 from tests.workers.test_reply import REPLY_PATH, pending_reply, posted
 from tests.workers.test_sync import admin
 from workers.broker import broker
 from workers.outbox import send_reply
+
+# Worker and scheduler processes commit on their own connections.
+pytestmark = pytest.mark.commits
 
 
 def status_of(db, reply_id: int) -> str:
@@ -25,7 +28,9 @@ def status_of(db, reply_id: int) -> str:
     return db.get(Reply, reply_id).status
 
 
-def test_a_worker_killed_after_google_accepted_the_reply_does_not_cause_a_second_post(db, sandbox):
+def test_a_worker_killed_after_google_accepted_the_reply_does_not_cause_a_second_post(
+    db, sandbox, configure
+):
     # Given a reply whose PUT Google records but answers only after a long pause
     broker.flush_all()  # messages other tests left for nobody
     reply = pending_reply(db)
@@ -46,11 +51,10 @@ def test_a_worker_killed_after_google_accepted_the_reply_does_not_cause_a_second
 
         # And the reconciler finds the stuck row and a new worker takes it
         worker = Process("worker", "--threads", "1")
-        set_env(reply_stuck_seconds=0)
+        configure(reply_stuck_seconds=0)
         assert tick(datetime.now(UTC) + timedelta(seconds=1)).replies == 1
         wait_for(lambda: status_of(db, reply.id) == ReplyStatus.SENT, timeout=20)
     finally:
-        set_env(reply_stuck_seconds=300)
         worker.stop()
 
     # Then Google received the reply exactly once

@@ -18,10 +18,12 @@ def _inbox(api, **params):
     return api.get("/api/v1/items", params={"limit": 100, "source": "facebook", **params}).json()
 
 
-def test_connect_sync_and_reply_to_a_comment_and_a_recommendation(facebook_api, sandbox):
+def test_connect_sync_and_reply_to_a_comment_and_a_recommendation(
+    facebook_api, sandbox, configure
+):
     api = facebook_api
     # Given a Graph API version that still serves ratings
-    use_facebook_app(facebook_graph_version="v21.0")
+    use_facebook_app(configure, facebook_graph_version="v21.0")
     pages = fb_admin(sandbox, "GET", "/summary")["pages"]
     expected = {
         "recommendation": sum(len(p["ratings"]) for p in pages),

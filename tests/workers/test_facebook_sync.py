@@ -18,8 +18,8 @@ CAPABILITIES = ("facebook_ratings", "facebook_comments", "facebook_tagged")
 
 
 @pytest.fixture
-def facebook(db, sandbox):
-    use_facebook_app(facebook_graph_version="v21.0")
+def facebook(db, sandbox, configure):
+    use_facebook_app(configure, facebook_graph_version="v21.0")
     return connect_facebook(db)
 
 

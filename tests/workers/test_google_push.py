@@ -13,20 +13,19 @@ from sqlalchemy import select
 from connectors.sandbox.google_pubsub import PubSub
 from models import Connection, SyncRun
 from tests.fixtures import consent
-from tests.support import set_env, wait_for
+from tests.support import wait_for
 
 TOPIC = "projects/sandbox-project/topics/plaudit"
 PUSH = "/api/v1/webhooks/google"
 
 
 @pytest.fixture
-def pushed(facebook_api, sandbox):
+def pushed(facebook_api, sandbox, configure):
     """The API, a worker, and the sandbox's Pub/Sub subscription pushing to the API."""
     audience = f"{facebook_api.base_url}{PUSH}"
-    set_env(google_pubsub_audience=audience, google_pubsub_topic=TOPIC)
+    configure(google_pubsub_audience=audience, google_pubsub_topic=TOPIC)
     pubsub(sandbox, "PATCH", "/subscription", json={"push_url": audience, "audience": audience})
-    yield facebook_api
-    set_env(google_pubsub_audience="", google_pubsub_topic="")
+    return facebook_api
 
 
 def pubsub(sandbox, method: str, path: str, **kwargs):

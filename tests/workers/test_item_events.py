@@ -23,7 +23,6 @@ from models import (
 )
 from tests.fixtures import connect_google
 from tests.service_calls import apply_facebook, sync
-from tests.support import set_env
 from tests.workers.test_sync import admin, items
 
 EVENTS = ["item.created", "item.updated"]
@@ -52,7 +51,9 @@ def alert_emails(db: Session) -> int:
     return len(db.scalars(select(EmailMessage).where(EmailMessage.template == "notice")).all())
 
 
-def test_a_first_sync_is_quiet_and_later_syncs_announce_new_edited_and_deleted_items(db, sandbox):
+def test_a_first_sync_is_quiet_and_later_syncs_announce_new_edited_and_deleted_items(
+    db, sandbox, configure
+):
     # Given an organisation with a webhook endpoint and an owner who wants 1- and 2-star alerts
     connection = connect_google(db)
     organisation_id = connection.organisation_id
@@ -76,11 +77,8 @@ def test_a_first_sync_is_quiet_and_later_syncs_announce_new_edited_and_deleted_i
     edited, gone = items(db)[0], items(db)[5]
     admin(sandbox, "PATCH", f"/reviews/{edited.external_id}", json={"comment": "Changed my mind"})
     admin(sandbox, "DELETE", f"/reviews/{gone.external_id}")
-    set_env(full_sync_interval_seconds=0)  # a full pass, which notices deletions
-    try:
+    with configure(full_sync_interval_seconds=0):  # a full pass, which notices deletions
         sync(connection.id, "google_reviews")
-    finally:
-        set_env(full_sync_interval_seconds=86400)
 
     # Then each change is one delivery, with ids and facts but not the customer's words
     new = db.scalars(select(Item).where(Item.text == "Cold coffee")).one()

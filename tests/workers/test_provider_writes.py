@@ -92,8 +92,8 @@ def test_a_google_delete_whose_answer_is_lost_is_read_back_not_sent_again(db, sa
 
 
 @pytest.fixture
-def facebook(db, sandbox):
-    use_facebook_app(facebook_graph_version="v21.0")
+def facebook(db, sandbox, configure):
+    use_facebook_app(configure, facebook_graph_version="v21.0")
     return connect_facebook(db)
 
 

@@ -11,15 +11,13 @@ from sqlalchemy import select
 from models import Connection, Item, Location, Reply
 from tests.fixtures import connect_google, consent
 from tests.service_calls import sync
-from tests.support import set_env, wait_for
+from tests.support import wait_for
 from workers.outbox import send_reply
 
 
 @pytest.fixture
-def qanda_on():
-    set_env(qanda_enabled="true")
-    yield
-    set_env(qanda_enabled="false")
+def qanda_on(configure):
+    configure(qanda_enabled="true")
 
 
 def qanda_admin(sandbox, method: str, path: str, **kwargs):
@@ -75,8 +73,8 @@ def test_a_discontinued_api_retires_the_capability_and_reviews_keep_syncing(
     assert sync(connection.id, "google_reviews").status == "succeeded"
 
 
-def test_the_setting_turns_q_and_a_off_altogether(db, sandbox):
-    set_env(qanda_enabled="false")
+def test_the_setting_turns_q_and_a_off_altogether(db, sandbox, configure):
+    configure(qanda_enabled="false")
     connection = connect_google(db)
     httpx.delete(f"{sandbox.url}/_admin/requests")
 
@@ -89,11 +87,8 @@ def test_the_setting_turns_q_and_a_off_altogether(db, sandbox):
     assert db.get(Connection, connection.id).capability_state("google_qanda") == "disabled"
 
     # Turned on again in the workers' settings, the next sync of the connection says so
-    set_env(qanda_enabled="true")
-    try:
+    with configure(qanda_enabled="true"):
         sync(connection.id, "google_reviews")
-    finally:
-        set_env(qanda_enabled="false")
     db.expire_all()
     assert db.get(Connection, connection.id).capability_state("google_qanda") == "available"
 

@@ -10,6 +10,7 @@ from collections import Counter
 
 import dramatiq
 import httpx
+import pytest
 from sqlalchemy import func, select
 
 from connectors.sandbox.server import SandboxServer, base_urls
@@ -18,8 +19,11 @@ from core.settings import get_settings
 from models import Connection, Item, Location, Organisation, SyncRun
 from tests.fixtures import connect_google
 from tests.service_calls import sync
-from tests.support import Process, set_env, wait_for
+from tests.support import Process, wait_for
 from workers.broker import make_broker
+
+# Worker processes commit on their own connections.
+pytestmark = pytest.mark.commits
 
 QUOTA = 10
 GOOGLE_HOSTS = ("/mybusiness/", "/accountmanagement/", "/businessinformation/")
@@ -32,11 +36,11 @@ def per_minute(server: SandboxServer) -> Counter[int]:
     )
 
 
-def test_two_workers_share_the_quota_and_throttled_syncs_wait_in_the_broker(db):
+def test_two_workers_share_the_quota_and_throttled_syncs_wait_in_the_broker(db, configure):
     # Given 3 connections that each see 15 locations (17 requests a first sync: 51 in all)
     state = SandboxState.seeded(seed=3, locations=15, reviews_per_location=3)
     with SandboxServer(state) as server:
-        set_env(**base_urls(server.url))
+        configure(**base_urls(server.url))
         first = connect_google(db)
         connections = [first]
         for n in range(2):
@@ -119,19 +123,18 @@ def test_two_workers_share_the_quota_and_throttled_syncs_wait_in_the_broker(db):
             broker.flush_all()
 
 
-def test_a_sync_stopped_by_the_quota_continues_later_from_the_location_it_stopped_at(db, sandbox):
+def test_a_sync_stopped_by_the_quota_continues_later_from_the_location_it_stopped_at(
+    db, sandbox, configure
+):
     # Given a quota of 3 a minute: listing accounts and locations, then one location's reviews
     connection = connect_google(db)
-    set_env(google_requests_per_minute=3)
+    configure(google_requests_per_minute=3)
     # Far from a window's end, where the limiter waits in place instead.
     wait_for(lambda: time.time() % 60 <= 50, timeout=15, interval=0.2)
     broker = make_broker(get_settings().broker_url, namespace=get_settings().broker_namespace)
     broker.flush_all()
-    try:
-        # When it syncs
-        run = sync(connection.id, "google_reviews")
-    finally:
-        set_env(google_requests_per_minute=300)
+    # When it syncs
+    run = sync(connection.id, "google_reviews")
 
     # Then the first location is done, and a delayed message continues from the second
     first, second = db.scalars(select(Location).order_by(Location.id)).all()
@@ -152,21 +155,20 @@ def test_a_sync_stopped_by_the_quota_continues_later_from_the_location_it_stoppe
     broker.flush_all()
 
 
-def test_a_pass_stopped_by_the_quota_within_a_location_keeps_the_pages_it_read(db):
+def test_a_pass_stopped_by_the_quota_within_a_location_keeps_the_pages_it_read(db, configure):
     # Given a location of three pages (120 reviews) and a quota of 4 a minute: listing accounts
     # and locations, then two of its pages
     state = SandboxState.seeded(seed=5, locations=1, reviews_per_location=120)
     with SandboxServer(state) as server:
-        set_env(**base_urls(server.url))
+        configure(**base_urls(server.url))
         connection = connect_google(db)
-        set_env(google_requests_per_minute=4)
+        configure(google_requests_per_minute=4)
         # Far from a window's end, where the limiter waits in place instead.
         wait_for(lambda: time.time() % 60 <= 50, timeout=15, interval=0.2)
         try:
             # When it syncs
             run = sync(connection.id, "google_reviews")
         finally:
-            set_env(google_requests_per_minute=300)
             make_broker(
                 get_settings().broker_url, namespace=get_settings().broker_namespace
             ).flush_all()

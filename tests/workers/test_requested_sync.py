@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import pytest
 from sqlalchemy import select
 
 from models import Connection, SyncRun
@@ -19,6 +20,9 @@ from tests.service_calls import finish
 from tests.support import this_runs_broker
 from tests.workers.test_sync import REVIEWS_PATH, admin
 from workers.runner import start_worker
+
+# Workers in threads of their own commit on their own connections.
+pytestmark = pytest.mark.commits
 
 
 def runs(db) -> list[SyncRun]:

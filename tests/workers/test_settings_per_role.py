@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from core.settings import get_settings
@@ -20,6 +21,7 @@ from tests.fixtures import consent
 from tests.support import Process, this_runs_broker, wait_for
 
 
+@pytest.mark.commits  # a worker process
 def test_q_and_a_syncs_when_only_the_workers_have_it_on(db, sandbox, idle_api):
     api = idle_api
     assert get_settings().qanda_enabled is False  # the API's and the scheduler's settings

@@ -11,7 +11,7 @@ from sqlalchemy import func, select, text
 from models import Checkpoint, Connection, ConnectionStatus, Item, Location, SyncRun
 from tests.fixtures import connect_google
 from tests.service_calls import sync
-from tests.support import delayed_messages, set_env, this_runs_broker
+from tests.support import delayed_messages, this_runs_broker
 
 REVIEWS_PATH = r"^/mybusiness/v4/.*/reviews$"
 
@@ -35,18 +35,21 @@ def items(db, **where):
 
 
 def test_first_sync_reads_every_review_then_a_sync_with_nothing_new_costs_one_request_a_location(
-    db, sandbox
+    db, serve_sandbox
 ):
-    # Given a connection to a sandbox with 2 locations of 30 reviews each
+    # Given a connection to a sandbox with 2 locations of 120 reviews each: three pages of 50,
+    # so that a pass which failed to stop at its cursor would read more than the first page
+    sandbox = serve_sandbox(locations=2, reviews_per_location=120)
     connection = connect_google(db)
 
     # When it syncs for the first time
     run = sync(connection.id, "google_reviews")
 
-    # Then every review is in the inbox, with its location
+    # Then every review is in the inbox, with its location, read in three pages a location
     assert run.status == "succeeded"
-    assert run.fetched == 60 and run.written == 60
-    assert len(items(db, deleted=False)) == 60
+    assert run.fetched == 240 and run.written == 240
+    assert review_requests(sandbox) == 6
+    assert len(items(db, deleted=False)) == 240
     assert db.scalar(select(func.count()).select_from(Location)) == 2
     assert all(cp.cursor for cp in db.scalars(select(Checkpoint)))
 
@@ -54,7 +57,7 @@ def test_first_sync_reads_every_review_then_a_sync_with_nothing_new_costs_one_re
     admin(sandbox, "DELETE", "/requests")
     again = sync(connection.id, "google_reviews")
 
-    # Then it asked once per location and wrote nothing
+    # Then it asked once per location (the first page) and wrote nothing
     assert review_requests(sandbox) == 2
     assert again.written == 0 and again.requests == 2
 
@@ -81,17 +84,14 @@ def test_edits_and_replies_made_on_google_show_up_after_the_next_sync(db, sandbo
     )
 
 
-def test_a_full_pass_marks_reviews_gone_from_google_as_deleted(db, sandbox):
+def test_a_full_pass_marks_reviews_gone_from_google_as_deleted(db, sandbox, configure):
     connection = connect_google(db)
     sync(connection.id, "google_reviews")
     gone = items(db)[3]
     admin(sandbox, "DELETE", f"/reviews/{gone.external_id}")
 
-    set_env(full_sync_interval_seconds=0)
-    try:
+    with configure(full_sync_interval_seconds=0):
         run = sync(connection.id, "google_reviews")
-    finally:
-        set_env(full_sync_interval_seconds=86400)
 
     assert run.deleted == 1
     assert items(db, external_id=gone.external_id)[0].deleted
