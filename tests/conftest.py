@@ -41,12 +41,12 @@ from sqlalchemy import Connection, create_engine, text  # noqa: E402
 from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
 
 import models.db  # noqa: E402
+from core import crypto  # noqa: E402
 from core.settings import reset_settings  # noqa: E402
 from models.base import Base  # noqa: E402
 from models.db import get_engine, get_sessionmaker  # noqa: E402
 from models.migrate import upgrade  # noqa: E402
 from models.redaction_policy import forget_policy  # noqa: E402
-from plaudit import crypto  # noqa: E402
 
 # A test with this marker gets an emptied database whose commits are real; every other test runs
 # in one transaction that is rolled back at its end.
