@@ -202,6 +202,7 @@ def test_a_row_without_an_earlier_unknown_outcome_is_not_read_back(db, org):
     assert box.calls == ["send"]
 
 
+@pytest.mark.commits  # the lock is held by another connection, which must see the row
 def test_a_row_locked_elsewhere_is_left_alone(db, org):
     row = a_row(db, org)
     box = Scripted(Sent())
