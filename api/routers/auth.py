@@ -25,8 +25,8 @@ from api.schemas.auth import (
     TokenOut,
     UserOut,
 )
-from api.services import accounts, sessions
 from models import Role
+from services.accounts import accounts, sessions
 
 router = APIRouter(tags=["auth"])
 

@@ -14,10 +14,10 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from api.security import issue_token, new_secret, secret_hash
 from core.errors import Unauthorized
 from core.settings import get_settings
 from models import Membership, RefreshToken
+from services.accounts.tokens import issue_token, new_secret, secret_hash
 
 
 @dataclass(frozen=True)
