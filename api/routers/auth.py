@@ -197,7 +197,7 @@ def change_password(
         target_type="user",
         target_id=user.id,
     )
-    pair = sessions.start(session, user_id=user.id, organisation_id=scope.organisation_id)
+    pair = sessions.start_for(session, scope=scope)
     return tokens_out(pair)
 
 

@@ -80,37 +80,57 @@ def request_sign_up(
 
 def _tell_the_owner(session: Session, *, user: User, organisation_id: int) -> None:
     """The address has an account: its owner hears that someone tried, and nothing changes."""
-    queue_email(
+    _notify_addressee(
         session,
         organisation_id=organisation_id,
-        personal=True,  # for the owner of the address, not their organisation's admins
         to=user.email,
-        template="notice",
-        context={
-            "subject": "Someone tried to sign up to plaudit with your address",
-            "body": "Someone asked to create a plaudit account with this e-mail address, "
-            "which already has one. If it was you, log in, or reset your password if you "
-            "forgot it; if not, ignore this message: nothing was changed.",
-            "action_url": get_settings().public_url.rstrip("/") + "/login",
-            "action_label": "Log in",
-        },
+        subject="Someone tried to sign up to plaudit with your address",
+        body="Someone asked to create a plaudit account with this e-mail address, which "
+        "already has one. If it was you, log in, or reset your password if you forgot it; if "
+        "not, ignore this message: nothing was changed.",
+        path="/login",
+        action_label="Log in",
     )
 
 
 def _send_sign_up_link(session: Session, *, email: str, organisation_id: int, token: str) -> None:
+    _notify_addressee(
+        session,
+        organisation_id=organisation_id,
+        to=email,
+        subject="Confirm your plaudit account",
+        body="Someone asked to create a plaudit account with this e-mail address. If it was "
+        "you, follow the link to confirm the address and start; if not, ignore this message "
+        "and no account will be created.",
+        path=SIGNUP_PATH + token,
+        action_label="Confirm my account",
+    )
+
+
+def _notify_addressee(
+    session: Session,
+    *,
+    organisation_id: int,
+    to: str,
+    subject: str,
+    body: str,
+    path: str,
+    action_label: str,
+) -> None:
+    """A notice with a link into plaudit (``path``), for the owner of the address alone: a link
+    that creates or opens an account, or news of an attempt on it, is not for their
+    organisation's admins (``personal``)."""
     queue_email(
         session,
         organisation_id=organisation_id,
-        personal=True,  # the link creates the account: for the addressee only
-        to=email,
+        personal=True,
+        to=to,
         template="notice",
         context={
-            "subject": "Confirm your plaudit account",
-            "body": "Someone asked to create a plaudit account with this e-mail address. If it "
-            "was you, follow the link to confirm the address and start; if not, ignore this "
-            "message and no account will be created.",
-            "action_url": get_settings().public_url.rstrip("/") + SIGNUP_PATH + token,
-            "action_label": "Confirm my account",
+            "subject": subject,
+            "body": body,
+            "action_url": get_settings().public_url.rstrip("/") + path,
+            "action_label": action_label,
         },
     )
 
@@ -265,20 +285,15 @@ def request_password_reset(session: Session, *, email: str, client: str) -> None
             expires_at=datetime.now(UTC) + RESET_TTL,
         )
     )
-    link = get_settings().public_url.rstrip("/") + "/reset-password#token=" + token
-    queue_email(
+    _notify_addressee(
         session,
         organisation_id=organisation_id,
-        personal=True,  # the link is the key to the account: for the addressee only
         to=user.email,
-        template="notice",
-        context={
-            "subject": "Reset your plaudit password",
-            "body": "Someone asked to reset the password of your plaudit account. If it was you, "
-            "follow the link within an hour; if not, ignore this message.",
-            "action_url": link,
-            "action_label": "Choose a new password",
-        },
+        subject="Reset your plaudit password",
+        body="Someone asked to reset the password of your plaudit account. If it was you, "
+        "follow the link within an hour; if not, ignore this message.",
+        path="/reset-password#token=" + token,
+        action_label="Choose a new password",
     )
 
 
