@@ -1,7 +1,7 @@
 """Request dependencies as ``Annotated`` aliases: the session, the caller and role checks.
 
 A caller is a person (``Authorization: Bearer <JWT>``) or an integration (``X-API-Key``). Both
-become a ``Scope`` (api/scope.py), resolved once per request by ``authenticate``: the
+become a ``Scope`` (services/scope.py), resolved once per request by ``authenticate``: the
 organisation they act in, the role they act with, the locations they are limited to, and who
 acts — the person, or the key. The role checks below all build on that one dependency.
 """

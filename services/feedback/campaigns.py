@@ -1,7 +1,7 @@
 """Feedback campaigns and their recipients; sending is the feedback worker's (workers.feedback).
 
 A campaign belongs to its location: a member limited to some locations sees, creates and fills
-only campaigns of theirs, and only the recipients of their locations (api/scope.py)."""
+only campaigns of theirs, and only the recipients of their locations (services/scope.py)."""
 
 from __future__ import annotations
 
