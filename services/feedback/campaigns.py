@@ -153,19 +153,7 @@ def add_recipients(
         if index in unique:
             merged += 1
             continue
-        unique[index] = {
-            "organisation_id": campaign.organisation_id,
-            "campaign_id": campaign.id,
-            "name": row.name,
-            "email": row.email,
-            "email_index": index,
-            "location_id": row.location_id or campaign.location_id,
-            "external_ref": row.external_ref,
-            "status": RecipientStatus.QUEUED,
-            "requests_sent": 0,
-            "submissions": 0,
-            "next_send_at": datetime.now(UTC),
-        }
+        unique[index] = _queued(campaign, row, email_index=index)
     suppressed = suppressed_indexes(
         session, organisation_id=campaign.organisation_id, indexes=list(unique)
     )
@@ -187,3 +175,20 @@ def add_recipients(
         rejected_count=len(refused),
         rejected=refused[:REPORTED_REJECTIONS],
     )
+
+
+def _queued(campaign: Campaign, row: NewRecipient, *, email_index: str) -> dict[str, object]:
+    """The recipient's row as inserted: queued, due now."""
+    return {
+        "organisation_id": campaign.organisation_id,
+        "campaign_id": campaign.id,
+        "name": row.name,
+        "email": row.email,
+        "email_index": email_index,
+        "location_id": row.location_id or campaign.location_id,
+        "external_ref": row.external_ref,
+        "status": RecipientStatus.QUEUED,
+        "requests_sent": 0,
+        "submissions": 0,
+        "next_send_at": datetime.now(UTC),
+    }
