@@ -17,8 +17,8 @@ from typing import Any
 from fastapi import Request
 from sqlalchemy.orm import Session
 
-from api.scope import Scope
 from models import AuditEvent
+from services.scope import Scope
 
 
 def record(

@@ -1,7 +1,7 @@
 """Request dependencies as ``Annotated`` aliases: the session, the caller and role checks.
 
 A caller is a person (``Authorization: Bearer <JWT>``) or an integration (``X-API-Key``). Both
-become a ``Scope`` (api/scope.py), resolved once per request by ``authenticate``: the
+become a ``Scope`` (services/scope.py), resolved once per request by ``authenticate``: the
 organisation they act in, the role they act with, the locations they are limited to, and who
 acts — the person, or the key. The role checks below all build on that one dependency.
 """
@@ -18,12 +18,12 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from api.schemas.common import SafeText
-from api.scope import Scope, limit_of
-from api.security import InvalidToken, decode_token
-from api.services import api_keys
 from core.errors import Forbidden, Unauthorized
 from models import Membership, RefreshToken, Role, User
 from models.db import session_scope
+from services.accounts.tokens import InvalidToken, decode_token
+from services.scope import Scope, limit_of
+from services.team import api_keys
 
 
 def _session() -> Iterator[Session]:
@@ -36,7 +36,7 @@ def _session() -> Iterator[Session]:
 # enqueue_after_commit go out on that commit.
 SessionDep = Annotated[Session, Depends(_session, scope="function")]
 
-# The `next_cursor` of the previous page (api.pagination).
+# The `next_cursor` of the previous page (services.pagination).
 CursorParam = Annotated[SafeText | None, Query(max_length=500)]
 
 _bearer = HTTPBearer(auto_error=False, description="An access token from /api/v1/auth/login")

@@ -76,18 +76,16 @@ def run(count: int, threads: int, port: int) -> None:
 
     from sqlalchemy import func, select
 
-    from api.schemas.feedback import RecipientRow
-    from api.scope import Scope
-    from api.services.campaigns import add_recipients
-    from api.services.recipient_upload import Parsed
     from bench.calls import send_due_requests
     from models import Campaign, EmailMessage, EmailStatus, Organisation, Role
     from models.db import session_scope
     from services.email.delivery import compose_message
+    from services.feedback.campaigns import NewRecipient, add_recipients
+    from services.scope import Scope
     from workers.runner import start_worker
 
     rows = [
-        (i + 1, RecipientRow(name=f"Customer {i}", email=f"customer{i}@example.com"))
+        NewRecipient(line=i + 1, name=f"Customer {i}", email=f"customer{i}@example.com")
         for i in range(count)
     ]
 
@@ -110,9 +108,7 @@ def run(count: int, threads: int, port: int) -> None:
             session.add(campaign)
             session.flush()
             owner = Scope(organisation_id=organisation.id, role=Role.OWNER, user_id=0)
-            upload = add_recipients(
-                session, scope=owner, campaign=campaign, parsed=Parsed(rows, [])
-            )
+            upload = add_recipients(session, scope=owner, campaign=campaign, rows=rows)
         assert upload.accepted == count, upload
         uploaded = time.perf_counter()
         while send_due_requests(datetime.now(UTC)):

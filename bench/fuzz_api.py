@@ -37,10 +37,11 @@ SERVER_ERRORS = {"not_a_server_error"}
 
 
 def _owner_token() -> str:
-    from api.security import hash_password, issue_token
     from core.crypto import blind_index
     from models import Membership, Organisation, Role, User
     from models.db import session_scope
+    from services.accounts.passwords import hash_password
+    from services.accounts.tokens import issue_token
 
     with session_scope() as session:
         user = User(

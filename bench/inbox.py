@@ -182,9 +182,9 @@ FROM (
 def create_tenant(session: Any, name: str, *, locations: int, email: str | None) -> Tenant:
     from sqlalchemy import text
 
-    from api.security import hash_password
     from core.crypto import blind_index
     from models import Connection, Membership, Organisation, Role, User
+    from services.accounts.passwords import hash_password
 
     organisation = Organisation(name=name)
     user = User(
@@ -396,7 +396,7 @@ def service_sql(call: Callable[[Any], Any]) -> list[tuple[str, Any]]:
 def inbox_sql(organisation_id: int, params: dict[str, Any]) -> tuple[str, Any]:
     """The inbox page statement for these query parameters, built as the router builds it."""
     from api.schemas.items import InboxQuery
-    from api.services import inbox
+    from services.inbox import inbox
 
     query = InboxQuery.model_validate(params)
     after = inbox.decode_after(query.cursor, query.sort)
@@ -415,8 +415,8 @@ def inbox_sql(organisation_id: int, params: dict[str, Any]) -> tuple[str, Any]:
 
 def _owner(organisation_id: int) -> Any:
     """What the services see when the organisation's owner (unlimited) calls."""
-    from api.scope import Scope
     from models import Role
+    from services.scope import Scope
 
     return Scope(organisation_id=organisation_id, role=Role.OWNER, user_id=0)
 
@@ -537,9 +537,9 @@ def bench_pages(client: Http, tenant: Tenant, count: int) -> tuple[dict[str, Tim
 def matches(organisation_id: int, word: str) -> int:
     from sqlalchemy import func, select
 
-    from api.services.inbox import InboxFilters, conditions
     from models import Item
     from models.db import session_scope
+    from services.inbox.inbox import InboxFilters, conditions
 
     with session_scope() as session:
         where = conditions(scope=_owner(organisation_id), filters=InboxFilters(search=word))
@@ -575,9 +575,9 @@ def bench_facets(client: Http, tenant: Tenant, count: int) -> None:
     """Each case through the API beside the statements it sends (the planner's estimate, then
     the exact count or the table's size and the sample), and an estimate against the truth."""
     from api.schemas.items import InboxFilterIn
-    from api.services import facets
-    from api.services.inbox import conditions
     from models.db import session_scope
+    from services.inbox import facets
+    from services.inbox.inbox import conditions
 
     cases = {
         "everything": {},
@@ -627,8 +627,8 @@ def _facet_error(answer: Any, truth: Any) -> str:
 
 
 def bench_analytics(client: Http, tenant: Tenant, count: int) -> None:
-    from api.services import analytics
-    from api.services.inbox import InboxFilters
+    from services.inbox import analytics
+    from services.inbox.inbox import InboxFilters
 
     names = ("counts (periods, distribution, total)", "reply rate and times")
     print(

@@ -7,15 +7,12 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from core.settings import get_settings
+from core.url_syntax import carries_credentials, has_control_or_space, port_of, web_url
 
 
 def _origin(url: str) -> tuple[str, str, int | None] | None:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return None
-    try:
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-    except ValueError:
+    parts = web_url(url)
+    if parts is None or parts.hostname is None or (port := port_of(parts)) is None:
         return None
     return parts.scheme, parts.hostname.lower(), port
 
@@ -29,15 +26,14 @@ def own_origins() -> set[tuple[str, str, int | None]]:
 def safe_redirect(value: str) -> str:
     """The target unchanged if it is a path on our origin or a URL of one of our origins;
     ValueError naming the rule otherwise."""
-    if any(c.isspace() or ord(c) < 0x20 or c == "\\" for c in value):
+    if has_control_or_space(value) or "\\" in value:
         raise ValueError("must not contain whitespace, control characters or backslashes")
     if value.startswith("/"):
         # "//host/…" is a scheme-relative URL to another host, not a path.
         if value.startswith("//"):
             raise ValueError("must be a path on this site or a URL of this site")
         return value
-    parts = urlsplit(value)
-    if parts.username is not None or parts.password is not None:
+    if carries_credentials(urlsplit(value)):
         raise ValueError("must not carry credentials")
     origin = _origin(value)
     if origin is None or origin not in own_origins():

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
+from core.url_syntax import carries_credentials, has_control_or_space, port_of, web_url
+
 # The name resolution every check uses; a test may replace it to play a rebinding DNS server.
 resolve: Callable[[str, int], list[str]] = lambda host, port: [  # noqa: E731
     info[4][0] for info in socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
@@ -32,17 +34,15 @@ class Target:
 
 def check_syntax(url: str) -> None:
     """What can be known without resolving: scheme, host, no credentials."""
-    if any(c.isspace() or ord(c) < 0x20 for c in url):
+    if has_control_or_space(url):
         raise RefusedTarget("must not contain whitespace or control characters")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    parts = web_url(url)
+    if parts is None:
         raise RefusedTarget("must be an absolute http(s) URL")
-    if parts.username is not None or parts.password is not None or "@" in parts.netloc:
+    if carries_credentials(parts):
         raise RefusedTarget("must not carry credentials")
-    try:
-        parts.port  # noqa: B018  (raises on a malformed port)
-    except ValueError:
-        raise RefusedTarget("has an invalid port") from None
+    if port_of(parts) is None:
+        raise RefusedTarget("has an invalid port")
 
 
 def _public(address: str) -> bool:

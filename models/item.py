@@ -61,7 +61,7 @@ SEARCH_EXPRESSION = (
 )
 
 
-# Included in the indexes analytics read (api/services/analytics.py): the rating they count and
+# Included in the indexes analytics read (services/inbox/analytics.py): the rating they count and
 # the columns of the filters they are most often asked for.
 ANALYTICS_COLUMNS = ("rating", "location_id", "deleted", "source", "kind")
 

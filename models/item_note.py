@@ -1,7 +1,7 @@
 """Internal notes on items, seen only inside the organisation.
 
 A note often says who the reviewer is or how to reach them: its body is redacted like provider
-text when written (`api.services.workflow.add_note`) and encrypted at rest.
+text when written (`services.inbox.workflow.add_note`) and encrypted at rest.
 """
 
 from __future__ import annotations

@@ -70,7 +70,7 @@ class Membership(IdMixin, TimestampMixin, Base):
     user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"))
     role: Mapped[str] = mapped_column(String(20))
     # NULL: every location of the organisation. Otherwise the member sees only these locations'
-    # items (api/scope.py); ids of locations deleted since simply match nothing.
+    # items (services/scope.py); ids of locations deleted since simply match nothing.
     location_ids: Mapped[list[int] | None] = mapped_column(ARRAY(BigInteger))
 
     organisation: Mapped[Organisation] = relationship()

@@ -58,7 +58,7 @@ class Reply(IdMixin, TimestampMixin, Base):
     author_user_id: Mapped[int | None] = mapped_column(
         BigInteger, ForeignKey("users.id", ondelete="SET NULL")
     )
-    # Checked for personal data before it is written (api.services.privacy.check_reply_text);
+    # Checked for personal data before it is written (services.privacy.settings.check_reply_text);
     # encrypted because a sender may confirm an address or number on purpose.
     body: Mapped[str] = mapped_column(EncryptedText)
     status: Mapped[str] = mapped_column(String(20), default=ReplyStatus.PENDING)

@@ -133,8 +133,8 @@ def _owner_exists() -> bool:
 
 def _create_owner() -> None:
     """Public sign-up confirms the address by e-mail; the demo vouches for its own."""
-    from api.services import accounts
     from models.db import session_scope
+    from services.accounts import accounts
 
     with session_scope() as session:
         accounts.create_owner_account(

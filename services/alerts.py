@@ -4,7 +4,7 @@ scheduler finds the organisations with digests due and enqueues a job for each, 
 `send_digests`.
 
 A member limited to some locations hears only about theirs, as the API shows them only theirs
-(api/scope.py); alerts stop when the member leaves the organisation."""
+(services/scope.py); alerts stop when the member leaves the organisation."""
 
 from __future__ import annotations
 

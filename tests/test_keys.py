@@ -110,8 +110,8 @@ def test_owners_follow_a_rotation_over_their_organisations_data(db, old_and_new_
     from fastapi.testclient import TestClient
 
     from api.app import create_app
-    from api.security import issue_token
     from models import Membership, Organisation, Role
+    from services.accounts.tokens import issue_token
 
     old, new = old_and_new_key
     org = Organisation(name="Bakery")

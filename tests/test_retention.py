@@ -123,8 +123,8 @@ def test_disconnecting_deletes_the_tokens_at_once_and_the_data_after_30_days(db,
     from sqlalchemy import text as sql
 
     from api.app import create_app
-    from api.security import issue_token
     from models import Membership, Role, User
+    from services.accounts.tokens import issue_token
     from tests.fixtures import connect_google
     from tests.service_calls import sync
 

@@ -17,12 +17,12 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import SessionDep
-from api.services import feedback_answers
 from core import signed
 from models import Item, Location, Organisation, Recipient, RecipientStatus
 from services.email import links, policy
 from services.email.compose import DEFAULT_COLOUR
 from services.email.policy import branding
+from services.feedback import answers
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -100,12 +100,12 @@ def _form(
     context = {
         "brand": _brand(session, recipient.organisation_id),
         "action": f"/feedback/{token}",
-        "form_token": feedback_answers.form_token(recipient),
+        "form_token": answers.form_token(recipient),
         "answered": recipient.item_id is not None,
         "rating": rating,
         "comment": comment,
         "error": error,
-        "max_comment": feedback_answers.MAX_COMMENT,
+        "max_comment": answers.MAX_COMMENT,
     }
     return _page(request, "feedback.html", context, status_code=422 if error else 200)
 
@@ -150,7 +150,7 @@ def _submit(token: str, request: Request, session: Session, form: dict[str, Any]
         return _bad_link(request, recipient)
     if recipient.status == RecipientStatus.UNSUBSCRIBED:
         return _unsubscribed(request, session, recipient)
-    comment = str(form.get("comment") or "").replace("\x00", "")[: feedback_answers.MAX_COMMENT]
+    comment = str(form.get("comment") or "").replace("\x00", "")[: answers.MAX_COMMENT]
     raw_rating = str(form.get("rating") or "")
     if raw_rating not in {"1", "2", "3", "4", "5"}:
         return _form(
@@ -162,14 +162,14 @@ def _submit(token: str, request: Request, session: Session, form: dict[str, Any]
             error="Please choose a rating from 1 to 5 stars.",
         )
     try:
-        feedback_answers.answer(
+        answers.answer(
             session,
             recipient=recipient,
             token=str(form.get("form_token") or ""),
             rating=int(raw_rating),
             comment=comment,
         )
-    except (feedback_answers.StaleForm, signed.BadToken):
+    except (answers.StaleForm, signed.BadToken):
         return _problem(
             request,
             "This form was already sent",
@@ -228,6 +228,6 @@ def unsubscribe(token: str, request: Request, session: SessionDep) -> Response:
     claims = _unsubscribe_claims(token)
     if claims is None or session.get(Organisation, claims["o"]) is None:
         return _bad_link(request, "forged")
-    feedback_answers.unsubscribe(session, organisation_id=claims["o"], email_index=claims["e"])
+    answers.unsubscribe(session, organisation_id=claims["o"], email_index=claims["e"])
     context = {"brand": _brand(session, claims["o"]), "action": "", "done": True}
     return _page(request, "unsubscribe.html", context)

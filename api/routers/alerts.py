@@ -7,14 +7,14 @@ from fastapi import APIRouter, Request
 from api import audit
 from api.deps import PersonScope, SessionDep
 from api.schemas.alerts import AlertsIn, AlertsOut
-from api.services import alerts
+from services.team import alert_preferences
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
 
 
 @router.get("", summary="The caller's alert choices in this organisation")
 def get_alerts(scope: PersonScope, session: SessionDep) -> AlertsOut:
-    chosen = alerts.preference(session, scope=scope)
+    chosen = alert_preferences.preference(session, scope=scope)
     if chosen is None:
         return AlertsOut(immediate_max_rating=None, daily_digest=False)
     return AlertsOut(
@@ -26,7 +26,7 @@ def get_alerts(scope: PersonScope, session: SessionDep) -> AlertsOut:
 def set_alerts(
     body: AlertsIn, scope: PersonScope, session: SessionDep, request: Request
 ) -> AlertsOut:
-    alerts.set_preference(
+    alert_preferences.set_preference(
         session,
         scope=scope,
         immediate_max_rating=body.immediate_max_rating,

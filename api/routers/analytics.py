@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from api.deps import CurrentScope, SessionDep
 from api.schemas.analytics import AnalyticsOut, AnalyticsQuery, PeriodOut
-from api.services import analytics
+from services.inbox import analytics
 
 router = APIRouter(prefix="/analytics", tags=["analytics"])
 

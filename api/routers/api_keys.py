@@ -9,7 +9,7 @@ from api.deps import AdminPerson, AdminScope, SessionDep
 from api.errors import ErrorResponse
 from api.schemas.api_keys import ApiKeyCreated, ApiKeyIn, ApiKeyList, ApiKeyOut
 from api.schemas.common import Id
-from api.services import api_keys
+from services.team import api_keys
 
 router = APIRouter(prefix="/api-keys", tags=["api keys"])
 

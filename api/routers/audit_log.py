@@ -6,14 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api import pagination
 from api.deps import AdminScope, CursorParam, SessionDep
 from api.errors import ErrorResponse
 from api.schemas.audit import AuditEventOut, AuditPage
 from api.schemas.common import SafeText
 from api.schemas.items import Instant
-from api.services import audit_log
-from api.services.inbox import start_of
+from services import audit_log, pagination
+from services.inbox.inbox import start_of
 
 router = APIRouter(prefix="/audit-events", tags=["audit"])
 

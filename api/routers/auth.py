@@ -25,8 +25,8 @@ from api.schemas.auth import (
     TokenOut,
     UserOut,
 )
-from api.services import accounts, sessions
 from models import Role
+from services.accounts import accounts, sessions
 
 router = APIRouter(tags=["auth"])
 
@@ -197,7 +197,7 @@ def change_password(
         target_type="user",
         target_id=user.id,
     )
-    pair = sessions.start(session, user_id=user.id, organisation_id=scope.organisation_id)
+    pair = sessions.start_for(session, scope=scope)
     return tokens_out(pair)
 
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request, status
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from api import audit, pagination
+from api import audit, recipient_upload
 from api.deps import CurrentScope, CursorParam, ManagerScope, SessionDep
 from api.errors import ErrorResponse
 from api.schemas.common import Id
@@ -21,11 +21,13 @@ from api.schemas.feedback import (
     RecipientOut,
     RecipientPage,
     RecipientsIn,
+    RejectedRow,
     UploadOut,
 )
-from api.scope import Scope
-from api.services import campaigns, recipient_upload
 from models import Campaign, RecipientStatus
+from services import pagination
+from services.feedback import campaigns
+from services.scope import Scope
 
 router = APIRouter(prefix="/campaigns", tags=["feedback"])
 _NOT_FOUND = {404: {"model": ErrorResponse, "description": "No such campaign here"}}
@@ -153,7 +155,16 @@ def _add_recipients(
 ) -> UploadOut:
     campaign = campaigns.get_campaign(session, scope=scope, campaign_id=campaign_id)
     parsed = recipient_upload.parse(body, content_type)
-    result = campaigns.add_recipients(session, scope=scope, campaign=campaign, parsed=parsed)
+    added = campaigns.add_recipients(
+        session, scope=scope, campaign=campaign, rows=parsed.rows, rejected=parsed.rejected
+    )
+    result = UploadOut(
+        accepted=added.accepted,
+        merged=added.merged,
+        suppressed=added.suppressed,
+        rejected_count=added.rejected_count,
+        rejected=[RejectedRow(line=r.line, field=r.field, reason=r.reason) for r in added.rejected],
+    )
     audit.record(
         session,
         request=request,

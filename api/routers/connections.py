@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import RedirectResponse
 
-from api import audit, pagination
+from api import audit
 from api.deps import AdminScope, CurrentScope, CursorParam, ManagerScope, SessionDep
 from api.errors import ErrorResponse
 from api.schemas.common import Id, SafeText
@@ -23,10 +23,11 @@ from api.schemas.connections import (
     SyncRunOut,
     SyncRunPage,
 )
-from api.services import connections
 from core.errors import BadRequest
 from core.redirects import safe_redirect
 from models import Connection, SyncRun
+from services import pagination
+from services.sync import connections
 
 router = APIRouter(prefix="/connections", tags=["connections"])
 

@@ -2,7 +2,7 @@
 
 Postmark authenticates with HTTP basic credentials in the webhook URL; the password must be
 ``PLAUDIT_EMAIL_WEBHOOK_SECRET``, and without that setting the webhooks do not exist. What the
-events do is api.services.email_events'.
+events do is services.email.events'.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from fastapi.security import HTTPBasic, HTTPBasicCredentials
 from api.deps import SessionDep
 from api.errors import ErrorResponse
 from api.schemas.email_webhooks import WebhookOut
-from api.services import email_events
 from core.errors import NotFound, Unauthorized
 from core.settings import get_settings
+from services.email import events
 
 router = APIRouter(
     prefix="/webhooks/postmark",
@@ -52,9 +52,9 @@ Authenticated = Annotated[None, Depends(_authenticated)]
 
 @router.post("/inbound", summary="A reviewer's answer to a reply notification (Postmark inbound)")
 def inbound(payload: dict[str, Any], _: Authenticated, session: SessionDep) -> WebhookOut:
-    return WebhookOut(status=email_events.inbound(session, payload=payload))
+    return WebhookOut(status=events.inbound(session, payload=payload))
 
 
 @router.post("/bounce", summary="A bounce or spam complaint (Postmark's bounce and spam hooks)")
 def bounce(payload: dict[str, Any], _: Authenticated, session: SessionDep) -> WebhookOut:
-    return WebhookOut(status=email_events.bounce(session, payload=payload))
+    return WebhookOut(status=events.bounce(session, payload=payload))

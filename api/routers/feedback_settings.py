@@ -21,9 +21,7 @@ router = APIRouter(tags=["feedback"])
 
 @router.get("/feedback/settings", summary="Branding, caps, throttle and reminders in force")
 def get_settings(scope: CurrentScope, session: SessionDep) -> FeedbackSettingsOut:
-    return FeedbackSettingsOut(
-        **vars(policy.policy(session, organisation_id=scope.organisation_id))
-    )
+    return FeedbackSettingsOut(**vars(policy.policy_of(session, scope=scope)))
 
 
 @router.patch("/feedback/settings", summary="Change some of them; null restores a default (admin)")
@@ -34,7 +32,7 @@ def update_settings(
         name: None if value is None else str(value) if name.endswith("_url") else value
         for name, value in body.model_dump(exclude_unset=True).items()
     }
-    policy.update_settings(session, organisation_id=scope.organisation_id, values=values)
+    policy.update_settings(session, scope=scope, values=values)
     audit.record(
         session,
         request=request,
@@ -47,7 +45,7 @@ def update_settings(
 
 @router.get("/suppressions", summary="Addresses never e-mailed again (the newest 100)")
 def list_suppressions(scope: CurrentScope, session: SessionDep) -> SuppressionList:
-    total, newest = policy.list_suppressions(session, organisation_id=scope.organisation_id)
+    total, newest = policy.list_suppressions(session, scope=scope)
     return SuppressionList(
         total=total, suppressions=[SuppressionOut.model_validate(s) for s in newest]
     )
@@ -57,10 +55,5 @@ def list_suppressions(scope: CurrentScope, session: SessionDep) -> SuppressionLi
 def add_suppression(
     body: SuppressionIn, scope: ManagerScope, session: SessionDep, request: Request
 ) -> None:
-    policy.suppress_address(
-        session,
-        organisation_id=scope.organisation_id,
-        email=body.email,
-        reason=SuppressionReason.MANUAL,
-    )
+    policy.suppress_address(session, scope=scope, email=body.email, reason=SuppressionReason.MANUAL)
     audit.record(session, request=request, scope=scope, action="suppression.added")

@@ -11,7 +11,8 @@ from api.routers.auth import tokens_out
 from api.schemas.auth import TokenOut
 from api.schemas.common import Id
 from api.schemas.invitations import AcceptIn, InvitationIn, InvitationList, InvitationOut
-from api.services import invitations, sessions
+from services.accounts import sessions
+from services.team import invitations
 
 router = APIRouter(prefix="/invitations", tags=["organisation"])
 

@@ -41,11 +41,12 @@ from api.schemas.items import (
     ReplyRef,
 )
 from api.schemas.replies import ReplyEnvelope, ReplyIn, ReplyOut
-from api.scope import Scope
-from api.services import export, inbox, replies, workflow
-from api.services.facets import facets as count_facets
 from models import Item, ReplyAction
 from models.db import session_scope
+from services.inbox import export, inbox, workflow
+from services.inbox.facets import facets as count_facets
+from services.replies import replies
+from services.scope import Scope
 
 router = APIRouter(prefix="/items", tags=["items"])
 

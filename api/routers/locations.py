@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from api.deps import CurrentScope, SessionDep
 from api.schemas.common import Id
 from api.schemas.locations import LocationList, LocationOut
-from api.services import locations
+from services import locations
 
 router = APIRouter(prefix="/locations", tags=["locations"])
 

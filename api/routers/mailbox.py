@@ -1,4 +1,4 @@
-"""The demo's mailbox (api.services.mailbox), for admins."""
+"""The demo's mailbox (services.email.mailbox), for admins."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from fastapi.responses import Response
 
 from api.deps import AdminScope, CurrentUser
 from api.errors import ErrorResponse
-from api.schemas.mailbox import MailboxList
-from api.services import mailbox
+from api.schemas.mailbox import MailboxEntry, MailboxList
+from services.email import mailbox
 
 router = APIRouter(
     prefix="/mailbox",
@@ -19,7 +19,8 @@ router = APIRouter(
 
 @router.get("", summary="The newest 100 messages of the organisation and of the caller (admin)")
 def list_mailbox(scope: AdminScope, user: CurrentUser) -> MailboxList:
-    return MailboxList(messages=mailbox.newest(scope=scope, email_index=user.email_index))
+    entries = mailbox.newest(scope=scope, email_index=user.email_index)
+    return MailboxList(messages=[MailboxEntry(**vars(e)) for e in entries])
 
 
 @router.get(

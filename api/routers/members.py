@@ -15,8 +15,8 @@ from api.schemas.members import (
     OrganisationDetail,
     OrganisationPatch,
 )
-from api.services import members
 from models import Membership, Role, User
+from services.team import members
 
 router = APIRouter(tags=["organisation"])
 

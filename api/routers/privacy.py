@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
+
 from fastapi import APIRouter, Request
 
 from api import audit
@@ -17,8 +20,9 @@ from api.schemas.privacy import (
     SubjectRequestList,
     SubjectRequestOut,
 )
-from api.services import privacy
 from core import crypto
+from models.privacy import DataSubjectRequest
+from services.privacy import settings as privacy
 from services.privacy.keys import organisation_usage
 
 router = APIRouter(prefix="/privacy", tags=["privacy"])
@@ -27,16 +31,21 @@ _NOT_FOUND = {404: {"model": ErrorResponse, "description": "Not in this organisa
 
 @router.get("/redaction", summary="The organisation's redaction settings")
 def get_redaction(scope: AdminScope, session: SessionDep) -> RedactionSettings:
-    return privacy.redaction_settings(session, scope=scope)
+    return RedactionSettings.model_validate(privacy.redaction_settings(session, scope=scope))
 
 
 @router.put("/redaction", summary="Switch detectors off or on, set the organisation's patterns")
 def put_redaction(
     body: RedactionSettings, scope: AdminScope, session: SessionDep, request: Request
 ) -> RedactionSettings:
-    saved = privacy.save_redaction(session, scope=scope, settings=body)
+    privacy.save_redaction(
+        session,
+        scope=scope,
+        disabled_detectors=body.disabled_detectors,
+        patterns=[p.model_dump() for p in body.patterns],
+    )
     audit.record(session, request=request, scope=scope, action="privacy.redaction_updated")
-    return saved
+    return body
 
 
 @router.post(
@@ -77,16 +86,16 @@ def get_encryption(scope: OwnerScope, session: SessionDep) -> EncryptionStatus:
 
 @router.get("/retention", summary="Days kept per data class")
 def get_retention(scope: OwnerScope, session: SessionDep) -> RetentionSettings:
-    return privacy.retention_settings(session, scope=scope)
+    return RetentionSettings(days=privacy.retention_settings(session, scope=scope))
 
 
 @router.put("/retention", summary="Change how long each data class is kept")
 def put_retention(
     body: RetentionSettings, scope: OwnerScope, session: SessionDep, request: Request
 ) -> RetentionSettings:
-    saved = privacy.save_retention(session, scope=scope, settings=body)
+    saved = privacy.save_retention(session, scope=scope, days_by_class=body.days)
     audit.record(session, request=request, scope=scope, action="privacy.retention_updated")
-    return saved
+    return RetentionSettings(days=saved)
 
 
 @router.post(
@@ -102,13 +111,13 @@ def create_request(
         session, request=request, scope=scope, action=f"privacy.{body.kind}_requested",
         target_type="subject_request", target_id=created.id,
     )  # fmt: skip
-    return privacy.request_out(created)
+    return _request_out(created)
 
 
 @router.get("/requests", summary="Data-subject requests, soonest due first; overdue flagged")
 def list_requests(scope: AdminScope, session: SessionDep) -> SubjectRequestList:
     rows = privacy.list_requests(session, scope=scope)
-    return SubjectRequestList(requests=[privacy.request_out(r) for r in rows])
+    return SubjectRequestList(requests=[_request_out(r) for r in rows])
 
 
 @router.get(
@@ -118,4 +127,19 @@ def list_requests(scope: AdminScope, session: SessionDep) -> SubjectRequestList:
 )
 def get_request(request_id: Id, scope: AdminScope, session: SessionDep) -> SubjectRequestOut:
     found = privacy.get_request(session, scope=scope, request_id=request_id)
-    return privacy.request_out(found, with_export=True)
+    return _request_out(found, with_export=True)
+
+
+def _request_out(request: DataSubjectRequest, *, with_export: bool = False) -> SubjectRequestOut:
+    now = datetime.now(UTC)
+    return SubjectRequestOut(
+        id=request.id,
+        kind=request.kind,
+        status=request.status,
+        received_at=request.received_at,
+        due_at=request.due_at,
+        completed_at=request.completed_at,
+        overdue=request.status != "done" and request.due_at < now,
+        counts=request.counts or {},
+        export=json.loads(request.result) if with_export and request.result else None,
+    )

@@ -6,12 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from api import audit, pagination
+from api import audit
 from api.deps import CurrentScope, CursorParam, ManagerScope, SessionDep
 from api.errors import ErrorResponse
 from api.schemas.common import Id
 from api.schemas.replies import ReplyEnvelope, ReplyOut, ReplyPage, ReplyState
-from api.services import replies
+from services import pagination
+from services.replies import replies
 
 router = APIRouter(prefix="/replies", tags=["replies"])
 

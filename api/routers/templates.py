@@ -16,7 +16,7 @@ from api.schemas.templates import (
     TemplateOut,
     TemplatePatch,
 )
-from api.services import templates
+from services.replies import templates
 
 router = APIRouter(prefix="/reply-templates", tags=["reply templates"])
 

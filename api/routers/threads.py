@@ -8,7 +8,7 @@ from api.deps import CurrentScope, SessionDep
 from api.errors import ErrorResponse
 from api.schemas.common import Id
 from api.schemas.threads import ThreadMessageOut, ThreadOut
-from api.services import threads
+from services.inbox import threads
 
 router = APIRouter(prefix="/items", tags=["items"])
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
-from api import audit, pagination
+from api import audit
 from api.deps import AdminScope, CursorParam, SessionDep
 from api.errors import ErrorResponse
 from api.schemas.common import Id
@@ -19,7 +19,8 @@ from api.schemas.webhook_endpoints import (
     WebhookOut,
     WebhookPatch,
 )
-from api.services import webhook_endpoints
+from services import pagination
+from services.webhooks import endpoints
 
 router = APIRouter(prefix="/webhook-endpoints", tags=["webhook endpoints"])
 
@@ -28,7 +29,7 @@ _NOT_FOUND = {404: {"model": ErrorResponse, "description": "No such webhook here
 
 @router.get("", summary="The organisation's webhook endpoints")
 def list_webhooks(scope: AdminScope, session: SessionDep) -> WebhookList:
-    rows = webhook_endpoints.list_webhooks(session, scope=scope)
+    rows = endpoints.list_webhooks(session, scope=scope)
     return WebhookList(webhooks=[WebhookOut.model_validate(row) for row in rows])
 
 
@@ -40,16 +41,14 @@ def list_webhooks(scope: AdminScope, session: SessionDep) -> WebhookList:
 def create_webhook(
     body: WebhookIn, scope: AdminScope, session: SessionDep, request: Request
 ) -> WebhookCreated:
-    webhook, secret = webhook_endpoints.create(
-        session, scope=scope, url=body.url, events=body.events
-    )
+    webhook, secret = endpoints.create(session, scope=scope, url=body.url, events=body.events)
     _audit(session, request, scope, "webhook.created", webhook.id)
     return WebhookCreated(webhook=WebhookOut.model_validate(webhook), secret=secret)
 
 
 @router.get("/{webhook_id}", summary="One endpoint", responses=_NOT_FOUND)
 def get_webhook(webhook_id: Id, scope: AdminScope, session: SessionDep) -> WebhookOut:
-    webhook = webhook_endpoints.get(session, scope=scope, webhook_id=webhook_id)
+    webhook = endpoints.get(session, scope=scope, webhook_id=webhook_id)
     return WebhookOut.model_validate(webhook)
 
 
@@ -59,8 +58,8 @@ def get_webhook(webhook_id: Id, scope: AdminScope, session: SessionDep) -> Webho
 def update_webhook(
     webhook_id: Id, body: WebhookPatch, scope: AdminScope, session: SessionDep, request: Request
 ) -> WebhookOut:
-    webhook = webhook_endpoints.get(session, scope=scope, webhook_id=webhook_id)
-    webhook_endpoints.update(webhook, url=body.url, events=body.events, active=body.active)
+    webhook = endpoints.get(session, scope=scope, webhook_id=webhook_id)
+    endpoints.update(webhook, url=body.url, events=body.events, active=body.active)
     _audit(session, request, scope, "webhook.updated", webhook.id)
     return WebhookOut.model_validate(webhook)
 
@@ -74,7 +73,7 @@ def update_webhook(
 def delete_webhook(
     webhook_id: Id, scope: AdminScope, session: SessionDep, request: Request
 ) -> Response:
-    webhook = webhook_endpoints.get(session, scope=scope, webhook_id=webhook_id)
+    webhook = endpoints.get(session, scope=scope, webhook_id=webhook_id)
     session.delete(webhook)
     _audit(session, request, scope, "webhook.deleted", webhook_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -92,9 +91,9 @@ def list_deliveries(
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
     cursor: CursorParam = None,
 ) -> DeliveryPage:
-    webhook = webhook_endpoints.get(session, scope=scope, webhook_id=webhook_id)
+    webhook = endpoints.get(session, scope=scope, webhook_id=webhook_id)
     before_id = pagination.before_id("deliveries", cursor)
-    rows, has_more = webhook_endpoints.deliveries(
+    rows, has_more = endpoints.deliveries(
         session, webhook=webhook, before_id=before_id, limit=limit
     )
     return DeliveryPage(

@@ -7,7 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from api.schemas.items import InboxFilterIn
-from api.services.analytics import Period
+from services.inbox.analytics import Period
 
 
 class AnalyticsQuery(InboxFilterIn):

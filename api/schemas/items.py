@@ -11,8 +11,8 @@ from sqlalchemy import Row
 
 from api.schemas.common import Id, Input, SafeText
 from api.schemas.replies import ReplyOut, ReplyState
-from api.services.inbox import InboxFilters, Sort
 from models import Item, ItemStatus, Kind, Source
+from services.inbox.inbox import InboxFilters, Sort
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 

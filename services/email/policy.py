@@ -12,6 +12,7 @@ from core.crypto import blind_index
 from core.settings import get_settings
 from models import FeedbackSettings, Organisation, Suppression, SuppressionReason
 from services.email.compose import Branding
+from services.scope import Scope
 
 
 @dataclass(frozen=True)
@@ -43,10 +44,15 @@ def policy(session: Session, *, organisation_id: int) -> Policy:
     )
 
 
-def update_settings(session: Session, *, organisation_id: int, values: dict[str, object]) -> None:
-    own = session.get(FeedbackSettings, organisation_id)
+def policy_of(session: Session, *, scope: Scope) -> Policy:
+    """The policy in force for the caller's organisation."""
+    return policy(session, organisation_id=scope.organisation_id)
+
+
+def update_settings(session: Session, *, scope: Scope, values: dict[str, object]) -> None:
+    own = session.get(FeedbackSettings, scope.organisation_id)
     if own is None:
-        own = FeedbackSettings(organisation_id=organisation_id)
+        own = FeedbackSettings(organisation_id=scope.organisation_id)
         session.add(own)
     for name, value in values.items():
         setattr(own, name, value)
@@ -75,10 +81,13 @@ def suppress(
 
 
 def suppress_address(
-    session: Session, *, organisation_id: int, email: str, reason: SuppressionReason
+    session: Session, *, scope: Scope, email: str, reason: SuppressionReason
 ) -> None:
     suppress(
-        session, organisation_id=organisation_id, email_index=blind_index(email), reason=reason
+        session,
+        organisation_id=scope.organisation_id,
+        email_index=blind_index(email),
+        reason=reason,
     )
 
 
@@ -95,8 +104,8 @@ def suppressed_indexes(session: Session, *, organisation_id: int, indexes: list[
     )
 
 
-def list_suppressions(session: Session, *, organisation_id: int) -> tuple[int, list[Suppression]]:
-    where = Suppression.organisation_id == organisation_id
+def list_suppressions(session: Session, *, scope: Scope) -> tuple[int, list[Suppression]]:
+    where = Suppression.organisation_id == scope.organisation_id
     total = session.scalar(select(func.count()).select_from(Suppression).where(where)) or 0
     newest = session.scalars(
         select(Suppression).where(where).order_by(Suppression.id.desc()).limit(100)

@@ -16,12 +16,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from api.app import create_app
-from api.scope import Scope as ApiScope
-from api.security import hash_password, issue_token
-from api.services import api_keys
 from core.crypto import blind_index
 from core.settings import get_settings
 from models import Connection, Item, Location, Membership, Organisation, Role, Scope, User
+from services.accounts.passwords import hash_password
+from services.accounts.tokens import issue_token
+from services.scope import Scope as ApiScope
+from services.team import api_keys
 from workers.broker import broker
 
 PASSWORD = "correct horse battery staple"

@@ -9,8 +9,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from api.security import secret_hash
 from models import ApiKey, AuditEvent, Item, Role, Scope
+from services.accounts.tokens import secret_hash
 from tests.api.conftest import Person
 from tests.api.routes import example_body, fill, permission_table, routes
 from tests.api.test_tenant_isolation import NOT_IDS, _their_world

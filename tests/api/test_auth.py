@@ -11,7 +11,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from api.security import needs_rehash
 from core.crypto import blind_index
 from core.settings import get_settings
 from models import (
@@ -23,6 +22,7 @@ from models import (
     SignupRequest,
     User,
 )
+from services.accounts.passwords import needs_rehash
 from tests.api.conftest import PASSWORD, Person, error_of
 
 SIGNUP = {

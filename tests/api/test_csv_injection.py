@@ -9,11 +9,11 @@ import io
 import pytest
 from fastapi.testclient import TestClient
 
-from api.services.export import neutralised
+from services.inbox.export import neutralised
 from tests.api.conftest import Person
 
 FORMULAS = [
-    "=HYPERLINK(\"http://x\")",
+    '=HYPERLINK("http://x")',
     "+1+1",
     "-2+3",
     "@SUM(A1)",

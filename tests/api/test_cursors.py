@@ -9,9 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from api.pagination import before_id, encode_cursor, next_by_id
 from core.errors import BadRequest
 from models import Item, Role
+from services.pagination import before_id, encode_cursor, next_by_id
 from tests.api.conftest import Person, error_of
 from tests.api.routes import fill, routes
 from tests.api.test_tenant_isolation import NOT_IDS, _their_world

@@ -11,9 +11,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import String, cast, func, select, text, update
 from sqlalchemy.orm import Session
 
-from api.services.facets import planned_rows
-from api.services.inbox import InboxFilters, conditions
 from models import Item, Location, Membership, Role
+from services.inbox.facets import planned_rows
+from services.inbox.inbox import InboxFilters, conditions
 from tests.api.conftest import Person, google_locations
 
 FACETS = "/api/v1/items/facets"

@@ -10,9 +10,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from api.services import replies
 from models import AuditEvent, Item, Reply, Role
 from models.db import get_engine, get_sessionmaker, session_scope
+from services.replies import replies
 from tests.api.conftest import Person, error_of
 from tests.support import wait_for
 

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from api.scope import get_in_scope
 from core.errors import NotFound
 from models import Item, ItemNote, Reply, ReplyTemplate, Role
+from services.scope import get_in_scope
 from tests.api.conftest import Person, google_locations
 
 

@@ -105,7 +105,7 @@ def test_sync_through_http_and_answer_through_the_outbox(db, facebook_api, sandb
         return len(listed["items"]) == 6 and [i for i in listed["items"] if not i["replied"]]
 
     question = wait_for(unanswered, timeout=30)[0]
-    # The reply endpoint does not take questions yet (api/services/replies.py REPLY_LIMITS):
+    # The reply endpoint does not take questions yet (services/replies/replies.py REPLY_LIMITS):
     # the answer goes through the same outbox row and reply worker it would create.
     reply = Reply(
         organisation_id=db.get(Item, question["id"]).organisation_id,

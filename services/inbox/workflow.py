@@ -9,12 +9,12 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, exists, false, func, select, text, update
 from sqlalchemy.orm import Session
 
-from api.scope import Scope, get_in_scope, in_locations, in_scope
-from api.services.inbox import InboxFilters, conditions, get_item
 from core.errors import Forbidden, Invalid
 from core.redaction import redact
 from models import Item, ItemNote, Membership, Role
 from models.redaction_policy import policy_for
+from services.inbox.inbox import InboxFilters, conditions, get_item
+from services.scope import Scope, get_in_scope, in_locations, in_scope
 
 
 @dataclass(frozen=True)

@@ -20,10 +20,10 @@ from sqlalchemy import ColumnElement, Row, Select, cast, func, literal, select, 
 from sqlalchemy.dialects.postgresql import REGCONFIG
 from sqlalchemy.orm import Session
 
-from api.pagination import decode_cursor, encode_cursor
-from api.scope import Scope, get_in_scope, in_scope
 from models import Item, Reply
 from models.item import SEARCH_CONFIG
+from services.pagination import decode_cursor, encode_cursor
+from services.scope import Scope, get_in_scope, in_scope
 
 
 class Sort(enum.StrEnum):

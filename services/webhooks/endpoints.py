@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.scope import Scope, get_in_scope, in_scope
 from models import Webhook, WebhookDelivery
+from services.scope import Scope, get_in_scope, in_scope
 
 
 def create(

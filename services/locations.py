@@ -7,9 +7,9 @@ from collections.abc import Collection
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.scope import Scope, in_scope
 from core.errors import Invalid
 from models import Location
+from services.scope import Scope, in_scope
 
 
 def list_locations(

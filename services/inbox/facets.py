@@ -31,10 +31,10 @@ from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.sql.util import ClauseAdapter
 
-from api.scope import Scope
-from api.services.inbox import InboxFilters, conditions
 from core.settings import get_settings
 from models import Item
+from services.inbox.inbox import InboxFilters, conditions
+from services.scope import Scope
 
 NAMES = ("status", "source", "kind", "rating", "replied")
 # At most ~20 ms of sampling on the bench machine (~10 µs a page, both passes): an estimate's

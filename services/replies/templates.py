@@ -18,11 +18,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from api.scope import Scope, get_in_scope, in_scope
-from api.services.inbox import get_item
-from api.services.privacy import check_reply_text
 from core.errors import Conflict, Invalid
 from models import Item, Location, Organisation, ReplyTemplate
+from services.inbox.inbox import get_item
+from services.privacy.settings import check_reply_text
+from services.scope import Scope, get_in_scope, in_scope
 
 VARIABLES = {
     "reviewer_first_name": "The reviewer's first name, or an empty string",

@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from api.scope import Scope, get_in_scope, in_scope
-from api.services.locations import check_locations
 from core.errors import Conflict, Forbidden, Invalid
 from models import Membership, Organisation, Role, User
 from models.organisation import LIMITABLE_ROLES
+from services.locations import check_locations
+from services.scope import Scope, get_in_scope, in_scope
 
 
 def get_organisation(session: Session, *, scope: Scope) -> Organisation:

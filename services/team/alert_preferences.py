@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.scope import Scope, in_scope
 from models import AlertPreference
+from services.scope import Scope, in_scope
 
 
 def preference(session: Session, *, scope: Scope) -> AlertPreference | None:

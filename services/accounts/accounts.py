@@ -8,8 +8,6 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from api import security
-from api.services import account_requests, login_throttle
 from core.crypto import blind_index
 from core.errors import BadRequest, Invalid, Unauthorized
 from core.settings import get_settings
@@ -22,6 +20,7 @@ from models import (
     SignupRequest,
     User,
 )
+from services.accounts import account_requests, login_throttle, passwords, tokens
 from services.email import queue_email
 
 SIGNUP_PATH = "/confirm-signup#token="
@@ -40,11 +39,11 @@ def request_sign_up(
     who has one: a new address is sent a link that creates the account when followed (proving
     the address is the person's), an existing one a notice that someone tried. At most a few
     such e-mails an address an hour, silently; a client past its limit gets a 429."""
-    security.require_strong_password(
+    passwords.require_strong_password(
         password, field="password", user_inputs=(email, name, organisation_name)
     )
     # Hashed in either case, so that an existing address is not faster to answer.
-    password_hash = security.hash_password(password)
+    password_hash = passwords.hash_password(password)
     email_index = blind_index(email)
     user = session.scalar(select(User).where(User.email_index == email_index))
     notice_to = None if user is None else _first_organisation_id(session, user_id=user.id)
@@ -63,7 +62,7 @@ def request_sign_up(
     organisation = Organisation(name=organisation_name)
     session.add(organisation)
     session.flush()
-    token = security.new_secret()
+    token = tokens.new_secret()
     session.add(
         SignupRequest(
             organisation_id=organisation.id,
@@ -71,7 +70,7 @@ def request_sign_up(
             email_index=email_index,
             name=name,
             password_hash=password_hash,
-            token_hash=security.secret_hash(token),
+            token_hash=tokens.secret_hash(token),
             expires_at=datetime.now(UTC)
             + timedelta(seconds=get_settings().signup_link_ttl_seconds),
         )
@@ -81,37 +80,57 @@ def request_sign_up(
 
 def _tell_the_owner(session: Session, *, user: User, organisation_id: int) -> None:
     """The address has an account: its owner hears that someone tried, and nothing changes."""
-    queue_email(
+    _notify_addressee(
         session,
         organisation_id=organisation_id,
-        personal=True,  # for the owner of the address, not their organisation's admins
         to=user.email,
-        template="notice",
-        context={
-            "subject": "Someone tried to sign up to plaudit with your address",
-            "body": "Someone asked to create a plaudit account with this e-mail address, "
-            "which already has one. If it was you, log in, or reset your password if you "
-            "forgot it; if not, ignore this message: nothing was changed.",
-            "action_url": get_settings().public_url.rstrip("/") + "/login",
-            "action_label": "Log in",
-        },
+        subject="Someone tried to sign up to plaudit with your address",
+        body="Someone asked to create a plaudit account with this e-mail address, which "
+        "already has one. If it was you, log in, or reset your password if you forgot it; if "
+        "not, ignore this message: nothing was changed.",
+        path="/login",
+        action_label="Log in",
     )
 
 
 def _send_sign_up_link(session: Session, *, email: str, organisation_id: int, token: str) -> None:
+    _notify_addressee(
+        session,
+        organisation_id=organisation_id,
+        to=email,
+        subject="Confirm your plaudit account",
+        body="Someone asked to create a plaudit account with this e-mail address. If it was "
+        "you, follow the link to confirm the address and start; if not, ignore this message "
+        "and no account will be created.",
+        path=SIGNUP_PATH + token,
+        action_label="Confirm my account",
+    )
+
+
+def _notify_addressee(
+    session: Session,
+    *,
+    organisation_id: int,
+    to: str,
+    subject: str,
+    body: str,
+    path: str,
+    action_label: str,
+) -> None:
+    """A notice with a link into plaudit (``path``), for the owner of the address alone: a link
+    that creates or opens an account, or news of an attempt on it, is not for their
+    organisation's admins (``personal``)."""
     queue_email(
         session,
         organisation_id=organisation_id,
-        personal=True,  # the link creates the account: for the addressee only
-        to=email,
+        personal=True,
+        to=to,
         template="notice",
         context={
-            "subject": "Confirm your plaudit account",
-            "body": "Someone asked to create a plaudit account with this e-mail address. If it "
-            "was you, follow the link to confirm the address and start; if not, ignore this "
-            "message and no account will be created.",
-            "action_url": get_settings().public_url.rstrip("/") + SIGNUP_PATH + token,
-            "action_label": "Confirm my account",
+            "subject": subject,
+            "body": body,
+            "action_url": get_settings().public_url.rstrip("/") + path,
+            "action_label": action_label,
         },
     )
 
@@ -133,7 +152,7 @@ def confirm_sign_up(session: Session, *, token: str) -> tuple[User, Organisation
     organisation start now."""
     request = session.scalar(
         select(SignupRequest)
-        .where(SignupRequest.token_hash == security.secret_hash(token))
+        .where(SignupRequest.token_hash == tokens.secret_hash(token))
         .with_for_update()
     )
     if request is None or request.expires_at <= datetime.now(UTC):
@@ -170,7 +189,7 @@ def create_owner_account(
 ) -> tuple[User, Organisation]:
     """A new organisation and its owner at once, without e-mailing a link: only for callers
     that vouch for the address themselves (the demo's own owner), never for the public API."""
-    security.require_strong_password(
+    passwords.require_strong_password(
         password, field="password", user_inputs=(email, name, organisation_name)
     )
     organisation = Organisation(name=organisation_name)
@@ -178,7 +197,7 @@ def create_owner_account(
         email=email,
         email_index=blind_index(email),
         name=name,
-        password_hash=security.hash_password(password),
+        password_hash=passwords.hash_password(password),
     )
     session.add(Membership(organisation=organisation, user=user, role=Role.OWNER))
     session.flush()
@@ -195,13 +214,13 @@ def log_in(
     login_throttle.check(session, email_index=email_index, client=client)
     user = session.scalar(select(User).where(User.email_index == email_index))
     if user is None:
-        security.burn_verification(password)
-    if user is None or not security.verify_password(user.password_hash, password):
+        passwords.burn_verification(password)
+    if user is None or not passwords.verify_password(user.password_hash, password):
         login_throttle.record_failure(email_index=email_index, client=client)
         raise _bad_credentials()
     login_throttle.clear(session, email_index=email_index, client=client)
-    if security.needs_rehash(user.password_hash):
-        user.password_hash = security.hash_password(password)
+    if passwords.needs_rehash(user.password_hash):
+        user.password_hash = passwords.hash_password(password)
     query = select(Membership).where(Membership.user_id == user.id)
     if organisation_id is not None:
         query = query.where(Membership.organisation_id == organisation_id)
@@ -228,14 +247,14 @@ def memberships(session: Session, *, user_id: int) -> list[tuple[Organisation, s
 def change_password(
     session: Session, *, user: User, current_password: str, new_password: str
 ) -> None:
-    if not security.verify_password(user.password_hash, current_password):
+    if not passwords.verify_password(user.password_hash, current_password):
         raise Invalid(
             "invalid_credentials", "The current password is wrong", field="current_password"
         )
-    security.require_strong_password(
+    passwords.require_strong_password(
         new_password, field="new_password", user_inputs=(user.email, user.name)
     )
-    user.password_hash = security.hash_password(new_password)
+    user.password_hash = passwords.hash_password(new_password)
 
 
 RESET_TTL = timedelta(hours=1)
@@ -258,28 +277,23 @@ def request_password_reset(session: Session, *, email: str, client: str) -> None
     ):
         return
     assert user is not None and organisation_id is not None
-    token = security.new_secret()
+    token = tokens.new_secret()
     session.add(
         PasswordReset(
             user_id=user.id,
-            token_hash=security.secret_hash(token),
+            token_hash=tokens.secret_hash(token),
             expires_at=datetime.now(UTC) + RESET_TTL,
         )
     )
-    link = get_settings().public_url.rstrip("/") + "/reset-password#token=" + token
-    queue_email(
+    _notify_addressee(
         session,
         organisation_id=organisation_id,
-        personal=True,  # the link is the key to the account: for the addressee only
         to=user.email,
-        template="notice",
-        context={
-            "subject": "Reset your plaudit password",
-            "body": "Someone asked to reset the password of your plaudit account. If it was you, "
-            "follow the link within an hour; if not, ignore this message.",
-            "action_url": link,
-            "action_label": "Choose a new password",
-        },
+        subject="Reset your plaudit password",
+        body="Someone asked to reset the password of your plaudit account. If it was you, "
+        "follow the link within an hour; if not, ignore this message.",
+        path="/reset-password#token=" + token,
+        action_label="Choose a new password",
     )
 
 
@@ -296,7 +310,7 @@ def _first_organisation_id(session: Session, *, user_id: int) -> int | None:
 def reset_password(session: Session, *, token: str, new_password: str) -> User:
     reset = session.scalar(
         select(PasswordReset)
-        .where(PasswordReset.token_hash == security.secret_hash(token))
+        .where(PasswordReset.token_hash == tokens.secret_hash(token))
         .with_for_update()
     )
     if reset is None or reset.used_at is not None or reset.expires_at <= datetime.now(UTC):
@@ -304,9 +318,9 @@ def reset_password(session: Session, *, token: str, new_password: str) -> User:
             "invalid_token", "The reset link is invalid, expired or used", field="token"
         )
     user = session.get_one(User, reset.user_id)
-    security.require_strong_password(
+    passwords.require_strong_password(
         new_password, field="new_password", user_inputs=(user.email, user.name)
     )
     reset.used_at = datetime.now(UTC)
-    user.password_hash = security.hash_password(new_password)
+    user.password_hash = passwords.hash_password(new_password)
     return user

@@ -2,62 +2,66 @@
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, datetime
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.schemas.privacy import RedactionSettings, RetentionSettings, SubjectRequestOut
-from api.scope import Scope, get_in_scope, in_scope
 from core.errors import Invalid
 from core.redaction import PatternRefused, compile_custom, find
 from models import Item, RedactionPolicy
 from models.privacy import DEFAULT_RETENTION_DAYS, DataSubjectRequest, RetentionPolicy
 from models.redaction_policy import forget_policy, policy_for
 from services.privacy.subject_requests import receive
+from services.scope import Scope, get_in_scope, in_scope
 
 
-def redaction_settings(session: Session, *, scope: Scope) -> RedactionSettings:
+def redaction_settings(session: Session, *, scope: Scope) -> dict[str, Any]:
+    """The stored settings (``disabled_detectors``, ``patterns``); empty: the defaults."""
     row = session.get(RedactionPolicy, scope.organisation_id)
     if row is None:
-        return RedactionSettings()
-    return RedactionSettings.model_validate(
-        {"disabled_detectors": row.disabled_detectors, "patterns": row.patterns}
-    )
+        return {}
+    return {"disabled_detectors": row.disabled_detectors, "patterns": row.patterns}
 
 
 def save_redaction(
-    session: Session, *, scope: Scope, settings: RedactionSettings
-) -> RedactionSettings:
-    for n, custom in enumerate(settings.patterns):
+    session: Session,
+    *,
+    scope: Scope,
+    disabled_detectors: Sequence[str],
+    patterns: Sequence[Mapping[str, str]],
+) -> None:
+    """``patterns``: each a ``name`` and a ``pattern``; one that cannot be used is a 422 naming
+    it."""
+    for n, custom in enumerate(patterns):
         try:
-            compile_custom(custom.pattern)
+            compile_custom(custom["pattern"])
         except PatternRefused as exc:
             raise Invalid("invalid_pattern", str(exc), field=f"patterns.{n}.pattern") from None
     organisation_id = scope.organisation_id
     row = session.get(RedactionPolicy, organisation_id) or RedactionPolicy(
         organisation_id=organisation_id
     )
-    row.disabled_detectors = list(settings.disabled_detectors)
-    row.patterns = [p.model_dump() for p in settings.patterns]
+    row.disabled_detectors = list(disabled_detectors)
+    row.patterns = [dict(p) for p in patterns]
     session.add(row)
     forget_policy(organisation_id)
-    return settings
 
 
-def retention_settings(session: Session, *, scope: Scope) -> RetentionSettings:
+def retention_settings(session: Session, *, scope: Scope) -> dict[str, int | None]:
+    """Days kept per data class (None: until erased)."""
     days = dict(DEFAULT_RETENTION_DAYS)
     for row in session.scalars(select(RetentionPolicy).where(*in_scope(RetentionPolicy, scope))):
         days[row.data_class] = row.days
-    return RetentionSettings(days=days)
+    return days
 
 
 def save_retention(
-    session: Session, *, scope: Scope, settings: RetentionSettings
-) -> RetentionSettings:
+    session: Session, *, scope: Scope, days_by_class: Mapping[str, int | None]
+) -> dict[str, int | None]:
     organisation_id = scope.organisation_id
-    for data_class, days in settings.days.items():
+    for data_class, days in days_by_class.items():
         if days is not None and not 1 <= days <= 36500:
             raise Invalid("invalid", "days must be 1 to 36500, or null", field=f"days.{data_class}")
         row = session.get(RetentionPolicy, (organisation_id, data_class)) or RetentionPolicy(
@@ -85,21 +89,6 @@ def redact_item(
         )
     item.text = text[:start] + "[redacted:request]" + text[end:]
     return item
-
-
-def request_out(request: DataSubjectRequest, *, with_export: bool = False) -> SubjectRequestOut:
-    now = datetime.now(UTC)
-    return SubjectRequestOut(
-        id=request.id,
-        kind=request.kind,
-        status=request.status,
-        received_at=request.received_at,
-        due_at=request.due_at,
-        completed_at=request.completed_at,
-        overdue=request.status != "done" and request.due_at < now,
-        counts=request.counts or {},
-        export=json.loads(request.result) if with_export and request.result else None,
-    )
 
 
 def get_request(session: Session, *, scope: Scope, request_id: int) -> DataSubjectRequest:

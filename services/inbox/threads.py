@@ -8,11 +8,11 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from api.scope import Scope
-from api.services.inbox import get_item
 from core.redaction import redact
 from models import Item, Source, ThreadDirection, ThreadMessage
 from models.redaction_policy import policy_for
+from services.inbox.inbox import get_item
+from services.scope import Scope
 
 MAX_BODY = 20_000
 # Where a client starts quoting the message being answered.

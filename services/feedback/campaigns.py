@@ -1,24 +1,24 @@
 """Feedback campaigns and their recipients; sending is the feedback worker's (workers.feedback).
 
 A campaign belongs to its location: a member limited to some locations sees, creates and fills
-only campaigns of theirs, and only the recipients of their locations (api/scope.py)."""
+only campaigns of theirs, and only the recipients of their locations (services/scope.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from api.schemas.feedback import RejectedRow, UploadOut
-from api.scope import Scope, get_in_scope, in_scope
-from api.services.locations import check_locations, known_locations
-from api.services.recipient_upload import Parsed
 from core.crypto import blind_index
 from core.errors import Invalid
 from models import Campaign, Recipient, RecipientStatus
 from services.email.policy import suppressed_indexes
+from services.locations import check_locations, known_locations
+from services.scope import Scope, get_in_scope, in_scope
 
 REPORTED_REJECTIONS = 1000
 CHUNK = 5000  # rows per INSERT statement
@@ -101,35 +101,59 @@ def list_recipients(
     return rows[:limit], len(rows) > limit
 
 
+@dataclass(frozen=True)
+class NewRecipient:
+    """A valid row of an upload; ``line`` is where it was (CSV line, or 1-based JSON row)."""
+
+    line: int
+    name: str
+    email: str
+    location_id: int | None = None
+    external_ref: str | None = None
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A row left out, and why (``field``: the column at fault, if one is)."""
+
+    line: int
+    field: str | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class Added:
+    accepted: int  # new recipients, queued
+    merged: int  # duplicates of a row above or of an earlier upload
+    suppressed: int  # on the suppression list: not added
+    rejected_count: int
+    rejected: list[Rejected]  # the first REPORTED_REJECTIONS of them, by line
+
+
 def add_recipients(
-    session: Session, *, scope: Scope, campaign: Campaign, parsed: Parsed
-) -> UploadOut:
-    rejected = list(parsed.rejected)
-    wanted = {row.location_id for _, row in parsed.rows if row.location_id is not None}
+    session: Session,
+    *,
+    scope: Scope,
+    campaign: Campaign,
+    rows: Sequence[NewRecipient],
+    rejected: Sequence[Rejected] = (),
+) -> Added:
+    """Queue ``rows`` in ``campaign``; ``rejected`` are rows the caller already refused, reported
+    with those refused here."""
+    refused = list(rejected)
+    wanted = {row.location_id for row in rows if row.location_id is not None}
     known = known_locations(session, scope=scope, ids=wanted)
     unique: dict[str, dict[str, object]] = {}
     merged = 0
-    for line, row in parsed.rows:
+    for row in rows:
         if row.location_id is not None and row.location_id not in known:
-            rejected.append(RejectedRow(line=line, field="location_id", reason="no such location"))
+            refused.append(Rejected(line=row.line, field="location_id", reason="no such location"))
             continue
         index = blind_index(row.email)
         if index in unique:
             merged += 1
             continue
-        unique[index] = {
-            "organisation_id": campaign.organisation_id,
-            "campaign_id": campaign.id,
-            "name": row.name,
-            "email": row.email,
-            "email_index": index,
-            "location_id": row.location_id or campaign.location_id,
-            "external_ref": row.external_ref,
-            "status": RecipientStatus.QUEUED,
-            "requests_sent": 0,
-            "submissions": 0,
-            "next_send_at": datetime.now(UTC),
-        }
+        unique[index] = _queued(campaign, row, email_index=index)
     suppressed = suppressed_indexes(
         session, organisation_id=campaign.organisation_id, indexes=list(unique)
     )
@@ -143,11 +167,28 @@ def add_recipients(
             .returning(Recipient.id)
         )
         accepted += len(list(inserted))
-    rejected.sort(key=lambda r: r.line)
-    return UploadOut(
+    refused.sort(key=lambda r: r.line)
+    return Added(
         accepted=accepted,
         merged=merged + len(values) - accepted,  # the rest were already in the campaign
         suppressed=len(suppressed),
-        rejected_count=len(rejected),
-        rejected=rejected[:REPORTED_REJECTIONS],
+        rejected_count=len(refused),
+        rejected=refused[:REPORTED_REJECTIONS],
     )
+
+
+def _queued(campaign: Campaign, row: NewRecipient, *, email_index: str) -> dict[str, object]:
+    """The recipient's row as inserted: queued, due now."""
+    return {
+        "organisation_id": campaign.organisation_id,
+        "campaign_id": campaign.id,
+        "name": row.name,
+        "email": row.email,
+        "email_index": email_index,
+        "location_id": row.location_id or campaign.location_id,
+        "external_ref": row.external_ref,
+        "status": RecipientStatus.QUEUED,
+        "requests_sent": 0,
+        "submissions": 0,
+        "next_send_at": datetime.now(UTC),
+    }

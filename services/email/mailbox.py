@@ -11,16 +11,24 @@ from __future__ import annotations
 import email
 import email.policy
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
-from api.schemas.mailbox import MailboxEntry
-from api.scope import Scope
 from core.errors import NotFound
 from core.settings import get_settings
 from services.email.backends import mailbox_box
+from services.scope import Scope
 
 NEWEST = 100
 _NAME = re.compile(r"^[0-9a-f]{32}\.eml$")
+
+
+@dataclass(frozen=True)
+class MailboxEntry:
+    name: str
+    to: str
+    subject: str
+    date: str
 
 
 def folders(*, scope: Scope, email_index: str) -> list[Path]:

@@ -13,12 +13,12 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from api.services import threads
 from core import signed
 from core.crypto import blind_index
 from models import EmailMessage, Recipient, RecipientStatus, SuppressionReason
 from services.email import links
 from services.email.policy import suppress
+from services.inbox import threads
 
 log = logging.getLogger(__name__)
 # Postmark bounce types after which an address must not be tried again.

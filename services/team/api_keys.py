@@ -15,11 +15,11 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from api.scope import Scope, get_in_scope, in_scope, limit_of
-from api.security import secret_hash
 from core.errors import Forbidden, Invalid, Unauthorized
 from models import ApiKey, Membership, Role
 from models import Scope as KeyScope
+from services.accounts.tokens import secret_hash
+from services.scope import Scope, get_in_scope, in_scope, limit_of
 
 _ROLE_OF_SCOPE = {
     KeyScope.READ: Role.VIEWER,

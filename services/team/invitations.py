@@ -10,14 +10,14 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api import security
-from api.scope import Scope, get_in_scope, in_scope
-from api.services.members import check_location_limit
 from core.crypto import blind_index
 from core.errors import BadRequest, Conflict, Forbidden, Invalid
 from core.settings import get_settings
 from models import Invitation, Membership, Organisation, Role, User
+from services.accounts import passwords, tokens
 from services.email import queue_email
+from services.scope import Scope, get_in_scope, in_scope
+from services.team.members import check_location_limit
 
 INVITATION_TTL = timedelta(days=7)
 
@@ -44,14 +44,14 @@ def invite(
     )
     if already is not None:
         raise Conflict("conflict", "This address is already a member", field="email")
-    token = security.new_secret()
+    token = tokens.new_secret()
     invitation = Invitation(
         organisation_id=organisation_id,
         email=email,
         email_index=email_index,
         role=role,
         location_ids=limit,
-        token_hash=security.secret_hash(token),
+        token_hash=tokens.secret_hash(token),
         invited_by_user_id=scope.user_id,
         expires_at=datetime.now(UTC) + INVITATION_TTL,
     )
@@ -101,7 +101,7 @@ def accept(
 ) -> tuple[User, Invitation]:
     invitation = session.scalar(
         select(Invitation)
-        .where(Invitation.token_hash == security.secret_hash(token))
+        .where(Invitation.token_hash == tokens.secret_hash(token))
         .with_for_update()
     )
     if (
@@ -116,14 +116,14 @@ def accept(
     if user is None:
         if not name or not password:
             raise Invalid("invalid", "A new account needs a name and a password", field="password")
-        security.require_strong_password(
+        passwords.require_strong_password(
             password, field="password", user_inputs=(invitation.email, name)
         )
         user = User(
             email=invitation.email,
             email_index=invitation.email_index,
             name=name,
-            password_hash=security.hash_password(password),
+            password_hash=passwords.hash_password(password),
         )
         session.add(user)
         session.flush()

@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.scope import Scope, in_scope
 from models import AuditEvent
+from services.scope import Scope, in_scope
 
 
 def events(

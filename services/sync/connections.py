@@ -1,7 +1,7 @@
 """Connecting provider accounts (the OAuth round trip) and asking for syncs.
 
 The callback only records the code: exchanging it means calling the provider, which belongs in
-a worker (`workers.connect.finish_connection`), not in a browser's request.
+a worker (`workers.sync.finish_connection`), not in a browser's request.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from api.scope import Scope, get_in_scope, in_scope
 from connectors.capabilities import BY_PROVIDER
 from connectors.facebook import oauth as facebook_oauth
 from connectors.google import oauth as google_oauth
@@ -29,9 +28,9 @@ from models import (
     Provider,
     SyncRun,
 )
+from services.jobs import send_after_commit
+from services.scope import Scope, get_in_scope, in_scope
 from services.sync.schedule import claim_sync
-from workers.enqueue import enqueue_after_commit
-from workers.sync import finish_connection, sync_capability
 
 STATE_TTL = timedelta(minutes=10)
 # What token_urlsafe produces; anything else cannot be one of ours and is not even queried.
@@ -117,7 +116,7 @@ def open_connection(
     oauth_state.code = code
     oauth_state.granted_scopes = granted_scopes
     oauth_state.connection_id = connection.id
-    enqueue_after_commit(session, finish_connection, oauth_state.state)
+    send_after_commit(session, "connect.finish", oauth_state.state)
     return connection
 
 
@@ -167,7 +166,7 @@ def request_sync(
     ]
     claim_sync(connection, datetime.now(UTC))
     for capability in capabilities:
-        enqueue_after_commit(session, sync_capability, connection.id, capability)
+        send_after_commit(session, "sync.capability", connection.id, capability)
     return connection, capabilities
 
 

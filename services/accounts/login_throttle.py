@@ -26,6 +26,7 @@ from core.errors import RateLimited
 from core.settings import get_settings
 from models import LoginFailure
 from models.db import session_scope
+from services.accounts.windows import wait_for_room
 
 
 def check(session: Session, *, email_index: str, client: str) -> None:
@@ -62,23 +63,16 @@ def check(session: Session, *, email_index: str, client: str) -> None:
 def _pair_wait(
     session: Session, *, email_index: str, client: str, now: datetime, window: timedelta
 ) -> float:
-    limit = get_settings().login_max_failures_per_account_client
-    # The oldest of the newest `limit` failures says when the window frees a place.
-    recent = (
-        select(LoginFailure.created_at)
-        .where(
-            LoginFailure.email_index == email_index,
-            LoginFailure.ip == client,
-            LoginFailure.created_at > now - window,
-        )
-        .order_by(LoginFailure.created_at.desc())
-        .limit(limit)
-        .subquery()
+    wait = wait_for_room(
+        session,
+        LoginFailure.created_at,
+        LoginFailure.email_index == email_index,
+        LoginFailure.ip == client,
+        limit=get_settings().login_max_failures_per_account_client,
+        now=now,
+        window=window,
     )
-    count, oldest = session.execute(select(func.count(), func.min(recent.c.created_at))).one()
-    if count < limit:
-        return 0.0
-    return max(1.0, (oldest + window - now).total_seconds())
+    return 0.0 if wait is None else max(1.0, wait)
 
 
 def _slowdown_wait(

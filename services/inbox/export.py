@@ -9,10 +9,10 @@ from collections.abc import Iterator
 
 from sqlalchemy import select
 
-from api.scope import Scope
-from api.services.inbox import InboxFilters, Sort, filtered, ordered
 from models import Item
 from models.db import session_scope
+from services.inbox.inbox import InboxFilters, Sort, filtered, ordered
+from services.scope import Scope
 
 COLUMNS = [
     "id",

@@ -14,10 +14,11 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from api.security import issue_token, new_secret, secret_hash
 from core.errors import Unauthorized
 from core.settings import get_settings
 from models import Membership, RefreshToken
+from services.accounts.tokens import issue_token, new_secret, secret_hash
+from services.scope import Scope
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,12 @@ def start(session: Session, *, user_id: int, organisation_id: int) -> TokenPair:
     return _issue(
         session, user_id=user_id, organisation_id=organisation_id, family_id=uuid.uuid4().hex
     )
+
+
+def start_for(session: Session, *, scope: Scope) -> TokenPair:
+    """A new log-in session for the person acting, in the scope's organisation (after a change
+    of password has ended their others)."""
+    return start(session, user_id=scope.user_id, organisation_id=scope.organisation_id)
 
 
 def rotate(session: Session, *, refresh_token: str) -> TokenPair:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from core.errors import RateLimited
 from core.settings import get_settings
 from models import AccountRequest, AccountRequestKind
+from services.accounts.windows import wait_for_room
 
 WINDOW = timedelta(hours=1)
 
@@ -45,15 +46,17 @@ def admit(
         )
     )
     emailed = wants_email and (
-        session.scalar(
-            select(func.count()).where(
-                AccountRequest.kind == kind,
-                AccountRequest.email_index == email_index,
-                AccountRequest.emailed,
-                AccountRequest.created_at > now - WINDOW,
-            )
+        wait_for_room(
+            session,
+            AccountRequest.created_at,
+            AccountRequest.kind == kind,
+            AccountRequest.email_index == email_index,
+            AccountRequest.emailed,
+            limit=settings.account_emails_per_address_per_hour,
+            now=now,
+            window=WINDOW,
         )
-        < settings.account_emails_per_address_per_hour
+        is None
     )
     session.add(AccountRequest(kind=kind, email_index=email_index, client=client, emailed=emailed))
     return emailed
@@ -62,21 +65,16 @@ def admit(
 def _refuse_busy_client(
     session: Session, *, kind: AccountRequestKind, client: str, now: datetime
 ) -> None:
-    limit = get_settings().account_requests_per_client_per_hour
-    recent = (
-        select(AccountRequest.created_at)
-        .where(
-            AccountRequest.kind == kind,
-            AccountRequest.client == client,
-            AccountRequest.created_at > now - WINDOW,
-        )
-        .order_by(AccountRequest.created_at.desc())
-        .limit(limit)
-        .subquery()
+    wait = wait_for_room(
+        session,
+        AccountRequest.created_at,
+        AccountRequest.kind == kind,
+        AccountRequest.client == client,
+        limit=get_settings().account_requests_per_client_per_hour,
+        now=now,
+        window=WINDOW,
     )
-    count, oldest = session.execute(select(func.count(), func.min(recent.c.created_at))).one()
-    if count >= limit:
-        wait = (oldest + WINDOW - now).total_seconds()
+    if wait is not None:
         raise RateLimited(
             "too_many_requests",
             "Too many requests from this address; try again later",

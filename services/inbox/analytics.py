@@ -34,10 +34,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from api.scope import Scope
-from api.services.inbox import InboxFilters, conditions
 from models import Item
 from models.item import ANALYTICS_DAY
+from services.inbox.inbox import InboxFilters, conditions
+from services.scope import Scope
 
 
 class Period(enum.StrEnum):

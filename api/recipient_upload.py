@@ -1,4 +1,6 @@
-"""Reading an upload of recipients: CSV or JSON rows in, valid rows and reasons out.
+"""Reading an upload of recipients: CSV or JSON rows in, valid rows and reasons out, as the
+campaign service takes them (`services.feedback.campaigns`). It parses the request body, so it is
+the API's: the rows are validated against the request schema.
 
 A bad row never spoils the others: it is reported by its line with the reason, and the rest are
 accepted. Rows are counted before any is validated, so an oversized upload costs little.
@@ -14,8 +16,9 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
-from api.schemas.feedback import MAX_RECIPIENTS, RecipientRow, RecipientsIn, RejectedRow
+from api.schemas.feedback import MAX_RECIPIENTS, RecipientRow, RecipientsIn
 from core.errors import Invalid, TooLarge, UnsupportedMediaType
+from services.feedback.campaigns import NewRecipient, Rejected
 
 COLUMNS = ("name", "email", "location_id", "external_ref")
 # Generous for 50,000 rows of name, address, location and reference; a cap before parsing.
@@ -24,8 +27,8 @@ MAX_BYTES = 25 * 1024 * 1024
 
 @dataclass
 class Parsed:
-    rows: list[tuple[int, RecipientRow]]
-    rejected: list[RejectedRow]
+    rows: list[NewRecipient]
+    rejected: list[Rejected]
 
 
 def too_many(count: int) -> TooLarge:
@@ -97,19 +100,28 @@ def _validate(rows: Iterable[tuple[int, dict[str, object]]]) -> Parsed:
     for line, record in rows:
         if record.get(None):  # type: ignore[call-overload]  (csv's restkey for extra cells)
             parsed.rejected.append(
-                RejectedRow(line=line, field=None, reason="more cells than the header has columns")
+                Rejected(line=line, field=None, reason="more cells than the header has columns")
             )
             continue
         # A CSV cell left empty means "not given", as a missing JSON key does.
         values = {k: v for k, v in record.items() if k is not None and v not in ("", None)}
         extra = [k for k in values if k not in COLUMNS]
         if extra:
-            parsed.rejected.append(RejectedRow(line=line, field=extra[0], reason="unknown column"))
+            parsed.rejected.append(Rejected(line=line, field=extra[0], reason="unknown column"))
             continue
         try:
-            parsed.rows.append((line, RecipientRow.model_validate(values)))
+            row = RecipientRow.model_validate(values)
+            parsed.rows.append(
+                NewRecipient(
+                    line=line,
+                    name=row.name,
+                    email=row.email,
+                    location_id=row.location_id,
+                    external_ref=row.external_ref,
+                )
+            )
         except ValidationError as exc:
             error = exc.errors()[0]
             field = ".".join(str(p) for p in error["loc"]) or None
-            parsed.rejected.append(RejectedRow(line=line, field=field, reason=str(error["msg"])))
+            parsed.rejected.append(Rejected(line=line, field=field, reason=str(error["msg"])))
     return parsed

@@ -1,4 +1,4 @@
-"""Writing replies into the outbox; `workers.reply.send_reply` delivers them.
+"""Writing replies into the outbox; `workers.outbox.send_reply` delivers them.
 
 The row is written before anything is sent, and the message goes out only after the commit, so
 a reply is never lost and never sent for a row that does not exist. A row's ``action`` says what
@@ -16,9 +16,6 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from api.scope import Scope, get_in_scope, in_scope
-from api.services.inbox import get_item
-from api.services.privacy import check_reply_text
 from core.errors import Conflict, Invalid
 from models import (
     ApprovalStatus,
@@ -31,8 +28,10 @@ from models import (
     Role,
     Source,
 )
-from workers.enqueue import enqueue_after_commit
-from workers.outbox import send_reply
+from services.inbox.inbox import get_item
+from services.jobs import send_after_commit
+from services.privacy.settings import check_reply_text
+from services.scope import Scope, get_in_scope, in_scope
 
 
 @dataclass(frozen=True)
@@ -101,7 +100,7 @@ def create_reply(
         assert winner is not None  # the unique index said it exists
         return _replayed(winner, item_id=item_id, text=text, action=action), False
     if not waits:
-        enqueue_after_commit(session, send_reply, reply.id)
+        send_after_commit(session, "reply.send", reply.id)
     return reply, True
 
 
@@ -123,7 +122,7 @@ def decide(
         item = session.get_one(Item, reply.item_id)
         check_repliable(item, text=reply.body, action=ReplyAction(reply.action))
         reply.status = ReplyStatus.PENDING
-        enqueue_after_commit(session, send_reply, reply.id)
+        send_after_commit(session, "reply.send", reply.id)
     else:
         reply.status = ApprovalStatus.REJECTED
     return reply

@@ -1,1 +1,0 @@
-"""What the routers ask for: keyword-only functions over a session, no HTTP in sight."""
