@@ -10,10 +10,12 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.support import free_port, sign_up
+from tests.fixtures import consent
+from tests.support import free_port, sign_up, wait_for
 from tests.web.conftest import look
 from tests.web.test_dashboard import OWNER
 from tests.web.test_team_pages import log_in
@@ -48,7 +50,7 @@ def under(page, label: str):
 
 
 def test_settings_pages(receiver, page, dashboard, sandbox):
-    hook_url, _ = receiver
+    hook_url, received = receiver
     with dashboard.client() as client:
         owner = sign_up(client, OWNER)
     api = dashboard.client(owner["access_token"])
@@ -97,7 +99,38 @@ def test_settings_pages(receiver, page, dashboard, sandbox):
     expect(page.locator("#webhooks .secret")).to_contain_text(re.compile(r"\S{20,}"))
     page.get_by_role("button", name="Deliveries").click()
     expect(page.get_by_text("Nothing delivered yet.")).to_be_visible()
-    assert [w["url"] for w in api.get("/api/v1/webhook-endpoints").json()["webhooks"]] == [hook_url]
+    # A location's first sync imports its history quietly; a review written after it is news.
+    locations = httpx.get(f"{sandbox.url}/_admin/locations", timeout=10).json()["locations"]
+    start = api.post("/api/v1/connections/google/authorize", json={})
+    query = consent(start.json()["authorization_url"])
+    assert api.get("/api/v1/connections/google/callback", params=query).is_success
+    expected = sum(location["reviewCount"] for location in locations)
+
+    def synced() -> bool:
+        """every review of the first sync is in"""
+        return api.get("/api/v1/items/facets").json()["total"] == expected
+
+    wait_for(synced, timeout=30)
+    written = httpx.post(
+        f"{sandbox.url}/_admin/reviews",
+        json={"location": locations[0]["name"], "comment": "Worth a webhook"},
+        timeout=10,
+    )
+    assert written.is_success, written.text
+    connection = api.get("/api/v1/connections").json()["connections"][0]
+
+    def sync_accepted() -> bool:
+        """ "sync now" is accepted (409 while the first sync's other capabilities run)"""
+        return api.post(f"/api/v1/connections/{connection['id']}/sync").status_code == 202
+
+    def delivered() -> bool:
+        """the receiver got the new review's item.created"""
+        return bool(received)
+
+    wait_for(sync_accepted, timeout=30)
+    wait_for(delivered, timeout=30)
+    expect(page.locator(".deliveries tbody tr").first).to_contain_text("delivered", timeout=10_000)
+    assert b"item.created" in received[0]
 
     # Redaction: an own pattern that is no regular expression is named under it
     page.get_by_role("button", name="Add a pattern").click()
