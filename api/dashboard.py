@@ -21,9 +21,11 @@ DIST = Path(__file__).resolve().parents[1] / "web" / "dist"
 ASSETS = "assets"
 # The app loads its own scripts and styles and talks to its own origin only; no inline script
 # or style anywhere. Reviewers' photos and media thumbnails come from the providers (https).
+# Frames: the feedback settings' previews of the e-mail and the public page (same origin).
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
-    "font-src 'self'; connect-src 'self'; manifest-src 'self'; base-uri 'none'; "
+    "font-src 'self'; connect-src 'self'; manifest-src 'self'; frame-src 'self'; "
+    "base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
 _LONG_CACHE = "public, max-age=31536000, immutable"

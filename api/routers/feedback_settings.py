@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, status
+from fastapi.responses import HTMLResponse
 
 from api import audit
 from api.deps import AdminScope, CurrentScope, ManagerScope, SessionDep
+from api.public.pages import templates
 from api.schemas.feedback import (
+    FeedbackPreviewOut,
     FeedbackSettingsIn,
     FeedbackSettingsOut,
     SuppressionIn,
     SuppressionList,
     SuppressionOut,
 )
+from api.services.feedback_answers import MAX_COMMENT
 from models import SuppressionReason
 from services.email import policy
+from services.email.compose import DEFAULT_COLOUR
+from services.feedback import preview
 
 router = APIRouter(tags=["feedback"])
 
@@ -41,6 +47,71 @@ def update_settings(
         details={"fields": sorted(values)},
     )
     return get_settings(scope, session)
+
+
+@router.post(
+    "/feedback/settings/preview",
+    summary="Preview the e-mail and the public page with these (unsaved) settings",
+)
+def preview_settings(
+    body: FeedbackSettingsIn, scope: CurrentScope, session: SessionDep, request: Request
+) -> FeedbackPreviewOut:
+    draft = {
+        name: None if value is None else str(value)
+        for name, value in body.model_dump(exclude_unset=True).items()
+        if name in ("logo_url", "brand_colour")
+    }
+    token = preview.preview_token(session, organisation_id=scope.organisation_id, draft=draft)
+    email = preview.render_email(preview.draft_branding(session, token=token))
+    # Paths, not URLs: the frames are the dashboard's, on its own origin, behind any proxy.
+    email_url, page_url = (
+        request.app.url_path_for(name, token=token) for name in ("preview_email", "preview_page")
+    )
+    return FeedbackPreviewOut(
+        subject=email.subject, text=email.text, email_url=email_url, page_url=page_url
+    )
+
+
+# Loaded in the dashboard's frames, which send no credentials: the signed token is the key.
+# Their own policy allows the inline styles e-mails and the public pages use, and framing by
+# the dashboard (same origin) only.
+_FRAME_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; "
+    "form-action 'none'; frame-ancestors 'self'; base-uri 'none'"
+)
+
+
+@router.get("/feedback/settings/preview/{token}/email", include_in_schema=False)
+def preview_email(token: str, session: SessionDep) -> HTMLResponse:
+    brand = preview.draft_branding(session, token=token)
+    return _framed(HTMLResponse(preview.render_email(brand).html))
+
+
+@router.get("/feedback/settings/preview/{token}/page", include_in_schema=False)
+def preview_page(token: str, session: SessionDep, request: Request) -> HTMLResponse:
+    brand = preview.draft_branding(session, token=token)
+    context = {
+        "brand": {
+            "name": brand.name,
+            "logo_url": brand.logo_url,
+            "colour": brand.colour or DEFAULT_COLOUR,
+        },
+        "action": preview.NOWHERE,
+        "form_token": "",
+        "answered": False,
+        "rating": None,
+        "comment": "",
+        "error": None,
+        "max_comment": MAX_COMMENT,
+    }
+    return _framed(templates.TemplateResponse(request, "feedback.html", context))
+
+
+def _framed(response: HTMLResponse) -> HTMLResponse:
+    response.headers["Content-Security-Policy"] = _FRAME_CSP
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @router.get("/suppressions", summary="Addresses never e-mailed again (the newest 100)")

@@ -135,3 +135,12 @@ class FeedbackSettingsOut(BaseModel):
     hourly_limit: int
     max_reminders: int
     reminder_days: int
+
+
+class FeedbackPreviewOut(BaseModel):
+    """The feedback request and the public page as they would look with the settings sent."""
+
+    subject: str
+    text: str = Field(description="The e-mail's plain-text part")
+    email_url: str = Field(description="The e-mail's HTML part, for a frame (valid 15 minutes)")
+    page_url: str = Field(description="The public feedback page, for a frame (valid 15 minutes)")

@@ -138,6 +138,8 @@ def check_accessibility(page: Any, name: str) -> None:
 def screenshots(page: Any, name: str) -> None:
     """The page at desktop and at phone width (360 px), as files; and no sideways scrolling
     on the phone."""
+    # From the top, whatever the test scrolled to: the pictures show each page as it opens.
+    page.evaluate("() => window.scrollTo(0, 0)")
     page.screenshot(path=str(ARTIFACTS / f"{name}-desktop.png"))
     page.set_viewport_size(PHONE)
     overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")

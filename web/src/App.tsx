@@ -12,6 +12,7 @@ import { Login } from "./pages/Login";
 import { NotFound } from "./pages/NotFound";
 import { ResetPassword } from "./pages/ResetPassword";
 import { Signup } from "./pages/Signup";
+import { Settings } from "./pages/settings/Settings";
 import { Team } from "./pages/Team";
 
 // The charts library loads with the analytics page only: the first page stays small.
@@ -37,6 +38,7 @@ export function App() {
           <Route path="/campaigns" element={<Campaigns />} />
           <Route path="/campaigns/:campaignId" element={<CampaignPage />} />
           <Route path="/team" element={<Team />} />
+          <Route path="/settings" element={<Settings />} />
           <Route
             path="/analytics"
             element={

@@ -984,6 +984,23 @@ export interface paths {
         patch: operations["update_settings_api_v1_feedback_settings_patch"];
         trace?: never;
     };
+    "/api/v1/feedback/settings/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Preview the e-mail and the public page with these (unsaved) settings */
+        post: operations["preview_settings_api_v1_feedback_settings_preview_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/suppressions": {
         parameters: {
             query?: never;
@@ -1620,6 +1637,29 @@ export interface components {
              * @description `false`: every count is exact. `true`: the filter matched more items than the exact limit, and the counts (total included) are estimated from a sample of the table's pages, scaled up and rounded to their precision: within a few percent for the total and the larger values, a value too rare to be sampled may be missing, and a facet's values need not add up to the total.
              */
             estimated: boolean;
+        };
+        /**
+         * FeedbackPreviewOut
+         * @description The feedback request and the public page as they would look with the settings sent.
+         */
+        FeedbackPreviewOut: {
+            /** Subject */
+            subject: string;
+            /**
+             * Text
+             * @description The e-mail's plain-text part
+             */
+            text: string;
+            /**
+             * Email Url
+             * @description The e-mail's HTML part, for a frame (valid 15 minutes)
+             */
+            email_url: string;
+            /**
+             * Page Url
+             * @description The public feedback page, for a frame (valid 15 minutes)
+             */
+            page_url: string;
         };
         /**
          * FeedbackSettingsIn
@@ -7904,6 +7944,66 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["FeedbackSettingsOut"];
+                };
+            };
+            /** @description Malformed request: an unparseable body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The role, location limit or kind of credential does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input; `field` names the culprit */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    preview_settings_api_v1_feedback_settings_preview_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FeedbackSettingsIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeedbackPreviewOut"];
                 };
             };
             /** @description Malformed request: an unparseable body */

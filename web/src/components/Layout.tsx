@@ -55,6 +55,7 @@ export function Layout() {
           <NavLink to="/campaigns">Campaigns</NavLink>
           <NavLink to="/connections">Connections</NavLink>
           <NavLink to="/team">Team</NavLink>
+          <NavLink to="/settings">Settings</NavLink>
         </nav>
         <div className="who">
           {me.data && (

@@ -1,5 +1,5 @@
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useEffect, useRef, useState, type Ref } from "react";
+import { memo, useCallback, useEffect, useRef, useState, type ReactNode, type Ref } from "react";
 import { Link, useNavigate, useSearchParams } from "react-router";
 import { api, unwrap, type Schemas } from "../api/client";
 import type { paths } from "../api/schema";
@@ -38,8 +38,20 @@ function queryOf(params: URLSearchParams): Query {
   if (status) query.status = [status as Schemas["ItemStatus"]];
   const q = params.get("q");
   if (q) query.q = q;
+  const assignee = params.get("assignee");
+  if (assignee === "none") query.unassigned = true;
+  else if (assignee) query.assignee_user_id = Number(assignee);
+  const tags = params.getAll("tag").filter(Boolean);
+  if (tags.length) query.tag = tags;
+  const since = params.get("since");
+  if (since) query.since = since;
+  const until = params.get("until");
+  if (until) query.until = until;
   return query;
 }
+
+// Where the API names one of these query parameters, its message goes under that control.
+const FILTER_FIELDS = ["since", "until", "tag", "assignee_user_id"];
 
 export function Inbox() {
   const [params, setParams] = useSearchParams();
@@ -49,10 +61,18 @@ export function Inbox() {
   const search = useRef<HTMLInputElement>(null);
   const rows = useRef<(HTMLAnchorElement | null)[]>([]);
   const sentinel = useRef<HTMLDivElement>(null);
+  const register = useCallback((index: number, el: HTMLAnchorElement | null) => {
+    rows.current[index] = el;
+  }, []);
 
   const locations = useQuery({
     queryKey: ["locations"],
     queryFn: async () => unwrap(await api.GET("/api/v1/locations")),
+  });
+  const members = useQuery({
+    queryKey: ["members"],
+    queryFn: async () => unwrap(await api.GET("/api/v1/members")),
+    staleTime: 60_000,
   });
   const items = useInfiniteQuery({
     queryKey: ["items", query],
@@ -120,10 +140,10 @@ export function Inbox() {
     return () => window.removeEventListener("keydown", onKey);
   }, [count, selected, selectedId, hasNextPage, fetchNextPage, navigate, close]);
 
-  function setFilter(name: string, value: string) {
+  function setFilter(name: string, value: string | string[]) {
     const next = new URLSearchParams(params);
-    if (value) next.set(name, value);
-    else next.delete(name);
+    next.delete(name);
+    for (const each of Array.isArray(value) ? value : [value]) if (each) next.append(name, each);
     setSelected(0);
     setParams(next, { replace: true });
   }
@@ -139,7 +159,13 @@ export function Inbox() {
       setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
     },
   });
-  const error = errorFor(items.error ?? facets.error ?? close.error ?? exportCsv.error, []);
+  const error = errorFor(items.error ?? facets.error ?? close.error ?? exportCsv.error, FILTER_FIELDS);
+  const under = (field: string) =>
+    error?.field === field ? (
+      <p className="error" role="alert">
+        {error.message}
+      </p>
+    ) : null;
   const total = facets.data ? `${facets.data.estimated ? "≈ " : ""}${facets.data.total.toLocaleString()}` : null;
   return (
     <section className="page inbox">
@@ -181,8 +207,34 @@ export function Inbox() {
             </select>
           </label>
         ))}
+        <label>
+          <span>Assignee</span>
+          <select value={params.get("assignee") ?? ""} onChange={(e) => setFilter("assignee", e.target.value)}>
+            <option value="">Anyone</option>
+            <option value="none">Unassigned</option>
+            {members.data?.members.map((m) => (
+              <option key={m.user_id} value={m.user_id}>
+                {m.name}
+              </option>
+            ))}
+          </select>
+          {under("assignee_user_id")}
+        </label>
+        <TagsBox value={params.getAll("tag")} onChange={(tags) => setFilter("tag", tags)} error={under("tag")} />
+        <label>
+          <span>Posted from</span>
+          <input type="date" value={params.get("since") ?? ""} max={params.get("until") ?? undefined}
+            aria-invalid={error?.field === "since" || undefined} onChange={(e) => setFilter("since", e.target.value)} />
+          {under("since")}
+        </label>
+        <label>
+          <span>Posted until</span>
+          <input type="date" value={params.get("until") ?? ""} min={params.get("since") ?? undefined}
+            aria-invalid={error?.field === "until" || undefined} onChange={(e) => setFilter("until", e.target.value)} />
+          {under("until")}
+        </label>
       </form>
-      <FormError message={error?.message} />
+      <FormError message={error && !error.field ? error.message : null} />
       {items.isPending && <p role="status">Loading…</p>}
       {items.isSuccess && list.length === 0 && (
         <p className="empty" role="status">
@@ -191,29 +243,7 @@ export function Inbox() {
       )}
       <ol className="items" aria-label="Items">
         {list.map((item, index) => (
-          <li key={item.id} className={index === selected ? "selected" : undefined}>
-            <Link
-              to={`/inbox/${item.id}`}
-              ref={(el) => {
-                rows.current[index] = el;
-              }}
-              onFocus={() => setSelected(index)}
-              className="item-row"
-            >
-              <span className="row-head">
-                <SourceBadge source={item.source} />
-                <Stars rating={item.rating} />
-                <span className="author">{authorName(item)}</span>
-                <time dateTime={item.posted_at}>{when(item.posted_at)}</time>
-              </span>
-              <span className="text">{item.text || <em className="dim">No text</em>}</span>
-              <span className="row-tags">
-                {item.replied ? <span className="tag ok">Replied</span> : <span className="tag">Not replied</span>}
-                {item.status !== "open" && <span className="tag">{item.status}</span>}
-                {item.latest_reply && !item.replied && <ReplyState status={item.latest_reply.status} />}
-              </span>
-            </Link>
-          </li>
+          <ItemRow key={item.id} item={item} index={index} selected={index === selected} register={register} onSelect={setSelected} />
         ))}
       </ol>
       <div ref={sentinel} />
@@ -228,6 +258,40 @@ export function Inbox() {
     </section>
   );
 }
+
+/** One row of the list. Memoised: a new page or a move of the selection re-renders the rows
+ * whose props changed, not the whole list, so a page costs the same at any depth. */
+const ItemRow = memo(function ItemRow({ item, index, selected, register, onSelect }: {
+  item: Schemas["ItemOut"];
+  index: number;
+  selected: boolean;
+  register: (index: number, el: HTMLAnchorElement | null) => void;
+  onSelect: (index: number) => void;
+}) {
+  return (
+    <li className={selected ? "selected" : undefined}>
+      <Link
+        to={`/inbox/${item.id}`}
+        ref={(el) => register(index, el)}
+        onFocus={() => onSelect(index)}
+        className="item-row"
+      >
+        <span className="row-head">
+          <SourceBadge source={item.source} />
+          <Stars rating={item.rating} />
+          <span className="author">{authorName(item)}</span>
+          <time dateTime={item.posted_at}>{when(item.posted_at)}</time>
+        </span>
+        <span className="text">{item.text || <em className="dim">No text</em>}</span>
+        <span className="row-tags">
+          {item.replied ? <span className="tag ok">Replied</span> : <span className="tag">Not replied</span>}
+          {item.status !== "open" && <span className="tag">{item.status}</span>}
+          {item.latest_reply && !item.replied && <ReplyState status={item.latest_reply.status} />}
+        </span>
+      </Link>
+    </li>
+  );
+});
 
 /** Searches 150 ms after the last keystroke (a pause, not every letter), or at once on Enter. */
 function SearchBox({ value, onSearch, ref }: { value: string; onSearch: (q: string) => void; ref: Ref<HTMLInputElement> }) {
@@ -251,6 +315,31 @@ function SearchBox({ value, onSearch, ref }: { value: string; onSearch: (q: stri
           if (e.key === "Escape") (e.target as HTMLInputElement).blur();
         }}
       />
+    </label>
+  );
+}
+
+/** Tags, comma-separated: items carrying all of them. Applied on Enter or when leaving the box. */
+function TagsBox({ value, onChange, error }: { value: string[]; onChange: (tags: string[]) => void; error: ReactNode }) {
+  const [text, setText] = useState(value.join(", "));
+  const apply = () => {
+    const tags = text.split(",").map((t) => t.trim()).filter(Boolean);
+    if (tags.join(",") !== value.join(",")) onChange(tags);
+  };
+  return (
+    <label>
+      <span>Tags</span>
+      <input
+        type="text"
+        value={text}
+        placeholder="vip, follow-up"
+        onChange={(e) => setText(e.target.value)}
+        onBlur={apply}
+        onKeyDown={(e) => {
+          if (e.key === "Enter") apply();
+        }}
+      />
+      {error}
     </label>
   );
 }
