@@ -16,11 +16,11 @@ from api.schemas.feedback import (
     SuppressionList,
     SuppressionOut,
 )
-from api.services.feedback_answers import MAX_COMMENT
 from models import SuppressionReason
 from services.email import policy
 from services.email.compose import DEFAULT_COLOUR
 from services.feedback import preview
+from services.feedback.answers import MAX_COMMENT
 
 router = APIRouter(tags=["feedback"])
 
