@@ -15,7 +15,7 @@ import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from connectors.google.reviews import GoogleReviews
@@ -41,7 +41,7 @@ _pace_lock = threading.Lock()
 _pace: tuple[float, float, float] | None = None  # (computed at, for requests a day, pace)
 
 
-def _pollable() -> select:  # type: ignore[valid-type]
+def _pollable() -> Select[tuple[Location, Connection]]:
     return (
         select(Location, Connection)
         .join(Connection, Connection.id == Location.connection_id)
