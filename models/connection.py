@@ -68,7 +68,10 @@ class Connection(IdMixin, TimestampMixin, Base):
 
 class Location(IdMixin, TimestampMixin, Base):
     __tablename__ = "locations"
-    __table_args__ = (UniqueConstraint("connection_id", "external_id"),)
+    __table_args__ = (
+        UniqueConstraint("connection_id", "external_id"),
+        Index(None, "next_poll_at", postgresql_where="active"),
+    )
 
     organisation_id: Mapped[int] = mapped_column(
         BigInteger, ForeignKey("organisations.id", ondelete="CASCADE"), index=True
@@ -86,6 +89,12 @@ class Location(IdMixin, TimestampMixin, Base):
     active: Mapped[bool] = mapped_column(default=True)
     # Facebook: the page's own token, which every call about the page uses.
     access_token: Mapped[str | None] = mapped_column(EncryptedText)
+    # Polling (``services.sync.polling``): when the scheduler polls it next, when a sync last
+    # read it, and its review rate as reviews seen over days watched (both fading with age).
+    next_poll_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    polled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reviews_seen: Mapped[float] = mapped_column(default=0.0, server_default="0")
+    days_watched: Mapped[float] = mapped_column(default=0.0, server_default="0")
 
 
 class Checkpoint(TimestampMixin, Base):

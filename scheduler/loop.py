@@ -28,7 +28,8 @@ from services.email.delivery import EMAILS
 from services.feedback import requests
 from services.privacy import retention
 from services.replies.delivery import REPLIES
-from services.sync import connect
+from services.sync import connect, due_polls, polling
+from services.sync.limits import google_window
 from services.sync.schedule import claim_sync
 from services.webhooks.deliveries import DELIVERIES
 from workers.enqueue import enqueue_after_commit
@@ -42,6 +43,7 @@ BATCH = 500
 @dataclass
 class TickResult:
     syncs: int = 0
+    polls: int = 0  # Google locations whose poll was enqueued (services.sync.polling)
     replies: int = 0
     connections: int = 0
     retention: bool = False
@@ -106,6 +108,39 @@ def enqueue_due_syncs(now: datetime) -> int:
     return per_organisation("syncs", organisations, claim)
 
 
+def enqueue_due_polls(now: datetime) -> int:
+    """Poll the due Google locations the policy picks within what is left of the quota's
+    minute (``services.sync.polling``): the same decision ``bench/freshness.py`` measures."""
+    settings = get_settings()
+    quota = settings.google_requests_per_minute
+    with session_scope() as session:
+        candidates = due_polls.due(session, now=now, limit=BATCH)
+        if not candidates:
+            return 0
+        reserved = due_polls.reserved(session)
+        shares = due_polls.shares(session, sorted({c.organisation_id for c in candidates}))
+        pace = due_polls.pace(session, now=now, requests_per_day=quota * 1440.0)
+    used, sent = google_window(now.timestamp())
+    allowed = polling.budget(
+        quota=quota,
+        used=max(used, sent),
+        reserved=reserved,
+        now=now.timestamp(),
+        tick_seconds=settings.scheduler_tick_seconds,
+    )
+    chosen: dict[int, list[int]] = {}
+    for candidate in polling.plan(candidates, allowed, shares):
+        chosen.setdefault(candidate.organisation_id, []).append(candidate.location_id)
+
+    def claim(session: Session, organisation_id: int) -> int:
+        return due_polls.claim(session, location_ids=chosen[organisation_id], now=now, pace=pace)
+
+    polled = per_organisation("polls", lambda session: sorted(chosen), claim)
+    if polled:
+        google_window(now.timestamp(), polls=polled)
+    return polled
+
+
 def _reconcile(box: outbox.Outbox[Any], now: datetime) -> int:
     return per_organisation(
         f"re-sending {box.actor}",
@@ -155,6 +190,7 @@ def tick(now: datetime | None = None) -> TickResult:
     result = TickResult()
     steps: list[tuple[str, Callable[[datetime], int | bool]]] = [
         ("syncs", enqueue_due_syncs),
+        ("polls", enqueue_due_polls),
         ("replies", lambda at: _reconcile(REPLIES, at)),
         ("connections", reenqueue_unfinished_connections),
         ("retention", enqueue_retention_if_due),

@@ -46,16 +46,31 @@ def _counter() -> WindowCounter:
     return PostgresCounter()
 
 
+def _google_key() -> str:
+    settings = get_settings()
+    # The host is part of the key so that stand-ins (a sandbox per test) count apart.
+    host = urlsplit(settings.google_mybusiness_url).netloc
+    return f"google:{settings.google_client_id}@{host}"
+
+
+def google_window(now: float, polls: int = 0) -> tuple[int, int]:
+    """The current minute of Google's quota as the scheduler sees it: the requests the
+    limiters have counted, and the polls schedulers have sent (adding ``polls``), which may
+    not have reached a limiter yet."""
+    counter, window = _counter(), int(now // 60)
+    key = _google_key()
+    # Counting nothing reads the count (and keeps the key's expiry, as a request would).
+    used = counter.increment(key, window, 121, 0)
+    sent = counter.increment(f"polls:{key}", window, 121, polls)
+    return used, sent
+
+
 def limiter_for(provider: str) -> Limiter | None:
     """Google counts requests per project (one OAuth client is one project); Facebook's own
     usage headers pace its calls."""
     if provider != "google":
         return None
-    settings = get_settings()
-    # The host is part of the key so that stand-ins (a sandbox per test) count apart.
-    host = urlsplit(settings.google_mybusiness_url).netloc
-    key = f"google:{settings.google_client_id}@{host}"
-    return _limiter(key, settings.google_requests_per_minute)
+    return _limiter(_google_key(), get_settings().google_requests_per_minute)
 
 
 @lru_cache(maxsize=16)

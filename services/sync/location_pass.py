@@ -5,15 +5,20 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from connectors import errors
 from connectors.base import Stream
 from connectors.records import ItemRecord, Page
 from core.settings import get_settings
-from models import Checkpoint, Connection, Location, SyncRun
+from models import Checkpoint, Connection, Item, Location, SyncRun
 from services.items.events import Changes, announce
 from services.items.upsert import add_seen, mark_unseen_deleted, start_seen, upsert_items
+from services.sync import polling
+
+# What a location's first pass imports tells its review rate: its reviews of this long ago.
+HISTORY = timedelta(days=90)
 
 # Rows a statement and a commit carry during a pass (twenty pages of Google's 50).
 BATCH_ROWS = 1000
@@ -67,6 +72,8 @@ def sync_location(
         checkpoint.last_full_pass_at = now
     if reading.new_cursor is not None and reading.new_cursor.isoformat() != checkpoint.cursor:
         checkpoint.cursor = reading.new_cursor.isoformat()
+    if stream.kind == "review":
+        _record_poll(session, location, found=batch.found, history=not announcing, now=now)
     session.commit()
 
 
@@ -92,6 +99,7 @@ class _Batch:
         self.announcing, self.seen = announcing, seen
         self.records: list[ItemRecord] = []
         self.seen_ids: list[str] = []
+        self.found = 0  # new reviews: what the polling policy learns the location's rate from
 
     def add(self, page: Page) -> None:
         self.records.extend(page.items)
@@ -113,12 +121,37 @@ class _Batch:
             records=self.records,
         )
         self.stats.written += len(changes)
+        self.found += len(changes.created)
         if self.announcing:
             announce(self.session, organisation_id=connection.organisation_id, changes=changes)
         if self.seen:
             add_seen(self.session, self.seen_ids)
         self.session.commit()
         self.records, self.seen_ids = [], []
+
+
+def _record_poll(
+    session: Session, location: Location, *, found: int, history: bool, now: datetime
+) -> None:
+    """What the scheduler's policy learns from this read of the location: its review rate (a
+    first pass counts the history it imported), and, the first time, a first due time."""
+    if history:
+        recent = select(func.count(Item.id)).where(
+            Item.location_id == location.id,
+            Item.kind == "review",
+            Item.posted_at >= now - HISTORY,
+        )
+        location.reviews_seen = float(session.scalar(recent) or 0)
+        location.days_watched = HISTORY.total_seconds() / polling.DAY
+    else:
+        elapsed = (now - location.polled_at).total_seconds() if location.polled_at else 0.0
+        location.reviews_seen, location.days_watched = polling.observe(
+            location.reviews_seen, location.days_watched, found, elapsed / polling.DAY
+        )
+    location.polled_at = now
+    if location.next_poll_at is None:
+        # Until the scheduler has claimed it once, the regular interval.
+        location.next_poll_at = now + timedelta(seconds=get_settings().sync_interval_seconds)
 
 
 def _full_pass_due(checkpoint: Checkpoint, now: datetime) -> bool:

@@ -1,11 +1,20 @@
-"""When a connection is synced next: the scheduler's lease, and the regular interval."""
+"""When a connection is synced next: the scheduler's lease, and the regular interval.
+
+A Google connection's locations are polled one by one where reviews are likely
+(``services.sync.polling``); the sync of the whole connection is then the daily walk that
+also refreshes its list of locations. Other providers sync the whole connection at the
+regular interval (less often with push).
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
 from core.settings import get_settings
-from models import Connection
+from models import Connection, Provider
+
+# Google connections: the walk of every location, beside the per-location polls.
+WALK_INTERVAL = timedelta(hours=24)
 
 
 def claim_sync(connection: Connection, now: datetime) -> None:
@@ -20,6 +29,9 @@ def claim_sync(connection: Connection, now: datetime) -> None:
 
 def schedule_next(connection: Connection) -> None:
     """Polling is the safety net of push: a connection the provider pushes to is polled less."""
+    if connection.provider == Provider.GOOGLE:
+        connection.next_sync_at = datetime.now(UTC) + WALK_INTERVAL
+        return
     settings = get_settings()
     interval = (
         settings.push_sync_interval_seconds
