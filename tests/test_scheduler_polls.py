@@ -11,7 +11,7 @@ from sqlalchemy import select
 from models import Connection, ConnectionStatus, Location, Organisation, SyncRun, SyncRunStatus
 from scheduler.loop import enqueue_due_polls, tick
 from services.sync import due_polls, polling
-from tests.support import set_env, this_runs_broker
+from tests.support import this_runs_broker
 from tests.test_scheduler import queued_for
 
 # The last tick of a minute: the whole of what is left of the minute is this tick's. Each
@@ -115,71 +115,64 @@ def test_due_locations_are_polled_once_busy_ones_sooner_and_push_ones_rarely(db)
     assert waits[busy] == polling.interval(polling.review_rate(450, 90), False, pace)
 
 
-def test_polls_stay_within_the_quota_and_are_shared_between_organisations(db):
+def test_polls_stay_within_the_quota_and_are_shared_between_organisations(db, configure):
     now = last_tick(10)
     # Given a quota of 12 requests a minute, a chain with 30 due locations and a shop with 3
     this_runs_broker().flush_all()
     due_polls.forget_pace()
-    set_env(google_requests_per_minute=12)
-    try:
-        chain, shop = a_connection(db, "Chain"), a_connection(db, "Shop")
-        for i in range(30):
-            a_location(db, chain, reviews_in_90_days=i, due=now - timedelta(hours=2))
-        shop_ids = {
-            a_location(db, shop, reviews_in_90_days=i, due=now - timedelta(minutes=1))
-            for i in range(3)
-        }
-        db.commit()
+    configure(google_requests_per_minute=12)
+    chain, shop = a_connection(db, "Chain"), a_connection(db, "Shop")
+    for i in range(30):
+        a_location(db, chain, reviews_in_90_days=i, due=now - timedelta(hours=2))
+    shop_ids = {
+        a_location(db, shop, reviews_in_90_days=i, due=now - timedelta(minutes=1)) for i in range(3)
+    }
+    db.commit()
 
-        # When the scheduler ticks at the end of a minute, and again in the same minute
-        first = enqueue_due_polls(now)
-        same_minute = enqueue_due_polls(now + timedelta(seconds=2))
+    # When the scheduler ticks at the end of a minute, and again in the same minute
+    first = enqueue_due_polls(now)
+    same_minute = enqueue_due_polls(now + timedelta(seconds=2))
 
-        # Then the minute's 12 requests were spent and not one more
-        assert (first, same_minute) == (12, 0)
-        # And the shop got its share (3 of 33 locations: at least one poll) although every
-        # one of the chain's locations had waited longer
-        sent = polled()
-        assert len(sent) == 12
-        assert 1 <= len(shop_ids & {loc for _, loc in sent}) <= 2
+    # Then the minute's 12 requests were spent and not one more
+    assert (first, same_minute) == (12, 0)
+    # And the shop got its share (3 of 33 locations: at least one poll) although every
+    # one of the chain's locations had waited longer
+    sent = polled()
+    assert len(sent) == 12
+    assert 1 <= len(shop_ids & {loc for _, loc in sent}) <= 2
 
-        # When the next minute starts, polling goes on where it stopped
-        assert enqueue_due_polls(now + timedelta(seconds=60)) > 0
-    finally:
-        set_env(google_requests_per_minute=300)
+    # When the next minute starts, polling goes on where it stopped
+    assert enqueue_due_polls(now + timedelta(seconds=60)) > 0
 
 
-def test_a_sync_now_under_way_goes_before_background_polls(db):
+def test_a_sync_now_under_way_goes_before_background_polls(db, configure):
     now = last_tick(20)
     # Given a quota of 12 a minute, a connection-wide sync of 10 locations under way (as
     # "sync now" starts one) and 8 other locations due
     this_runs_broker().flush_all()
     due_polls.forget_pace()
-    set_env(google_requests_per_minute=12)
-    try:
-        walking, other = a_connection(db, "Walking"), a_connection(db, "Other")
-        for i in range(10):
-            a_location(db, walking, reviews_in_90_days=i, due=now + timedelta(hours=1))
-        for i in range(8):
-            a_location(db, other, reviews_in_90_days=i, due=now - timedelta(hours=1))
-        db.add(
-            SyncRun(
-                connection_id=walking.id,
-                capability="google_reviews",
-                status=SyncRunStatus.RUNNING,
-                started_at=now,
-                errors=[],
-            )
+    configure(google_requests_per_minute=12)
+    walking, other = a_connection(db, "Walking"), a_connection(db, "Other")
+    for i in range(10):
+        a_location(db, walking, reviews_in_90_days=i, due=now + timedelta(hours=1))
+    for i in range(8):
+        a_location(db, other, reviews_in_90_days=i, due=now - timedelta(hours=1))
+    db.add(
+        SyncRun(
+            connection_id=walking.id,
+            capability="google_reviews",
+            status=SyncRunStatus.RUNNING,
+            started_at=now,
+            errors=[],
         )
-        db.commit()
+    )
+    db.commit()
 
-        # When the scheduler ticks
-        # Then only what the sync leaves of the minute goes to polls
-        assert enqueue_due_polls(now) == 2
+    # When the scheduler ticks
+    # Then only what the sync leaves of the minute goes to polls
+    assert enqueue_due_polls(now) == 2
 
-        # And once it is done, the polls have the quota again (the next minute)
-        db.execute(SyncRun.__table__.update().values(status=SyncRunStatus.SUCCEEDED))
-        db.commit()
-        assert enqueue_due_polls(now + timedelta(seconds=60)) == 6
-    finally:
-        set_env(google_requests_per_minute=300)
+    # And once it is done, the polls have the quota again (the next minute)
+    db.execute(SyncRun.__table__.update().values(status=SyncRunStatus.SUCCEEDED))
+    db.commit()
+    assert enqueue_due_polls(now + timedelta(seconds=60)) == 6
