@@ -7,7 +7,7 @@ from typing import Any
 
 from connectors.base import Stream
 from connectors.paging import PageTokenPaginator
-from connectors.records import ItemRecord, MalformedRecord, parse_timestamp
+from connectors.records import ItemRecord, MalformedRecord, ReplyState, parse_timestamp, storable
 
 STARS = {"ONE": 1, "TWO": 2, "THREE": 3, "FOUR": 4, "FIVE": 5, "STAR_RATING_UNSPECIFIED": None}
 
@@ -17,6 +17,47 @@ _TRANSLATED = re.compile(
 _ORIGINAL_FIRST = re.compile(
     r"^\(Original\)\s*(?P<original>.*?)\s*\(Translated by Google\)\s*(?P<translation>.*)$", re.S
 )
+
+
+_MEDIA_KEYS = {"thumbnailUrl": "thumbnail_url", "videoUrl": "video_url"}
+
+
+def reply_state(reply: dict[str, Any]) -> str | None:
+    """The moderation state of a reply (§G.1): the field's name and members are unconfirmed,
+    so `reviewReplyState`, else `state`; only PENDING and REJECTED are not published."""
+    if not reply:
+        return None
+    raw = reply.get("reviewReplyState", reply.get("state"))
+    if raw == "PENDING":
+        return ReplyState.PENDING
+    if raw == "REJECTED":
+        return ReplyState.REJECTED
+    return ReplyState.PUBLISHED
+
+
+def policy_violation(reply: dict[str, Any]) -> str | None:
+    value = reply.get("policyViolation")
+    return storable(value) if isinstance(value, str) and value else None
+
+
+def media_items(record: dict[str, Any]) -> list[dict[str, str]] | None:
+    """ReviewMediaItem objects, whose fields are unconfirmed: every one optional, others
+    ignored, and nothing that is not a URL string kept."""
+    raw = record.get("reviewMediaItems")
+    if not isinstance(raw, list):
+        return None
+    items = []
+    for entry in raw:
+        if not isinstance(entry, dict):
+            continue
+        item = {
+            ours: storable(entry[theirs])
+            for theirs, ours in _MEDIA_KEYS.items()
+            if isinstance(entry.get(theirs), str) and entry[theirs]
+        }
+        if item:
+            items.append(item)
+    return items or None
 
 
 def split_translation(comment: str) -> tuple[str, str | None]:
@@ -81,6 +122,12 @@ class GoogleReviews(Stream):
             reply_updated_at=parse_timestamp(reply["updateTime"])
             if reply.get("updateTime")
             else None,
+            reply_state=reply_state(reply) if reply.get("comment") is not None else None,
+            reply_policy_violation=policy_violation(reply),
+            reply_url=record["reviewReplyUrl"]
+            if isinstance(record.get("reviewReplyUrl"), str)
+            else None,
+            media=media_items(record),
         )
 
     # The owner's reply. updateReply is an upsert, yet even so it is not repeated blind: after a

@@ -30,9 +30,10 @@ from models import Connection, ConnectionStatus, Item, Location, Reply, ReplyAct
 from models.redaction_policy import policy_for
 from services import outbox
 from services.outbox import Budget, Failed, Later, Outcome, Retry, Sent
+from services.replies import moderation
+from services.replies.events import announce
 from services.replies.first_party import notify_reviewer
 from services.sync.accounts import location_ref, mark_needs_reauth, open_account, save_tokens
-from services.webhooks.emit import emit
 
 log = logging.getLogger(__name__)
 SEND = "reply.send"  # the actor that delivers one reply
@@ -146,7 +147,9 @@ class ReplyOutbox(outbox.Outbox[Reply]):
                 else None
             )
             item.reply_updated_at = posted.updated_at if posted else None
-        _announce(session, row)
+            # A write Google accepted may still be moderated, or already rejected.
+            moderation.record(session, row, item, posted, now)
+        announce(session, row)
 
     def stale_after(self) -> timedelta:
         return timedelta(seconds=get_settings().reply_stuck_seconds)
@@ -180,14 +183,6 @@ def deliver(session: Session, *, reply_id: int) -> str | None:
         session.commit()
         return first_party
     return outbox.deliver(session, REPLIES, row_id=reply_id)
-
-
-def _announce(session: Session, reply: Reply) -> None:
-    """Tell the organisation's webhook endpoints how a reply ended."""
-    event = {ReplyStatus.SENT: "reply.sent", ReplyStatus.FAILED: "reply.failed"}.get(reply.status)
-    if event:
-        payload = {"reply_id": reply.id, "item_id": reply.item_id, "action": reply.action}
-        emit(session, organisation_id=reply.organisation_id, event=event, payload=payload)
 
 
 def _reply_id_sent_before(session: Session, reply: Reply) -> str | None:
