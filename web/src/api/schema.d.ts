@@ -1815,6 +1815,13 @@ export interface components {
             /** Replied */
             replied: boolean;
             reply: components["schemas"]["ProviderReply"] | null;
+            /**
+             * Reply Url
+             * @description Where the provider lets the owner reply
+             */
+            reply_url: string | null;
+            /** Media */
+            media: components["schemas"]["MediaItem"][];
             /** Deleted */
             deleted: boolean;
             status: components["schemas"]["ItemStatus"];
@@ -1859,6 +1866,13 @@ export interface components {
             /** Replied */
             replied: boolean;
             reply: components["schemas"]["ProviderReply"] | null;
+            /**
+             * Reply Url
+             * @description Where the provider lets the owner reply
+             */
+            reply_url: string | null;
+            /** Media */
+            media: components["schemas"]["MediaItem"][];
             /** Deleted */
             deleted: boolean;
             status: components["schemas"]["ItemStatus"];
@@ -1978,6 +1992,16 @@ export interface components {
             location_ids: number[] | null;
             /** Memberships */
             memberships: components["schemas"]["MembershipOut"][];
+        };
+        /**
+         * MediaItem
+         * @description A reviewer's photo or video, as the provider links it.
+         */
+        MediaItem: {
+            /** Thumbnail Url */
+            thumbnail_url?: string | null;
+            /** Video Url */
+            video_url?: string | null;
         };
         /** MemberList */
         MemberList: {
@@ -2134,6 +2158,16 @@ export interface components {
             text: string;
             /** Updated At */
             updated_at: string | null;
+            /**
+             * State
+             * @description The provider's moderation of the reply: `pending` until it decides, `rejected` when it will not show it; null where the provider reports none
+             */
+            state?: ("pending" | "published" | "rejected") | null;
+            /**
+             * Policy Violation
+             * @description The provider's reason for a rejection, as it words it
+             */
+            policy_violation?: string | null;
         };
         /** ReadyOut */
         ReadyOut: {
@@ -2319,6 +2353,16 @@ export interface components {
             approved_by_user_id: number | null;
             /** Approved At */
             approved_at: string | null;
+            /**
+             * Moderation State
+             * @description What the provider decided once it had the reply: `pending` until it decides (the reply is `sent` meanwhile), `rejected` (the reply is then `failed`)
+             */
+            moderation_state: ("pending" | "published" | "rejected") | null;
+            /**
+             * Policy Violation
+             * @description The provider's reason for rejecting the reply, as it words it
+             */
+            policy_violation: string | null;
         };
         /** ReplyPage */
         ReplyPage: {
