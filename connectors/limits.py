@@ -95,3 +95,52 @@ class WindowLimiter:
                 return False
             self._window, self._left = window, granted - 1
             return True
+
+
+class Pacer:
+    """Writes to one provider object (a Google profile's reply edits), spread evenly and shared
+    by every process: one write a slot of ``window / (limit - 1)`` seconds, so that no sliding
+    window holds more than ``limit`` however the provider aligns its own (sustained: one write
+    fewer than ``limit`` a window, the price of not knowing how it counts).
+
+    Never waits itself: ``reserve`` says how long to wait, and the caller hands the job back to
+    the broker for that long instead of holding a worker thread.
+    """
+
+    def __init__(
+        self,
+        counter: WindowCounter,
+        key: str,
+        limit: int,
+        *,
+        window_seconds: float = 60.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.counter, self.key, self.clock = counter, key, clock
+        self.window_seconds = window_seconds
+        self.slot_seconds = window_seconds / max(limit - 1, 1)
+
+    def _ttl(self) -> int:
+        return int(self.window_seconds * 2) + 1
+
+    def reserve(self) -> float:
+        """0 when a write may go now (the slot is then taken); else the seconds to wait."""
+        now = self.clock()
+        slot = int(now // self.slot_seconds)
+        taken = self.counter.increment(self.key, slot, self._ttl())
+        if taken == 1:
+            return 0.0
+        # One slot further for each write already turned away from this one, so a bulk of
+        # writes comes back spread over the slots rather than all at once.
+        return (slot + taken - 1) * self.slot_seconds - now + self.slot_seconds * 0.01
+
+    def back_off(self, seconds: float | None = None) -> float:
+        """The provider refused a write for its rate: take every slot of the next ``seconds``
+        (a window by default), so this object's writes, and only its, wait; returns it."""
+        seconds = seconds or self.window_seconds
+        now = self.clock()
+        first = int(now // self.slot_seconds)
+        last = int((now + seconds) // self.slot_seconds)
+        for slot in range(first, last + 1):
+            self.counter.increment(self.key, slot, self._ttl())
+        return seconds

@@ -135,8 +135,15 @@ class GoogleReviews(Stream):
     def get(self, review_name: str) -> dict[str, Any]:
         return self.client.request("GET", f"v4/{review_name}")
 
+    # A 429 on a reply write is the location's edits limit (§G.3): raised at once, for the outbox
+    # to back that location off, instead of slept on in the worker.
     def put_reply(self, review_name: str, comment: str) -> dict[str, Any]:
-        return self.client.request("PUT", f"v4/{review_name}/reply", json={"comment": comment})
+        return self.client.request(
+            "PUT",
+            f"v4/{review_name}/reply",
+            json={"comment": comment},
+            wait_out_rate_limits=False,
+        )
 
     def delete_reply(self, review_name: str) -> None:
-        self.client.request("DELETE", f"v4/{review_name}/reply")
+        self.client.request("DELETE", f"v4/{review_name}/reply", wait_out_rate_limits=False)
