@@ -256,6 +256,9 @@ class Stream(ABC):
     kind: ClassVar[str]  # the kind of item it yields; a full pass marks unseen ones deleted
     records_key: ClassVar[str]
     paginator: ClassVar[type[Paginator]]
+    # A listing that can miss records (Google's paging issue): before a full pass concludes a
+    # record is gone, it looks it up with ``look_up``.
+    reconciles: ClassVar[bool] = False
 
     def __init__(self, client: ProviderClient) -> None:
         self.client = client
@@ -273,6 +276,10 @@ class Stream(ABC):
     @abstractmethod
     def record_id(self, record: Any) -> str | None:
         """The record's id if it can be found even in a malformed record."""
+
+    def look_up(self, location: str, external_id: str) -> dict[str, Any] | None:
+        """One record by id, or None when the provider says it is gone (``reconciles``)."""
+        raise NotImplementedError
 
     def read(self, location: str, cursor: datetime | None) -> IncrementalPass:
         return IncrementalPass(self, location, cursor)

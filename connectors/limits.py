@@ -98,10 +98,13 @@ class WindowLimiter:
 
 
 class Pacer:
-    """Writes to one provider object (a Google profile's reply edits), spread evenly and shared
-    by every process: one write a slot of ``window / (limit - 1)`` seconds, so that no sliding
-    window holds more than ``limit`` however the provider aligns its own (sustained: one write
-    fewer than ``limit`` a window, the price of not knowing how it counts).
+    """At most ``limit`` writes to one provider object (a Google profile's reply edits) in any
+    sliding window, shared by every process, bursts allowed.
+
+    The window is cut into ``parts`` slices; a write is admitted while the current slice and
+    the ``parts`` before it (which together cover every sliding window ending now) hold fewer
+    than ``limit``. Sustained, that is ``limit`` a window and a slice: the price of not knowing
+    how the provider aligns its own count.
 
     Never waits itself: ``reserve`` says how long to wait, and the caller hands the job back to
     the broker for that long instead of holding a worker thread.
@@ -114,33 +117,37 @@ class Pacer:
         limit: int,
         *,
         window_seconds: float = 60.0,
+        parts: int = 6,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.counter, self.key, self.clock = counter, key, clock
-        self.window_seconds = window_seconds
-        self.slot_seconds = window_seconds / max(limit - 1, 1)
+        self.counter, self.key, self.limit, self.clock = counter, key, max(1, limit), clock
+        self.window_seconds, self.parts = window_seconds, parts
+        self.slice_seconds = window_seconds / parts
 
     def _ttl(self) -> int:
-        return int(self.window_seconds * 2) + 1
+        return int(self.window_seconds * 3) + 1
+
+    def _count(self, slice_: int, amount: int) -> int:
+        return self.counter.increment(self.key, slice_, self._ttl(), amount)
 
     def reserve(self) -> float:
-        """0 when a write may go now (the slot is then taken); else the seconds to wait."""
+        """0 when a write may go now (it is then counted); else the seconds to wait."""
         now = self.clock()
-        slot = int(now // self.slot_seconds)
-        taken = self.counter.increment(self.key, slot, self._ttl())
-        if taken == 1:
+        current = int(now // self.slice_seconds)
+        mine = self._count(current, 1)  # counted first, so two processes never both pass
+        earlier = [self._count(s, 0) for s in range(current - self.parts, current)]
+        if mine + sum(earlier) <= self.limit:
             return 0.0
-        # One slot further for each write already turned away from this one, so a bulk of
-        # writes comes back spread over the slots rather than all at once.
-        return (slot + taken - 1) * self.slot_seconds - now + self.slot_seconds * 0.01
+        self._count(current, -1)
+        # Until the oldest slice that holds writes leaves the window, and a window more for
+        # each ``limit`` writes already turned away now, so a bulk comes back spread out.
+        oldest = next((n for n, c in enumerate(earlier) if c > 0), self.parts)
+        frees_at = (current - self.parts + oldest + self.parts + 1) * self.slice_seconds
+        turned_away = self.counter.increment(self.key + ":waiting", current, self._ttl())
+        return frees_at - now + ((turned_away - 1) // self.limit) * self.window_seconds
 
-    def back_off(self, seconds: float | None = None) -> float:
-        """The provider refused a write for its rate: take every slot of the next ``seconds``
-        (a window by default), so this object's writes, and only its, wait; returns it."""
-        seconds = seconds or self.window_seconds
-        now = self.clock()
-        first = int(now // self.slot_seconds)
-        last = int((now + seconds) // self.slot_seconds)
-        for slot in range(first, last + 1):
-            self.counter.increment(self.key, slot, self._ttl())
-        return seconds
+    def back_off(self) -> float:
+        """The provider refused a write for its rate: fill the window with this object's
+        writes so that they, and only they, wait for it to pass; returns that wait."""
+        self._count(int(self.clock() // self.slice_seconds), self.limit)
+        return self.window_seconds + self.slice_seconds

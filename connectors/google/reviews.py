@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from connectors import errors
 from connectors.base import Stream
 from connectors.paging import PageTokenPaginator
 from connectors.records import ItemRecord, MalformedRecord, ReplyState, parse_timestamp, storable
@@ -74,6 +75,9 @@ class GoogleReviews(Stream):
     kind = "review"
     records_key = "reviews"
     paginator = PageTokenPaginator
+    # "pages subsequent to the first page might not always return a completely consistent
+    # set of results" (PROVIDERS.md §G.2): absence from a listing is not deletion.
+    reconciles = True
 
     def path(self, location: str) -> str:
         return f"v4/{location}/reviews"
@@ -134,6 +138,12 @@ class GoogleReviews(Stream):
     # lost answer the outbox reads the review back first.
     def get(self, review_name: str) -> dict[str, Any]:
         return self.client.request("GET", f"v4/{review_name}")
+
+    def look_up(self, location: str, external_id: str) -> dict[str, Any] | None:
+        try:
+            return self.get(f"{location}/reviews/{external_id}")
+        except errors.NotFound:
+            return None
 
     # A 429 on a reply write is the location's edits limit (§G.3): raised at once, for the outbox
     # to back that location off, instead of slept on in the worker.

@@ -167,6 +167,8 @@ def routes(state: SandboxState) -> list[BaseRoute]:
                     )
                 if "reply_edit_limit" in body:
                     state.reply_edit_limit = int(body["reply_edit_limit"])
+                if "list_omits" in body:
+                    state.list_omits = {str(r) for r in body["list_omits"] or ()}
                 if "reply_edit_window_seconds" in body:
                     state.reply_edit_window_seconds = float(body["reply_edit_window_seconds"])
             except (ValueError, TypeError) as exc:
@@ -181,6 +183,7 @@ def routes(state: SandboxState) -> list[BaseRoute]:
                 "reply_violation": state.reply_violation,
                 "reply_edit_limit": state.reply_edit_limit,
                 "reply_edit_window_seconds": state.reply_edit_window_seconds,
+                "list_omits": sorted(state.list_omits),
             }
         )
 

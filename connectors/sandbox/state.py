@@ -80,6 +80,9 @@ class SandboxState:
         self.reply_edit_limit = 10
         self.reply_edit_window_seconds = 60.0
         self._edits: dict[str, deque[float]] = {}
+        # Google's known paging issue (§G.2): these reviews are left out of every page but the
+        # first of reviews.list, while reviews.get still finds them.
+        self.list_omits: set[str] = set()
         self._rng = random.Random(f"plaudit-sandbox:{seed}:live")
         self._seq = 0
 
@@ -202,13 +205,15 @@ class SandboxState:
         after = tuple(self.page_tokens.decode(scope, page_token)) if page_token else None
         with self.lock:
             reviews, more = location.reviews.page(order, after, page_size)
-            items = [r.to_json() for r in reviews]
+            items = [
+                r.to_json() for r in reviews if after is None or r.review_id not in self.list_omits
+            ]
             total = len(location.reviews)
             average = location.reviews.average_rating()
             next_key = _sort_key(order, reviews[-1]) if more else None
         if items and corrupt is not None:
             fault = corrupt()
-            if fault is not None:
+            if fault is not None and len(items) == len(reviews):
                 middle = len(reviews) // 2
                 items[middle] = dumps(malformed(reviews[middle], fault.malformed_review))
         parts = []

@@ -136,6 +136,20 @@ def add_seen(session: Session, external_ids: Sequence[str]) -> None:
         )
 
 
+def unseen(session: Session, *, location_id: int, source: str, kind: str) -> list[str]:
+    """The external ids of stored, undeleted items a pass has not seen (yet)."""
+    result = session.execute(
+        text(
+            f"SELECT external_id FROM items WHERE location_id = :location AND source = :source "
+            f"AND kind = :kind AND NOT deleted AND NOT EXISTS "
+            f"(SELECT 1 FROM {SEEN_TABLE} s WHERE s.external_id = items.external_id) "
+            "ORDER BY id"
+        ),
+        {"location": location_id, "source": source, "kind": kind},
+    )
+    return list(result.scalars())
+
+
 def mark_unseen_deleted(session: Session, *, location_id: int, source: str, kind: str) -> list[int]:
     """After a complete pass: what the provider no longer lists is gone; returns their ids."""
     result = session.execute(

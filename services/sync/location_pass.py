@@ -9,14 +9,23 @@ from sqlalchemy.orm import Session
 
 from connectors import errors
 from connectors.base import Stream
-from connectors.records import ItemRecord, Page
+from connectors.records import ItemRecord, MalformedRecord, Page
 from core.settings import get_settings
 from models import Checkpoint, Connection, Location, SyncRun
 from services.items.events import Changes, announce
-from services.items.upsert import add_seen, mark_unseen_deleted, start_seen, upsert_items
+from services.items.upsert import (
+    add_seen,
+    mark_unseen_deleted,
+    start_seen,
+    unseen,
+    upsert_items,
+)
 
 # Rows a statement and a commit carry during a pass (twenty pages of Google's 50).
 BATCH_ROWS = 1000
+# Look-ups a full pass makes for records its listing did not show; what is beyond it is kept,
+# not deleted, and looked up by a later full pass (a listing missing this many is an outage).
+MAX_LOOK_UPS = 200
 
 
 class SyncStats:
@@ -24,10 +33,12 @@ class SyncStats:
         # A continued run carries on counting from where it paused.
         self.fetched, self.written = run.fetched or 0, run.written or 0
         self.skipped, self.deleted = run.skipped or 0, run.deleted or 0
+        self.reconciled = run.reconciled or 0
 
     def book(self, run: SyncRun) -> None:
         run.fetched, run.written = self.fetched, self.written
         run.skipped, run.deleted = self.skipped, self.deleted
+        run.reconciled = self.reconciled
 
 
 def sync_location(
@@ -57,6 +68,8 @@ def sync_location(
         batch.flush()  # what was read before the provider stopped us is kept
         raise
     batch.flush()
+    if track_seen and stream.reconciles:
+        _reconcile(session, stream, connection, location, stats, batch)
     if track_seen:
         gone = mark_unseen_deleted(
             session, location_id=location.id, source=connection.provider, kind=stream.kind
@@ -119,6 +132,36 @@ class _Batch:
             add_seen(self.session, self.seen_ids)
         self.session.commit()
         self.records, self.seen_ids = [], []
+
+
+def _reconcile(
+    session: Session,
+    stream: Stream,
+    connection: Connection,
+    location: Location,
+    stats: SyncStats,
+    batch: _Batch,
+) -> None:
+    """What the listing did not show is looked up before it is called deleted: found, it is
+    stored (and counted as found only through reconciliation); answered "not found", it is
+    deleted with the other unseen ones."""
+    missing = unseen(session, location_id=location.id, source=connection.provider, kind=stream.kind)
+    batch.seen_ids.extend(missing[MAX_LOOK_UPS:])
+    for external_id in missing[:MAX_LOOK_UPS]:
+        try:
+            record = stream.look_up(location.external_id, external_id)
+        except errors.ProviderError:
+            batch.flush()  # what was found so far is kept; nothing is marked deleted
+            raise
+        if record is None:
+            continue
+        batch.seen_ids.append(external_id)
+        try:
+            batch.records.append(stream.parse(record))
+            stats.reconciled += 1
+        except MalformedRecord:
+            stats.skipped += 1
+    batch.flush()
 
 
 def _full_pass_due(checkpoint: Checkpoint, now: datetime) -> bool:

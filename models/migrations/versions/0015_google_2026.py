@@ -33,6 +33,10 @@ def upgrade() -> None:
         "replies",
         sa.Column("moderation_checks", sa.Integer(), nullable=False, server_default="0"),
     )
+    op.add_column(
+        "sync_runs",
+        sa.Column("reconciled", sa.Integer(), nullable=False, server_default="0"),
+    )
     op.create_index(
         "ix_replies_moderation_due",
         "replies",
@@ -43,6 +47,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_replies_moderation_due", table_name="replies")
+    op.drop_column("sync_runs", "reconciled")
     for column in ("moderation_checks", "moderation_check_at", "policy_violation"):
         op.drop_column("replies", column)
     op.drop_column("replies", "moderation_state")

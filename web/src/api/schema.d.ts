@@ -2692,6 +2692,12 @@ export interface components {
              */
             rate_limit_waits: number;
             /**
+             * Reconciled
+             * @description Records the provider's listing left out that a look-up found (Google's known paging issue)
+             * @default 0
+             */
+            reconciled: number;
+            /**
              * Error Class
              * @description The error that failed the run (or a location).
              */
