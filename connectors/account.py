@@ -47,6 +47,10 @@ class LocationRef:
 class PostedReply:
     text: str
     updated_at: datetime | None
+    # The provider's moderation of it (connectors.records.ReplyState), where it reports one:
+    # a write it accepted may still be pending, or rejected with ``policy_violation``.
+    state: str | None = None
+    policy_violation: str | None = None
 
 
 @dataclass

@@ -165,6 +165,7 @@ class ProviderClient:
         params: dict[str, Any] | None = None,
         json: dict[str, Any] | None = None,
         write: bool | None = None,
+        wait_out_rate_limits: bool = True,
     ) -> dict[str, Any]:
         """One call; ``write`` defaults to "anything but GET/HEAD" (see :meth:`call`)."""
         assert self.session is not None, "this client only classifies calls made elsewhere"
@@ -185,15 +186,25 @@ class ProviderClient:
 
         if write is None:
             write = method.upper() not in READ_METHODS
-        return self.call(attempt, write=write)
+        return self.call(attempt, write=write, wait_out_rate_limits=wait_out_rate_limits)
 
-    def call(self, attempt: Callable[[], Any], *, write: bool = False) -> Any:
+    def call(
+        self,
+        attempt: Callable[[], Any],
+        *,
+        write: bool = False,
+        wait_out_rate_limits: bool = True,
+    ) -> Any:
         """Run one provider call with classification and retries. ``attempt`` raises
         ``_FailedResponse`` (see :meth:`failure`) for a provider error answer.
 
         A ``write`` is never repeated blind: after a failure that leaves its outcome unknown it
         raises ``OutcomeUnknown`` at once, and the caller reads the provider's state back before
         writing again (the reply outbox does).
+
+        ``wait_out_rate_limits=False``: a rate-limit refusal is raised at once (``RateLimited``)
+        for the caller to pace and re-enqueue, rather than slept on here (per-location writes,
+        whose limit a short in-place wait would only meet again).
         """
         for number in range(1, self.max_attempts + 1):
             self.limiter.acquire()
@@ -207,7 +218,8 @@ class ProviderClient:
             if action not in (Action.RETRY, Action.RATE_LIMITED):
                 raise _RAISES[action](message)
             wait = wait if wait is not None else self._backoff(number)
-            if number == self.max_attempts or wait > self.max_wait:
+            held_back = action is Action.RATE_LIMITED and not wait_out_rate_limits
+            if held_back or number == self.max_attempts or wait > self.max_wait:
                 raise _RAISES[action](message, retry_after=wait)
             log.info("provider asked to wait %.1fs (%s), attempt %d", wait, action.value, number)
             if action is Action.RATE_LIMITED:
@@ -244,6 +256,9 @@ class Stream(ABC):
     kind: ClassVar[str]  # the kind of item it yields; a full pass marks unseen ones deleted
     records_key: ClassVar[str]
     paginator: ClassVar[type[Paginator]]
+    # A listing that can miss records (Google's paging issue): before a full pass concludes a
+    # record is gone, it looks it up with ``look_up``.
+    reconciles: ClassVar[bool] = False
 
     def __init__(self, client: ProviderClient) -> None:
         self.client = client
@@ -261,6 +276,10 @@ class Stream(ABC):
     @abstractmethod
     def record_id(self, record: Any) -> str | None:
         """The record's id if it can be found even in a malformed record."""
+
+    def look_up(self, location: str, external_id: str) -> dict[str, Any] | None:
+        """One record by id, or None when the provider says it is gone (``reconciles``)."""
+        raise NotImplementedError
 
     def read(self, location: str, cursor: datetime | None) -> IncrementalPass:
         return IncrementalPass(self, location, cursor)

@@ -95,3 +95,59 @@ class WindowLimiter:
                 return False
             self._window, self._left = window, granted - 1
             return True
+
+
+class Pacer:
+    """At most ``limit`` writes to one provider object (a Google profile's reply edits) in any
+    sliding window, shared by every process, bursts allowed.
+
+    The window is cut into ``parts`` slices; a write is admitted while the current slice and
+    the ``parts`` before it (which together cover every sliding window ending now) hold fewer
+    than ``limit``. Sustained, that is ``limit`` a window and a slice: the price of not knowing
+    how the provider aligns its own count.
+
+    Never waits itself: ``reserve`` says how long to wait, and the caller hands the job back to
+    the broker for that long instead of holding a worker thread.
+    """
+
+    def __init__(
+        self,
+        counter: WindowCounter,
+        key: str,
+        limit: int,
+        *,
+        window_seconds: float = 60.0,
+        parts: int = 6,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.counter, self.key, self.limit, self.clock = counter, key, max(1, limit), clock
+        self.window_seconds, self.parts = window_seconds, parts
+        self.slice_seconds = window_seconds / parts
+
+    def _ttl(self) -> int:
+        return int(self.window_seconds * 3) + 1
+
+    def _count(self, slice_: int, amount: int) -> int:
+        return self.counter.increment(self.key, slice_, self._ttl(), amount)
+
+    def reserve(self) -> float:
+        """0 when a write may go now (it is then counted); else the seconds to wait."""
+        now = self.clock()
+        current = int(now // self.slice_seconds)
+        mine = self._count(current, 1)  # counted first, so two processes never both pass
+        earlier = [self._count(s, 0) for s in range(current - self.parts, current)]
+        if mine + sum(earlier) <= self.limit:
+            return 0.0
+        self._count(current, -1)
+        # Until the oldest slice that holds writes leaves the window, and a window more for
+        # each ``limit`` writes already turned away now, so a bulk comes back spread out.
+        oldest = next((n for n, c in enumerate(earlier) if c > 0), self.parts)
+        frees_at = (current - self.parts + oldest + self.parts + 1) * self.slice_seconds
+        turned_away = self.counter.increment(self.key + ":waiting", current, self._ttl())
+        return frees_at - now + ((turned_away - 1) // self.limit) * self.window_seconds
+
+    def back_off(self) -> float:
+        """The provider refused a write for its rate: fill the window with this object's
+        writes so that they, and only they, wait for it to pass; returns that wait."""
+        self._count(int(self.clock() // self.slice_seconds), self.limit)
+        return self.window_seconds + self.slice_seconds

@@ -43,9 +43,22 @@ class ItemRecord:
     original_text: str | None = None
     reply_text: str | None = None
     reply_updated_at: datetime | None = None
+    # The provider's moderation of the reply (ReplyState's values), where it reports one.
+    reply_state: str | None = None
+    reply_policy_violation: str | None = None  # the provider's raw reason, never switched on
+    reply_url: str | None = None  # where the provider lets the owner reply
+    media: list[dict[str, str]] | None = None  # [{"thumbnail_url", "video_url"}], keys optional
 
     def __post_init__(self) -> None:
         _make_storable(self)
+
+
+class ReplyState:
+    """What the provider says of a reply it has: ``published`` unless it says otherwise."""
+
+    PENDING = "pending"
+    PUBLISHED = "published"
+    REJECTED = "rejected"
 
 
 @dataclass(slots=True)

@@ -172,6 +172,15 @@ class Settings(BaseSettings):
     scheduler_tick_seconds: float = 5.0
     reply_stuck_seconds: int = 300
     reply_max_attempts: int = 10
+    # A reply Google still moderates is read again after this, then twice as long each time up
+    # to the cap, for as long as Google may take (PROVIDERS.md §G.1: up to 30 days).
+    reply_moderation_first_check_seconds: int = 120
+    reply_moderation_max_check_seconds: int = 6 * 3600
+    reply_moderation_max_days: int = 30
+    # Reply posts, edits and deletes per Google location, across all workers (§G.3: "10 edits
+    # a minute per profile"), spread evenly over the window.
+    google_reply_writes_per_window: int = 10
+    google_reply_write_window_seconds: float = 60.0
     worker_threads: int = 4
 
     # E-mail and feedback requests.

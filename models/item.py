@@ -26,7 +26,7 @@ from sqlalchemy import (
     literal_column,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, TSVECTOR
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, IdMixin, TimestampMixin
@@ -144,6 +144,13 @@ class Item(IdMixin, TimestampMixin, Base):
     # (sync, push, the reply worker, first-party replies).
     reply_text: Mapped[str | None] = mapped_column(Text)
     reply_updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The provider's moderation of the reply it shows (connectors.records.ReplyState; None:
+    # no reply, or a provider that moderates none) and, when it rejected it, its raw reason.
+    reply_state: Mapped[str | None] = mapped_column(String(20))
+    reply_policy_violation: Mapped[str | None] = mapped_column(Text)
+    reply_url: Mapped[str | None] = mapped_column(Text)
+    # The reviewer's photos and videos: [{"thumbnail_url": …, "video_url": …}], keys optional.
+    media: Mapped[list[dict[str, str]] | None] = mapped_column(JSONB)
     deleted: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 

@@ -43,6 +43,11 @@ class Reply(IdMixin, TimestampMixin, Base):
         Index(None, "organisation_id", "idempotency_key", unique=True),
         # The reconciler looks only at unfinished rows.
         Index(
+            "ix_replies_moderation_due",
+            "moderation_check_at",
+            postgresql_where="moderation_state = 'pending'",
+        ),
+        Index(
             "ix_replies_unfinished",
             "updated_at",
             postgresql_where="status IN ('pending', 'sending')",
@@ -77,3 +82,10 @@ class Reply(IdMixin, TimestampMixin, Base):
     # first attempt not yet confirmed began, and the provider's id of our reply once known.
     attempt_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     provider_reply_id: Mapped[str | None] = mapped_column(String(200))
+    # What the provider said of the reply once sent (connectors.records.ReplyState): a pending
+    # one is read again at `moderation_check_at` (services.replies.moderation); a rejected one
+    # fails the row with the provider's raw `policy_violation`.
+    moderation_state: Mapped[str | None] = mapped_column(String(20))
+    policy_violation: Mapped[str | None] = mapped_column(Text)
+    moderation_check_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    moderation_checks: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

@@ -48,6 +48,8 @@ class SyncRun(IdMixin, Base):
     written: Mapped[int] = mapped_column(Integer, default=0)
     skipped: Mapped[int] = mapped_column(Integer, default=0)
     deleted: Mapped[int] = mapped_column(Integer, default=0)
+    # Records a full pass's listing left out that a look-up found (Google's paging issue).
+    reconciled: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Rate limits waited out, in the worker or in the broker.
     rate_limit_waits: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # When a waiting run's continuation is due.

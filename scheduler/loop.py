@@ -27,6 +27,7 @@ from services import alerts, outbox
 from services.email.delivery import EMAILS
 from services.feedback import requests
 from services.privacy import retention
+from services.replies import moderation
 from services.replies.delivery import REPLIES
 from services.sync import connect, due_polls, polling
 from services.sync.limits import google_window
@@ -51,6 +52,7 @@ class TickResult:
     stuck_emails: int = 0
     webhook_deliveries: int = 0
     digests: int = 0  # organisations whose due digests were enqueued
+    moderation_checks: int = 0  # replies the provider still moderates, read back
 
 
 def per_organisation(
@@ -175,6 +177,14 @@ def enqueue_due_digests(now: datetime) -> int:
     )
 
 
+def enqueue_due_moderation_checks(now: datetime) -> int:
+    return per_organisation(
+        "moderation checks",
+        lambda session: moderation.organisations_due(session, now=now),
+        lambda session, org: moderation.enqueue_due(session, organisation_id=org, now=now),
+    )
+
+
 def reenqueue_unfinished_connections(now: datetime) -> int:
     with session_scope() as session:
         return connect.unfinished(session, now=now)
@@ -198,6 +208,7 @@ def tick(now: datetime | None = None) -> TickResult:
         ("stuck_emails", lambda at: _reconcile(EMAILS, at)),
         ("webhook_deliveries", lambda at: _reconcile(DELIVERIES, at)),
         ("digests", enqueue_due_digests),
+        ("moderation_checks", enqueue_due_moderation_checks),
     ]
     for name, step in steps:
         # A step that fails as a whole (the database restarting) does not stop the others.

@@ -78,6 +78,16 @@ class Later:
 
 
 @dataclass(frozen=True)
+class Wait:
+    """Not yet, by the sender's own pacing (a provider's per-object write rate): nothing was
+    attempted, so nothing is counted; the row is enqueued again ``after`` seconds from now and
+    kept from the reconciler meanwhile."""
+
+    reason: str
+    after: float
+
+
+@dataclass(frozen=True)
 class Failed:
     """Can never succeed."""
 
@@ -91,7 +101,7 @@ class Settled:
     status: str
 
 
-Outcome = Sent | Retry | Later | Failed | Settled
+Outcome = Sent | Retry | Later | Wait | Failed | Settled
 
 
 # -- the budget -------------------------------------------------------------------------------
@@ -262,6 +272,13 @@ def _record(
             row.status = status
         case Later(error=error):
             row.status, row.last_error = outbox.pending, _fit(outbox, error)
+        case Wait(after=after):
+            row.status = outbox.pending
+            until = now + timedelta(seconds=after)
+            outbox.waiting(row, until)
+            # Not stale before it is due: the reconciler would start a second chain of it.
+            outbox.push_back(row, until)
+            send_after_commit(session, outbox.actor, row.id, delay_ms=max(1, int(after * 1000)))
         case Failed(error=error):
             _fail(outbox, row, error)
         case Retry(error=error, after=after):

@@ -257,6 +257,7 @@ def _run_out(run: SyncRun) -> SyncRunOut:
         skipped=run.skipped,
         deleted=run.deleted,
         rate_limit_waits=run.rate_limit_waits,
+        reconciled=run.reconciled,
         error_class=run.error_class,
         errors=errors,
     )

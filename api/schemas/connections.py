@@ -82,6 +82,11 @@ class SyncRunOut(BaseModel):
     skipped: int
     deleted: int
     rate_limit_waits: int = Field(description="Rate limits waited out, in place or in the broker.")
+    reconciled: int = Field(
+        0,
+        description="Records the provider's listing left out that a look-up found "
+        "(Google's known paging issue)",
+    )
     error_class: str | None = Field(description="The error that failed the run (or a location).")
     errors: list[SyncRunError]
 

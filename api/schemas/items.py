@@ -10,7 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainValidato
 from sqlalchemy import Row
 
 from api.schemas.common import Id, Input, SafeText
-from api.schemas.replies import ReplyOut, ReplyState
+from api.schemas.replies import ModerationState, ReplyOut, ReplyState
 from models import Item, ItemStatus, Kind, Source
 from services.inbox.inbox import InboxFilters, Sort
 
@@ -54,6 +54,21 @@ class ProviderReply(BaseModel):
 
     text: str
     updated_at: datetime | None
+    state: ModerationState | None = Field(
+        None,
+        description="The provider's moderation of the reply: `pending` until it decides, "
+        "`rejected` when it will not show it; null where the provider reports none",
+    )
+    policy_violation: str | None = Field(
+        None, description="The provider's reason for a rejection, as it words it"
+    )
+
+
+class MediaItem(BaseModel):
+    """A reviewer's photo or video, as the provider links it."""
+
+    thumbnail_url: str | None = None
+    video_url: str | None = None
 
 
 class ReplyRef(BaseModel):
@@ -76,6 +91,8 @@ class ItemOut(BaseModel):
     provider_updated_at: datetime | None
     replied: bool
     reply: ProviderReply | None
+    reply_url: str | None = Field(description="Where the provider lets the owner reply")
+    media: list[MediaItem]
     deleted: bool
     status: ItemStatus
     assignee_user_id: int | None
@@ -105,10 +122,17 @@ class ItemOut(BaseModel):
             provider_updated_at=item.provider_updated_at,
             replied=item.reply_text is not None,
             reply=(
-                ProviderReply(text=item.reply_text, updated_at=item.reply_updated_at)
+                ProviderReply(
+                    text=item.reply_text,
+                    updated_at=item.reply_updated_at,
+                    state=item.reply_state,
+                    policy_violation=item.reply_policy_violation,
+                )
                 if item.reply_text is not None
                 else None
             ),
+            reply_url=item.reply_url,
+            media=[MediaItem(**m) for m in item.media or ()],
             deleted=item.deleted,
             status=item.status,
             assignee_user_id=item.assignee_user_id,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -12,6 +12,8 @@ from models import ApprovalStatus, ReplyAction, ReplyStatus
 
 # Where a reply is: waiting for a manager (approval flow), then in the outbox.
 ReplyState = ApprovalStatus | ReplyStatus
+# What the provider decided of a reply it received (connectors.records.ReplyState).
+ModerationState = Literal["pending", "published", "rejected"]
 
 
 def _not_blank(value: str) -> str:
@@ -46,6 +48,13 @@ class ReplyOut(BaseModel):
     sent_at: datetime | None
     approved_by_user_id: int | None
     approved_at: datetime | None
+    moderation_state: ModerationState | None = Field(
+        description="What the provider decided once it had the reply: `pending` until it "
+        "decides (the reply is `sent` meanwhile), `rejected` (the reply is then `failed`)"
+    )
+    policy_violation: str | None = Field(
+        description="The provider's reason for rejecting the reply, as it words it"
+    )
 
 
 class ReplyEnvelope(BaseModel):

@@ -24,7 +24,7 @@ from connectors.google.client import (
 from connectors.google.locations import GoogleLocations
 from connectors.google.notifications import NotificationSettings
 from connectors.google.qanda import GoogleQuestions, QandaAnswers, QandaErrors
-from connectors.google.reviews import GoogleReviews
+from connectors.google.reviews import GoogleReviews, policy_violation, reply_state
 from connectors.records import LocationRecord, parse_timestamp
 from core.settings import get_settings
 
@@ -49,8 +49,7 @@ class GoogleReviewReplies(Replier):
         reply = self._reply(location, item_external_id)
         if reply.get("comment") != text:
             return None
-        updated = reply.get("updateTime")
-        return PostedReply(text, parse_timestamp(updated) if updated else None)
+        return _posted(reply, text)
 
     def gone(self, location: LocationRef, item_external_id: str, marker: WriteMarker) -> bool:
         return not self._reply(location, item_external_id)
@@ -59,13 +58,21 @@ class GoogleReviewReplies(Replier):
         self, location: LocationRef, item_external_id: str, text: str, marker: WriteMarker
     ) -> PostedReply:
         answer = self.reviews.put_reply(self._name(location, item_external_id), text)
-        updated = answer.get("updateTime")
-        return PostedReply(
-            answer.get("comment", text), parse_timestamp(updated) if updated else None
-        )
+        # A 200 is not "published": Google may still moderate it (PROVIDERS.md §G.1).
+        return _posted(answer, text)
 
     def delete(self, location: LocationRef, item_external_id: str, marker: WriteMarker) -> None:
         self.reviews.delete_reply(self._name(location, item_external_id))
+
+
+def _posted(reply: dict[str, Any], text: str) -> PostedReply:
+    updated = reply.get("updateTime")
+    return PostedReply(
+        reply.get("comment", text),
+        parse_timestamp(updated) if updated else None,
+        state=reply_state(reply),
+        policy_violation=policy_violation(reply),
+    )
 
 
 class GoogleAccount(ProviderAccount):

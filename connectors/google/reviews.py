@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from connectors import errors
 from connectors.base import Stream
 from connectors.paging import PageTokenPaginator
-from connectors.records import ItemRecord, MalformedRecord, parse_timestamp
+from connectors.records import ItemRecord, MalformedRecord, ReplyState, parse_timestamp, storable
 
 STARS = {"ONE": 1, "TWO": 2, "THREE": 3, "FOUR": 4, "FIVE": 5, "STAR_RATING_UNSPECIFIED": None}
 
@@ -17,6 +18,47 @@ _TRANSLATED = re.compile(
 _ORIGINAL_FIRST = re.compile(
     r"^\(Original\)\s*(?P<original>.*?)\s*\(Translated by Google\)\s*(?P<translation>.*)$", re.S
 )
+
+
+_MEDIA_KEYS = {"thumbnailUrl": "thumbnail_url", "videoUrl": "video_url"}
+
+
+def reply_state(reply: dict[str, Any]) -> str | None:
+    """The moderation state of a reply (§G.1): the field's name and members are unconfirmed,
+    so `reviewReplyState`, else `state`; only PENDING and REJECTED are not published."""
+    if not reply:
+        return None
+    raw = reply.get("reviewReplyState", reply.get("state"))
+    if raw == "PENDING":
+        return ReplyState.PENDING
+    if raw == "REJECTED":
+        return ReplyState.REJECTED
+    return ReplyState.PUBLISHED
+
+
+def policy_violation(reply: dict[str, Any]) -> str | None:
+    value = reply.get("policyViolation")
+    return storable(value) if isinstance(value, str) and value else None
+
+
+def media_items(record: dict[str, Any]) -> list[dict[str, str]] | None:
+    """ReviewMediaItem objects, whose fields are unconfirmed: every one optional, others
+    ignored, and nothing that is not a URL string kept."""
+    raw = record.get("reviewMediaItems")
+    if not isinstance(raw, list):
+        return None
+    items = []
+    for entry in raw:
+        if not isinstance(entry, dict):
+            continue
+        item = {
+            ours: storable(entry[theirs])
+            for theirs, ours in _MEDIA_KEYS.items()
+            if isinstance(entry.get(theirs), str) and entry[theirs]
+        }
+        if item:
+            items.append(item)
+    return items or None
 
 
 def split_translation(comment: str) -> tuple[str, str | None]:
@@ -33,6 +75,9 @@ class GoogleReviews(Stream):
     kind = "review"
     records_key = "reviews"
     paginator = PageTokenPaginator
+    # "pages subsequent to the first page might not always return a completely consistent
+    # set of results" (PROVIDERS.md §G.2): absence from a listing is not deletion.
+    reconciles = True
 
     def path(self, location: str) -> str:
         return f"v4/{location}/reviews"
@@ -81,6 +126,12 @@ class GoogleReviews(Stream):
             reply_updated_at=parse_timestamp(reply["updateTime"])
             if reply.get("updateTime")
             else None,
+            reply_state=reply_state(reply) if reply.get("comment") is not None else None,
+            reply_policy_violation=policy_violation(reply),
+            reply_url=record["reviewReplyUrl"]
+            if isinstance(record.get("reviewReplyUrl"), str)
+            else None,
+            media=media_items(record),
         )
 
     # The owner's reply. updateReply is an upsert, yet even so it is not repeated blind: after a
@@ -88,8 +139,21 @@ class GoogleReviews(Stream):
     def get(self, review_name: str) -> dict[str, Any]:
         return self.client.request("GET", f"v4/{review_name}")
 
+    def look_up(self, location: str, external_id: str) -> dict[str, Any] | None:
+        try:
+            return self.get(f"{location}/reviews/{external_id}")
+        except errors.NotFound:
+            return None
+
+    # A 429 on a reply write is the location's edits limit (§G.3): raised at once, for the outbox
+    # to back that location off, instead of slept on in the worker.
     def put_reply(self, review_name: str, comment: str) -> dict[str, Any]:
-        return self.client.request("PUT", f"v4/{review_name}/reply", json={"comment": comment})
+        return self.client.request(
+            "PUT",
+            f"v4/{review_name}/reply",
+            json={"comment": comment},
+            wait_out_rate_limits=False,
+        )
 
     def delete_reply(self, review_name: str) -> None:
-        self.client.request("DELETE", f"v4/{review_name}/reply")
+        self.client.request("DELETE", f"v4/{review_name}/reply", wait_out_rate_limits=False)

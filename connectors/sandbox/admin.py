@@ -72,11 +72,28 @@ def routes(state: SandboxState) -> list[BaseRoute]:
                 star_rating=body.get("starRating", UNSET),
                 reply=reply,
             )
+            if "reviewMediaItems" in body:
+                edited = state.set_media(review_id, body["reviewMediaItems"] or [])
         except KeyError:
             return error_response(404, "unknown review")
         except (ValueError, AttributeError) as exc:
             return error_response(400, str(exc))
         return JSONResponse(edited)
+
+    async def moderate(request: Request) -> Response:
+        """Google's later verdict on a reply: {"state": "ACTIVE"|"REJECTED", "policyViolation"}."""
+        try:
+            body = await json_body(request)
+            moderated = state.moderate_reply(
+                request.path_params["review_id"],
+                str(body.get("state", "")),
+                body.get("policyViolation"),
+            )
+        except KeyError:
+            return error_response(404, "unknown review, or it has no reply")
+        except ValueError as exc:
+            return error_response(400, str(exc))
+        return JSONResponse(moderated)
 
     async def replies(request: Request) -> Response:
         if request.method == "DELETE":
@@ -143,12 +160,30 @@ def routes(state: SandboxState) -> list[BaseRoute]:
                 state.grants.refresh_token_on_first_consent_only = flag
             if "v4_account_wildcard" in body:
                 state.v4_account_wildcard = bool(body["v4_account_wildcard"])
+            try:
+                if "reply_moderation" in body:
+                    state.set_reply_moderation(
+                        str(body["reply_moderation"]), body.get("reply_violation")
+                    )
+                if "reply_edit_limit" in body:
+                    state.reply_edit_limit = int(body["reply_edit_limit"])
+                if "list_omits" in body:
+                    state.list_omits = {str(r) for r in body["list_omits"] or ()}
+                if "reply_edit_window_seconds" in body:
+                    state.reply_edit_window_seconds = float(body["reply_edit_window_seconds"])
+            except (ValueError, TypeError) as exc:
+                return error_response(400, str(exc))
         return JSONResponse(
             {
                 "refresh_token_on_first_consent_only": (
                     state.grants.refresh_token_on_first_consent_only
                 ),
                 "v4_account_wildcard": state.v4_account_wildcard,
+                "reply_moderation": state.reply_moderation,
+                "reply_violation": state.reply_violation,
+                "reply_edit_limit": state.reply_edit_limit,
+                "reply_edit_window_seconds": state.reply_edit_window_seconds,
+                "list_omits": sorted(state.list_omits),
             }
         )
 
@@ -156,6 +191,7 @@ def routes(state: SandboxState) -> list[BaseRoute]:
         Route("/locations", locations, methods=["GET"]),
         Route("/reviews", create_review, methods=["POST"]),
         Route("/reviews/{review_id}", review, methods=["GET", "PATCH", "DELETE"]),
+        Route("/reviews/{review_id}/reply/moderation", moderate, methods=["POST"]),
         Route("/replies", replies, methods=["GET", "DELETE"]),
         Route("/faults", faults, methods=["GET", "POST", "DELETE"]),
         Route("/requests", requests_, methods=["GET", "DELETE"]),

@@ -219,3 +219,30 @@ def page_size(raw: str | None, *, default: int, maximum: int, clamp: bool) -> in
             return maximum
         raise BadRequest("page_size", f"Page size must be between 1 and {maximum}")
     return size
+
+
+def edits_exceeded(path: str, limit: int) -> Response:
+    """The edits-per-profile limit (§G.3): its body is not published, so the §0 quota shape.
+    No Retry-After: Google sends none with quota errors."""
+    service = service_for(path)
+    message = (
+        "Quota exceeded for quota metric 'Edits' and limit 'Edits per minute per profile' of "
+        f"service '{service}' for consumer 'project_number:{PROJECT}'."
+    )
+    details = [
+        {
+            "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+            "reason": "RATE_LIMIT_EXCEEDED",
+            "domain": "googleapis.com",
+            "metadata": {
+                "service": service,
+                "quota_metric": f"{service}/edits",
+                "quota_limit": "EditsPerMinutePerProfile",
+                "quota_limit_value": str(limit),
+                "quota_unit": "1/min/{profile}",
+                "quota_location": "global",
+                "consumer": f"projects/{PROJECT}",
+            },
+        }
+    ]
+    return google_error(path, 429, message=message, details=details)

@@ -18,6 +18,7 @@ from connectors.sandbox.google_http import (
     BadRequest,
     authorize,
     bearer_token,
+    edits_exceeded,
     invalid_argument,
     json_response,
     not_found,
@@ -104,6 +105,9 @@ def routes(state: SandboxState) -> list[BaseRoute]:
         if review is None:
             state.log_reply_call(request.method, name, comment, 404)
             return not_found(path)
+        if state.take_edit(review.location) is not None:
+            state.log_reply_call(request.method, name, comment, 429)
+            return edits_exceeded(path, state.reply_edit_limit)
         try:
             if request.method == "PUT":
                 body = state.put_reply(review, comment)

@@ -100,17 +100,27 @@ class Location:
         }
 
 
+# Moderation states of a reply (PROVIDERS.md §G.1: the members are docs.gmbapi.com's ⚠️).
+REPLY_STATES = ("PENDING", "ACTIVE", "REJECTED")
+
+
 @dataclass(slots=True)
 class Reply:
     comment: str
     update_ns: int
     update_digits: int
+    state: str = "ACTIVE"
+    policy_violation: str | None = None  # only while REJECTED
 
     def resource(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "comment": self.comment,
             "updateTime": format_rfc3339(self.update_ns, self.update_digits),
+            "reviewReplyState": self.state,
         }
+        if self.policy_violation:
+            data["policyViolation"] = self.policy_violation
+        return data
 
 
 @dataclass(slots=True, eq=False)
@@ -127,12 +137,22 @@ class Review:
     update_ns: int
     update_digits: int
     reply: Reply | None = None
+    # ReviewMediaItem objects as Google sends them ({"thumbnailUrl", "videoUrl"}, §G.1).
+    media: list[dict[str, Any]] = field(default_factory=list)
     deleted: bool = False
     _json: bytes | None = None
 
     @property
     def name(self) -> str:
         return f"{self.location.v4_name}/reviews/{self.review_id}"
+
+    @property
+    def reply_url(self) -> str:
+        # Google documents no format for reviewReplyUrl (§G.1); this one is stable and unique.
+        return (
+            f"https://business.google.com/reviews/reply?location={self.location.id}"
+            f"&review={self.review_id}"
+        )
 
     @property
     def anonymous(self) -> bool:
@@ -155,6 +175,9 @@ class Review:
         data["updateTime"] = format_rfc3339(self.update_ns, self.update_digits)
         if self.reply is not None:
             data["reviewReply"] = self.reply.resource()
+        if self.media:
+            data["reviewMediaItems"] = [dict(m) for m in self.media]
+        data["reviewReplyUrl"] = self.reply_url
         return data
 
     def to_json(self) -> bytes:

@@ -9,6 +9,7 @@ keeps 100,000 reviews within a second or two.
 from __future__ import annotations
 
 import base64
+import hashlib
 import random
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -146,9 +147,10 @@ def _review(rng: random.Random, seq: int, location: Location, anchor_ns: int) ->
         )
         if reply.update_ns > update_ns:  # replying bumps the review (see state.put_reply)
             update_ns, update_digits = reply.update_ns, reply.update_digits
+    review_id = opaque_id(rng, "ChdDSUhN", 24)
     return Review(
         seq=seq,
-        review_id=opaque_id(rng, "ChdDSUhN", 24),
+        review_id=review_id,
         location=location,
         star=star,
         comment=_comment(rng),
@@ -159,4 +161,21 @@ def _review(rng: random.Random, seq: int, location: Location, anchor_ns: int) ->
         update_ns=update_ns,
         update_digits=update_digits,
         reply=reply,
+        media=seeded_media(review_id),
     )
+
+
+def seeded_media(review_id: str) -> list[dict[str, str]]:
+    """About one review in eight has photos, some a video; drawn from the id, not from the
+    location's generator, so adding media left every other seeded value as it was."""
+    digest = hashlib.sha256(review_id.encode()).digest()
+    if digest[0] % 8:
+        return []
+    items = []
+    for n in range(1 + digest[1] % 3):
+        tag = digest[2 + n : 6 + n].hex()
+        item = {"thumbnailUrl": f"https://lh3.googleusercontent.com/p/AF1Qip{tag}=s240"}
+        if digest[8 + n] % 4 == 0:
+            item["videoUrl"] = f"https://lh3.googleusercontent.com/v/AF1Qip{tag}=m22"
+        items.append(item)
+    return items

@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 import random
 import threading
+import time
+from collections import deque
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -18,7 +20,15 @@ from connectors.sandbox.facebook_state import FacebookState
 from connectors.sandbox.faults import Fault, FaultBook
 from connectors.sandbox.google_pubsub import PubSub
 from connectors.sandbox.google_qanda_state import QandaState
-from connectors.sandbox.models import STAR_RATINGS, Account, Location, Reply, Review, dumps
+from connectors.sandbox.models import (
+    REPLY_STATES,
+    STAR_RATINGS,
+    Account,
+    Location,
+    Reply,
+    Review,
+    dumps,
+)
 from connectors.sandbox.oauth_grants import GrantStore
 from connectors.sandbox.page_tokens import PageTokenCodec
 from connectors.sandbox.review_index import SORT_KEYS, ReviewIndex
@@ -62,6 +72,17 @@ class SandboxState:
         self.facebook = FacebookState(self.lock, seed=seed)
         self.qanda = QandaState(self.lock, self.clock, self.page_tokens)
         self.pubsub = PubSub(self.lock)
+        # What a reply sent through the API becomes (§G.1): ACTIVE at once by default, or held
+        # PENDING for `moderate_reply`, or REJECTED with `reply_violation`.
+        self.reply_moderation = "ACTIVE"
+        self.reply_violation = "POLICY_VIOLATION_UNSPECIFIED"
+        # Google's "10 edits a minute per profile" (§G.3), applied to reply writes per location.
+        self.reply_edit_limit = 10
+        self.reply_edit_window_seconds = 60.0
+        self._edits: dict[str, deque[float]] = {}
+        # Google's known paging issue (§G.2): these reviews are left out of every page but the
+        # first of reviews.list, while reviews.get still finds them.
+        self.list_omits: set[str] = set()
         self._rng = random.Random(f"plaudit-sandbox:{seed}:live")
         self._seq = 0
 
@@ -184,13 +205,15 @@ class SandboxState:
         after = tuple(self.page_tokens.decode(scope, page_token)) if page_token else None
         with self.lock:
             reviews, more = location.reviews.page(order, after, page_size)
-            items = [r.to_json() for r in reviews]
+            items = [
+                r.to_json() for r in reviews if after is None or r.review_id not in self.list_omits
+            ]
             total = len(location.reviews)
             average = location.reviews.average_rating()
             next_key = _sort_key(order, reviews[-1]) if more else None
         if items and corrupt is not None:
             fault = corrupt()
-            if fault is not None:
+            if fault is not None and len(items) == len(reviews):
                 middle = len(reviews) // 2
                 items[middle] = dumps(malformed(reviews[middle], fault.malformed_review))
         parts = []
@@ -258,11 +281,64 @@ class SandboxState:
         with self.lock:
             now = self.clock.now_ns()
 
+            mode = self.reply_moderation
+            violation = self.reply_violation if mode == "REJECTED" else None
+
             def change() -> None:
-                review.reply = Reply(comment, now, self.clock.digits)
+                review.reply = Reply(comment, now, self.clock.digits, mode, violation)
 
             self._mutate(review, change, now)
             return review.reply.resource()
+
+    def take_edit(self, location: Location) -> float | None:
+        """Count one reply write of `location`; None if allowed, else seconds until one is.
+        A sliding window: a refused write is not counted."""
+        with self.lock:
+            now = time.monotonic()
+            edits = self._edits.setdefault(location.id, deque())
+            while edits and edits[0] <= now - self.reply_edit_window_seconds:
+                edits.popleft()
+            if len(edits) >= self.reply_edit_limit:
+                return edits[0] + self.reply_edit_window_seconds - now
+            edits.append(now)
+            return None
+
+    def set_reply_moderation(self, mode: str, violation: str | None = None) -> None:
+        if mode not in REPLY_STATES:
+            raise ValueError(f"mode must be one of {', '.join(REPLY_STATES)}")
+        with self.lock:
+            self.reply_moderation = mode
+            if violation:
+                self.reply_violation = violation
+
+    def moderate_reply(
+        self, review_id: str, state: str, violation: str | None = None
+    ) -> dict[str, Any]:
+        """Google's verdict on a reply, later. Sandbox assumption: it does not move the
+        review's updateTime (nothing says it does), so only a re-read shows it."""
+        if state not in REPLY_STATES:
+            raise ValueError(f"state must be one of {', '.join(REPLY_STATES)}")
+        with self.lock:
+            review = self.reviews.get(review_id)
+            if review is None or review.reply is None:
+                raise KeyError(review_id)
+            review.reply.state = state
+            review.reply.policy_violation = (
+                (violation or self.reply_violation) if state == "REJECTED" else None
+            )
+            review.changed()
+            return review.resource()
+
+    def set_media(self, review_id: str, media: list[dict[str, Any]]) -> dict[str, Any]:
+        if not isinstance(media, list) or not all(isinstance(m, dict) for m in media):
+            raise ValueError("reviewMediaItems must be a list of objects")
+        with self.lock:
+            review = self.reviews.get(review_id)
+            if review is None:
+                raise KeyError(review_id)
+            review.media = [dict(m) for m in media]
+            review.changed()
+            return review.resource()
 
     def delete_reply(self, review: Review) -> None:
         with self.lock:

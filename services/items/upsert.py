@@ -6,6 +6,7 @@ Identifiers typed into free text are redacted here, once, before anything is sto
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 from sqlalchemy import TextClause, text
@@ -32,6 +33,10 @@ _COLUMNS = (
     ("provider_updated_at", "timestamptz"),
     ("reply_text", "text"),
     ("reply_updated_at", "timestamptz"),
+    ("reply_state", "text"),
+    ("reply_policy_violation", "text"),
+    ("reply_url", "text"),
+    ("media", "jsonb"),
 )
 # What a provider may change after the fact; a re-read with none of it changed writes nothing.
 _MUTABLE = tuple(name for name, _ in _COLUMNS if name not in ("kind", "external_id"))
@@ -86,6 +91,8 @@ def upsert_items(
         return Changes()
     records = _last_wins(records)
     params = {name: [getattr(r, name) for r in records] for name, _ in _COLUMNS}
+    # As JSON text: psycopg2 would send a list of dicts as an array of arrays.
+    params["media"] = [None if m is None else json.dumps(m) for m in params["media"]]
     policy = policy_for(session, organisation_id)
     for name in _REDACTED:
         params[name] = [
@@ -127,6 +134,20 @@ def add_seen(session: Session, external_ids: Sequence[str]) -> None:
             text(f"INSERT INTO {SEEN_TABLE} SELECT unnest(:ids) ON CONFLICT DO NOTHING"),
             {"ids": list(external_ids)},
         )
+
+
+def unseen(session: Session, *, location_id: int, source: str, kind: str) -> list[str]:
+    """The external ids of stored, undeleted items a pass has not seen (yet)."""
+    result = session.execute(
+        text(
+            f"SELECT external_id FROM items WHERE location_id = :location AND source = :source "
+            f"AND kind = :kind AND NOT deleted AND NOT EXISTS "
+            f"(SELECT 1 FROM {SEEN_TABLE} s WHERE s.external_id = items.external_id) "
+            "ORDER BY id"
+        ),
+        {"location": location_id, "source": source, "kind": kind},
+    )
+    return list(result.scalars())
 
 
 def mark_unseen_deleted(session: Session, *, location_id: int, source: str, kind: str) -> list[int]:

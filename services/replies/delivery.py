@@ -29,10 +29,12 @@ from core.settings import get_settings
 from models import Connection, ConnectionStatus, Item, Location, Reply, ReplyAction, ReplyStatus
 from models.redaction_policy import policy_for
 from services import outbox
-from services.outbox import Budget, Failed, Later, Outcome, Retry, Sent
+from services.outbox import Budget, Failed, Later, Outcome, Retry, Sent, Wait
+from services.replies import moderation
+from services.replies.events import announce
 from services.replies.first_party import notify_reviewer
+from services.replies.pacing import pacer_for
 from services.sync.accounts import location_ref, mark_needs_reauth, open_account, save_tokens
-from services.webhooks.emit import emit
 
 log = logging.getLogger(__name__)
 SEND = "reply.send"  # the actor that delivers one reply
@@ -88,6 +90,10 @@ class ReplyOutbox(outbox.Outbox[Reply]):
         if connection.status != ConnectionStatus.ACTIVE:
             # Kept pending: the reconciler sends it once the connection is re-authorised.
             return Later("the connection needs to be re-authorised")
+        pacer = pacer_for(connection.provider, item, _location(session, item))
+        wait = pacer.reserve() if pacer is not None else 0.0
+        if wait > 0:
+            return Wait("paced: the location's reply writes a minute are taken", wait)
         return None
 
     def outcome_unknown(self, row: Reply) -> bool:
@@ -127,6 +133,13 @@ class ReplyOutbox(outbox.Outbox[Reply]):
             if item.connection_id is not None:
                 mark_needs_reauth(session, connection_id=item.connection_id, message=str(exc))
             return Later(str(exc))
+        if isinstance(exc, errors.RateLimited):
+            item = session.get_one(Item, row.item_id)
+            connection = session.get_one(Connection, item.connection_id)
+            pacer = pacer_for(connection.provider, item, _location(session, item))
+            if pacer is not None:
+                # The location's edits limit: hold back its writes, and only its, a window.
+                return Retry(str(exc), after=pacer.back_off())
         if isinstance(exc, errors.Transient):
             return Retry(str(exc), after=exc.retry_after)
         if isinstance(exc, errors.ProviderError):
@@ -146,7 +159,9 @@ class ReplyOutbox(outbox.Outbox[Reply]):
                 else None
             )
             item.reply_updated_at = posted.updated_at if posted else None
-        _announce(session, row)
+            # A write Google accepted may still be moderated, or already rejected.
+            moderation.record(session, row, item, posted, now)
+        announce(session, row)
 
     def stale_after(self) -> timedelta:
         return timedelta(seconds=get_settings().reply_stuck_seconds)
@@ -167,6 +182,10 @@ class ReplyOutbox(outbox.Outbox[Reply]):
 REPLIES = ReplyOutbox()
 
 
+def _location(session: Session, item: Item) -> Location | None:
+    return session.get(Location, item.location_id) if item.location_id is not None else None
+
+
 class _CannotReply(Exception):
     pass
 
@@ -180,14 +199,6 @@ def deliver(session: Session, *, reply_id: int) -> str | None:
         session.commit()
         return first_party
     return outbox.deliver(session, REPLIES, row_id=reply_id)
-
-
-def _announce(session: Session, reply: Reply) -> None:
-    """Tell the organisation's webhook endpoints how a reply ended."""
-    event = {ReplyStatus.SENT: "reply.sent", ReplyStatus.FAILED: "reply.failed"}.get(reply.status)
-    if event:
-        payload = {"reply_id": reply.id, "item_id": reply.item_id, "action": reply.action}
-        emit(session, organisation_id=reply.organisation_id, event=event, payload=payload)
 
 
 def _reply_id_sent_before(session: Session, reply: Reply) -> str | None:

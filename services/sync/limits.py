@@ -35,6 +35,11 @@ class PostgresCounter:
             return value
 
 
+def shared_counter() -> WindowCounter:
+    """The counter every process shares, for limits kept outside `limiter_for`."""
+    return _counter()
+
+
 @lru_cache(maxsize=1)
 def _counter() -> WindowCounter:
     settings = get_settings()

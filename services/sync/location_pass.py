@@ -10,11 +10,17 @@ from sqlalchemy.orm import Session
 
 from connectors import errors
 from connectors.base import Stream
-from connectors.records import ItemRecord, Page
+from connectors.records import ItemRecord, MalformedRecord, Page
 from core.settings import get_settings
 from models import Checkpoint, Connection, Item, Location, SyncRun
 from services.items.events import Changes, announce
-from services.items.upsert import add_seen, mark_unseen_deleted, start_seen, upsert_items
+from services.items.upsert import (
+    add_seen,
+    mark_unseen_deleted,
+    start_seen,
+    unseen,
+    upsert_items,
+)
 from services.sync import polling
 
 # What a location's first pass imports tells its review rate: its reviews of this long ago.
@@ -22,6 +28,9 @@ HISTORY = timedelta(days=90)
 
 # Rows a statement and a commit carry during a pass (twenty pages of Google's 50).
 BATCH_ROWS = 1000
+# Look-ups a full pass makes for records its listing did not show; what is beyond it is kept,
+# not deleted, and looked up by a later full pass (a listing missing this many is an outage).
+MAX_LOOK_UPS = 200
 
 
 class SyncStats:
@@ -29,10 +38,12 @@ class SyncStats:
         # A continued run carries on counting from where it paused.
         self.fetched, self.written = run.fetched or 0, run.written or 0
         self.skipped, self.deleted = run.skipped or 0, run.deleted or 0
+        self.reconciled = run.reconciled or 0
 
     def book(self, run: SyncRun) -> None:
         run.fetched, run.written = self.fetched, self.written
         run.skipped, run.deleted = self.skipped, self.deleted
+        run.reconciled = self.reconciled
 
 
 def sync_location(
@@ -62,6 +73,8 @@ def sync_location(
         batch.flush()  # what was read before the provider stopped us is kept
         raise
     batch.flush()
+    if track_seen and stream.reconciles:
+        _reconcile(session, stream, connection, location, stats, batch)
     if track_seen:
         gone = mark_unseen_deleted(
             session, location_id=location.id, source=connection.provider, kind=stream.kind
@@ -152,6 +165,36 @@ def _record_poll(
     if location.next_poll_at is None:
         # Until the scheduler has claimed it once, the regular interval.
         location.next_poll_at = now + timedelta(seconds=get_settings().sync_interval_seconds)
+
+
+def _reconcile(
+    session: Session,
+    stream: Stream,
+    connection: Connection,
+    location: Location,
+    stats: SyncStats,
+    batch: _Batch,
+) -> None:
+    """What the listing did not show is looked up before it is called deleted: found, it is
+    stored (and counted as found only through reconciliation); answered "not found", it is
+    deleted with the other unseen ones."""
+    missing = unseen(session, location_id=location.id, source=connection.provider, kind=stream.kind)
+    batch.seen_ids.extend(missing[MAX_LOOK_UPS:])
+    for external_id in missing[:MAX_LOOK_UPS]:
+        try:
+            record = stream.look_up(location.external_id, external_id)
+        except errors.ProviderError:
+            batch.flush()  # what was found so far is kept; nothing is marked deleted
+            raise
+        if record is None:
+            continue
+        batch.seen_ids.append(external_id)
+        try:
+            batch.records.append(stream.parse(record))
+            stats.reconciled += 1
+        except MalformedRecord:
+            stats.skipped += 1
+    batch.flush()
 
 
 def _full_pass_due(checkpoint: Checkpoint, now: datetime) -> bool:

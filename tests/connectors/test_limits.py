@@ -79,3 +79,53 @@ def test_limiters_claiming_blocks_ask_the_counter_less_and_never_exceed_the_quot
         with pytest.raises(RateLimited):
             limiter.acquire()
     assert counting.calls == 5
+
+
+class Clock:
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_pacer_spreads_writes_so_no_sliding_window_holds_more_than_the_limit(counter):
+    from connectors.limits import Pacer
+
+    clock = Clock(7_000_000.0)
+    pacer = Pacer(counter, uuid.uuid4().hex, 10, window_seconds=60.0, clock=clock)
+    sent: list[float] = []
+    while len(sent) < 25:
+        wait = pacer.reserve()
+        if wait == 0:
+            sent.append(clock.now)
+        clock.now += 0.5 if wait == 0 else wait
+    for i, at in enumerate(sent):
+        assert sum(1 for other in sent[i:] if other < at + 60.0) <= 10
+
+
+def test_a_pacer_lets_a_burst_through_then_spreads_the_rest_without_waiting(counter):
+    from connectors.limits import Pacer
+
+    clock = Clock(7_000_000.0)
+    pacer = Pacer(counter, uuid.uuid4().hex, 3, window_seconds=12.0, clock=clock)  # 2 s slices
+    waits = [pacer.reserve() for _ in range(7)]
+    assert waits[:3] == [0, 0, 0]
+    assert all(0 < w <= 14.0 for w in waits[3:6])
+    assert waits[6] >= 12.0 + waits[3]  # the fourth turned away comes a window later
+    assert clock.now == 7_000_000.0  # nothing slept
+
+
+def test_a_pacer_backs_off_a_whole_window_after_a_refusal_for_its_key_only(counter):
+    from connectors.limits import Pacer
+
+    clock = Clock(7_000_000.0)
+    key = uuid.uuid4().hex
+    pacer = Pacer(counter, key, 10, window_seconds=60.0, clock=clock)
+    other = Pacer(counter, key + "-other", 10, window_seconds=60.0, clock=clock)
+    assert pacer.back_off() == 70.0
+    clock.now += 30.0
+    assert pacer.reserve() > 0
+    assert other.reserve() == 0
+    clock.now += 45.0
+    assert pacer.reserve() == 0

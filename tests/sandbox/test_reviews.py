@@ -188,7 +188,8 @@ def test_reply_upsert_and_delete(
 
     created = api.put(url, json={"comment": "Thanks! 🙏"})
     assert created.status_code == 200
-    assert set(created.json()) == {"comment", "updateTime"}
+    assert set(created.json()) == {"comment", "updateTime", "reviewReplyState"}
+    assert created.json()["reviewReplyState"] == "ACTIVE"
     updated = api.put(url, json={"comment": "Thank you, truly."}).json()
     assert parse_time(updated["updateTime"]) > parse_time(created.json()["updateTime"])
 

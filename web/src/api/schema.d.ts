@@ -1855,6 +1855,13 @@ export interface components {
             /** Replied */
             replied: boolean;
             reply: components["schemas"]["ProviderReply"] | null;
+            /**
+             * Reply Url
+             * @description Where the provider lets the owner reply
+             */
+            reply_url: string | null;
+            /** Media */
+            media: components["schemas"]["MediaItem"][];
             /** Deleted */
             deleted: boolean;
             status: components["schemas"]["ItemStatus"];
@@ -1899,6 +1906,13 @@ export interface components {
             /** Replied */
             replied: boolean;
             reply: components["schemas"]["ProviderReply"] | null;
+            /**
+             * Reply Url
+             * @description Where the provider lets the owner reply
+             */
+            reply_url: string | null;
+            /** Media */
+            media: components["schemas"]["MediaItem"][];
             /** Deleted */
             deleted: boolean;
             status: components["schemas"]["ItemStatus"];
@@ -2018,6 +2032,16 @@ export interface components {
             location_ids: number[] | null;
             /** Memberships */
             memberships: components["schemas"]["MembershipOut"][];
+        };
+        /**
+         * MediaItem
+         * @description A reviewer's photo or video, as the provider links it.
+         */
+        MediaItem: {
+            /** Thumbnail Url */
+            thumbnail_url?: string | null;
+            /** Video Url */
+            video_url?: string | null;
         };
         /** MemberList */
         MemberList: {
@@ -2174,6 +2198,16 @@ export interface components {
             text: string;
             /** Updated At */
             updated_at: string | null;
+            /**
+             * State
+             * @description The provider's moderation of the reply: `pending` until it decides, `rejected` when it will not show it; null where the provider reports none
+             */
+            state?: ("pending" | "published" | "rejected") | null;
+            /**
+             * Policy Violation
+             * @description The provider's reason for a rejection, as it words it
+             */
+            policy_violation?: string | null;
         };
         /** ReadyOut */
         ReadyOut: {
@@ -2359,6 +2393,16 @@ export interface components {
             approved_by_user_id: number | null;
             /** Approved At */
             approved_at: string | null;
+            /**
+             * Moderation State
+             * @description What the provider decided once it had the reply: `pending` until it decides (the reply is `sent` meanwhile), `rejected` (the reply is then `failed`)
+             */
+            moderation_state: ("pending" | "published" | "rejected") | null;
+            /**
+             * Policy Violation
+             * @description The provider's reason for rejecting the reply, as it words it
+             */
+            policy_violation: string | null;
         };
         /** ReplyPage */
         ReplyPage: {
@@ -2687,6 +2731,12 @@ export interface components {
              * @description Rate limits waited out, in place or in the broker.
              */
             rate_limit_waits: number;
+            /**
+             * Reconciled
+             * @description Records the provider's listing left out that a look-up found (Google's known paging issue)
+             * @default 0
+             */
+            reconciled: number;
             /**
              * Error Class
              * @description The error that failed the run (or a location).
