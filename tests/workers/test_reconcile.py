@@ -12,30 +12,28 @@ from connectors.sandbox import SandboxServer, SandboxState, base_urls
 from models import Item
 from tests.fixtures import connect_google
 from tests.service_calls import sync
-from tests.support import set_env
 from tests.workers.test_sync import admin
 
 
 @pytest.fixture
-def sandbox() -> Iterator[SandboxServer]:
+def sandbox(configure) -> Iterator[SandboxServer]:
     """One location with three pages of reviews (Google's pages hold 50)."""
     state = SandboxState.seeded(seed=11, locations=1, reviews_per_location=130)
     with SandboxServer(state) as server:
-        set_env(**base_urls(server.url))
+        configure(**base_urls(server.url))
         yield server
 
 
-def full_pass(connection_id: int):
-    set_env(full_sync_interval_seconds=0)
-    try:
+def full_pass(configure, connection_id: int):
+    with configure(full_sync_interval_seconds=0):
         run = sync(connection_id, "google_reviews")
-    finally:
-        set_env(full_sync_interval_seconds=86400)
     assert run is not None and run.status == "succeeded", run and run.errors
     return run
 
 
-def test_a_full_pass_keeps_what_later_pages_missed_and_deletes_only_what_is_gone(db, sandbox):
+def test_a_full_pass_keeps_what_later_pages_missed_and_deletes_only_what_is_gone(
+    db, sandbox, configure
+):
     connection = connect_google(db)
     first = sync(connection.id, "google_reviews")
     assert first is not None and first.fetched == 130 and first.reconciled == 0
@@ -48,7 +46,7 @@ def test_a_full_pass_keeps_what_later_pages_missed_and_deletes_only_what_is_gone
     admin(sandbox, "PATCH", "/google/settings", json={"list_omits": missed})
     admin(sandbox, "DELETE", f"/reviews/{gone}")
 
-    run = full_pass(connection.id)
+    run = full_pass(configure, connection.id)
 
     assert (run.reconciled, run.deleted) == (2, 1)
     db.expire_all()
@@ -57,4 +55,4 @@ def test_a_full_pass_keeps_what_later_pages_missed_and_deletes_only_what_is_gone
     assert by_id[gone].deleted
     # Once the listing shows them again, nothing is found only by reconciliation.
     admin(sandbox, "PATCH", "/google/settings", json={"list_omits": []})
-    assert full_pass(connection.id).reconciled == 0
+    assert full_pass(configure, connection.id).reconciled == 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+import pytest
 from sqlalchemy import func, select
 
 import workers.enqueue  # noqa: F401  (sends the jobs a commit recorded)
@@ -13,18 +14,20 @@ from models import Item, Location, Reply, ReplyStatus
 from services.jobs import send_after_commit
 from tests.fixtures import connect_google
 from tests.service_calls import sync
-from tests.support import set_env, wait_for
+from tests.support import wait_for
 from tests.workers.test_sync import admin
 from workers.runner import start_worker
 
 WINDOW = 2.0  # seconds: the test's stand-in for Google's minute
 
 
-def bulk_reply(db, sandbox, *, google_limit: int) -> tuple[list[Reply], Location, list[dict]]:
+def bulk_reply(
+    db, sandbox, configure, *, google_limit: int
+) -> tuple[list[Reply], Location, list[dict]]:
     """Every unanswered review of one location replied to at once (and one elsewhere), with
     plaudit paced at 10 writes a window and Google allowing ``google_limit``; returns the
     replies, the location and Google's log of reply calls once all are sent."""
-    set_env(google_reply_writes_per_window=10, google_reply_write_window_seconds=WINDOW)
+    configure(google_reply_writes_per_window=10, google_reply_write_window_seconds=WINDOW)
     admin(
         sandbox,
         "PATCH",
@@ -80,8 +83,9 @@ def seconds(stamp: str) -> float:
     return datetime.fromisoformat(stamp).timestamp()
 
 
-def test_a_bulk_reply_on_one_location_keeps_to_the_pace_and_is_sent_once(db, sandbox):
-    _, location, calls = bulk_reply(db, sandbox, google_limit=10)
+@pytest.mark.commits  # a worker's threads send the replies
+def test_a_bulk_reply_on_one_location_keeps_to_the_pace_and_is_sent_once(db, sandbox, configure):
+    _, location, calls = bulk_reply(db, sandbox, configure, google_limit=10)
 
     # Paced evenly, Google's limit (a sliding window of the same size) was never met.
     assert [c for c in calls if c["status"] == 429] == []
@@ -91,8 +95,11 @@ def test_a_bulk_reply_on_one_location_keeps_to_the_pace_and_is_sent_once(db, san
         assert sum(1 for t in times[i:] if t < at + WINDOW) <= 10
 
 
-def test_googles_edits_limit_backs_off_that_location_alone_and_loses_nothing(db, sandbox):
-    replies, location, calls = bulk_reply(db, sandbox, google_limit=6)
+@pytest.mark.commits  # a worker's threads send the replies
+def test_googles_edits_limit_backs_off_that_location_alone_and_loses_nothing(
+    db, sandbox, configure
+):
+    replies, location, calls = bulk_reply(db, sandbox, configure, google_limit=6)
 
     refused = [c for c in calls if c["status"] == 429]
     assert refused, "Google's limit was met: its refusals were backed off, not fatal"
