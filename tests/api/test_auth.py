@@ -101,14 +101,16 @@ def test_a_signup_link_expires_and_its_organisation_goes_with_it(client: TestCli
 
 
 def test_signup_stores_nothing_personal_in_clear(client: TestClient, db: Session):
-    client.post("/api/v1/auth/signup", json=SIGNUP)
+    # A name long enough not to turn up by chance in a ciphertext's base64 (three letters do)
+    signup = SIGNUP | {"name": "Augusta Ada King"}
+    client.post("/api/v1/auth/signup", json=signup)
 
     raw = db.connection().exec_driver_sql("SELECT email, name FROM signup_requests").one()
-    assert all("Ada" not in value and "example" not in value for value in raw)
+    assert all(signup["name"] not in value and "example" not in value for value in raw)
     token = _emails_to(db, "ada@example.com")[0]["action_url"].split("#token=", 1)[1]
     client.post("/api/v1/auth/signup/confirm", json={"token": token})
     raw = db.connection().exec_driver_sql("SELECT email FROM users").scalar_one()
-    assert "Ada" not in raw and "example" not in raw
+    assert "ada@" not in raw.lower() and "example" not in raw
 
 
 def test_signup_with_a_taken_address_answers_alike_and_tells_the_owner(
