@@ -1,0 +1,1 @@
+"""Accounts: sign-up and account requests, log-in and its throttling, sessions, passwords."""

@@ -1,0 +1,1 @@
+"""The inbox: listing, threads, facets, workflow (status, assignment, tags), analytics, export."""

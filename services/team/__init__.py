@@ -1,0 +1,1 @@
+"""The team: members, roles and location limits, invitations, API keys, alert preferences."""

@@ -1,0 +1,1 @@
+"""Feedback requests: campaigns, recipients and their e-mails, the public answers, previews."""

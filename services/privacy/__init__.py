@@ -1,0 +1,1 @@
+"""Privacy: data-subject export and erasure, retention, key rotation, redaction settings."""

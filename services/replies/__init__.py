@@ -1,0 +1,1 @@
+"""Replies: composing, moderation and approvals, pacing, delivery through the outbox."""
