@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -37,6 +38,34 @@ def _shift_failures(db: Session, seconds: float) -> None:
         )
     )
     db.commit()
+
+
+AHEAD = 10.0
+
+
+def _refused_wait(db: Session, attempt: Callable[[], object]) -> tuple[float, float]:
+    """The bounds of the slowdown a refused attempt was given, whatever the machine's load.
+
+    The throttle answers ``ceil(latest failure + slowdown - now)`` by the database's clock,
+    read somewhere between the moment the test moves the latest failure ``AHEAD`` seconds into
+    the future (so that even a slow request is still refused) and the answer; the test reads
+    that clock at both ends, so a request that took long widens the bounds instead of failing.
+    """
+    latest = select(func.max(LoginFailure.id)).scalar_subquery()
+    moved_at = db.scalar(
+        update(LoginFailure)
+        .where(LoginFailure.id == latest)
+        .values(created_at=func.clock_timestamp() + timedelta(seconds=AHEAD))
+        .returning(LoginFailure.created_at)
+    ) - timedelta(seconds=AHEAD)
+    db.commit()
+    refused = attempt()
+    answered_at = db.scalar(select(func.clock_timestamp()))
+    db.commit()
+    assert (refused.status_code, error_of(refused)["code"]) == (429, "too_many_attempts")
+    retry_after = int(refused.headers["Retry-After"])
+    took = (answered_at - moved_at).total_seconds()
+    return retry_after - AHEAD - 1, retry_after - AHEAD + took
 
 
 @FAILURES_OUTLIVE_THE_REQUEST
@@ -86,14 +115,14 @@ def test_an_account_guessed_at_from_many_clients_is_slowed_down_not_locked(
         assert _login(client_at(f"203.0.113.{n}"), owner, "wrong password!").status_code == 401
 
     # Then every further attempt waits twice as long after the latest failure, up to the cap
-    waits = []
+    bounds = []
     for n in range(3, 8):
-        refused = _login(client_at(f"203.0.113.{n}"), owner)
-        assert (refused.status_code, error_of(refused)["code"]) == (429, "too_many_attempts")
-        waits.append(int(refused.headers["Retry-After"]))
-        _shift_failures(db, waits[-1])
-        assert _login(client_at(f"203.0.113.{n}"), owner, "wrong password!").status_code == 401
-    assert waits == [1, 2, 4, 8, 8]
+        guesser = client_at(f"203.0.113.{n}")
+        bounds.append(_refused_wait(db, lambda guesser=guesser: _login(guesser, owner)))
+        _shift_failures(db, AHEAD + bounds[-1][1] + 1)
+        assert _login(guesser, owner, "wrong password!").status_code == 401
+    for (low, high), wait in zip(bounds, [1, 2, 4, 8, 8], strict=True):
+        assert low < wait <= high
 
     # And once the wait is over, the owner gets in from anywhere: slowed, never locked out
     _shift_failures(db, 8)
@@ -113,10 +142,10 @@ def test_a_noisy_client_slows_down_but_does_not_lock_out_other_accounts(
         assert _login(office, person, "wrong password!").status_code == 401
     colleague = make_person()
 
-    slowed = _login(office, colleague)
-    _shift_failures(db, int(slowed.headers["Retry-After"]))
+    low, high = _refused_wait(db, lambda: _login(office, colleague))
+    _shift_failures(db, AHEAD + high + 1)
 
-    assert (slowed.status_code, slowed.headers["Retry-After"]) == (429, "1")
+    assert low < 1 <= high
     assert _login(office, colleague).status_code == 200
     assert _login(client_at("192.0.2.11"), make_person()).status_code == 200
 
