@@ -55,30 +55,15 @@ def _vhost_url() -> str:
 
 def _twins(first_id: int, count: int) -> list[int]:
     """More organisations, each with a connection on the same Google grant."""
-    from models import Connection, Organisation
+    from models import Connection
     from models.db import session_scope
+    from tests.fixtures import google_twin
 
-    ids = [first_id]
     with session_scope() as session:
         first = session.get(Connection, first_id)
-        for n in range(count - 1):
-            organisation = Organisation(name=f"Scale {n}")
-            session.add(organisation)
-            session.flush()
-            twin = Connection(
-                organisation_id=organisation.id,
-                provider="google",
-                status="active",
-                access_token=first.access_token,
-                refresh_token=first.refresh_token,
-                token_expires_at=first.token_expires_at,
-                scopes=first.scopes,
-                capabilities=first.capabilities,
-            )
-            session.add(twin)
-            session.flush()
-            ids.append(twin.id)
-    return ids
+        names = [f"Scale {n}" for n in range(1, count)]
+        twins = [google_twin(session, first, organisation_name=name) for name in names]
+        return [first_id, *(twin.id for twin in twins)]
 
 
 def _finished_runs() -> int:

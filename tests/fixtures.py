@@ -86,3 +86,24 @@ def connect_google(session: Session) -> Connection:
     session.add(connection)
     session.commit()
     return connection
+
+
+def google_twin(session: Session, first: Connection, *, organisation_name: str) -> Connection:
+    """Another organisation with a connection on the same Google grant as ``first``: the same
+    sandbox account seen by several tenants, as the shared-quota tests and benches need."""
+    organisation = Organisation(name=organisation_name)
+    session.add(organisation)
+    session.flush()
+    twin = Connection(
+        organisation_id=organisation.id,
+        provider="google",
+        status=ConnectionStatus.ACTIVE,
+        access_token=first.access_token,
+        refresh_token=first.refresh_token,
+        token_expires_at=first.token_expires_at,
+        scopes=first.scopes,
+        capabilities=first.capabilities,
+    )
+    session.add(twin)
+    session.flush()
+    return twin

@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 from connectors.sandbox.server import SandboxServer, base_urls
 from connectors.sandbox.state import SandboxState
 from core.settings import get_settings
-from models import Connection, Item, Location, Organisation, SyncRun
-from tests.fixtures import connect_google
+from models import Item, Location, SyncRun
+from tests.fixtures import connect_google, google_twin
 from tests.service_calls import sync
 from tests.support import Process, wait_for
 from workers.broker import make_broker
@@ -44,20 +44,7 @@ def test_two_workers_share_the_quota_and_throttled_syncs_wait_in_the_broker(db, 
         first = connect_google(db)
         connections = [first]
         for n in range(2):
-            organisation = Organisation(name=f"Shop {n}")
-            db.add(organisation)
-            db.flush()
-            twin = Connection(
-                organisation_id=organisation.id,
-                provider="google",
-                status="active",
-                access_token=first.access_token,
-                refresh_token=first.refresh_token,
-                token_expires_at=first.token_expires_at,
-                scopes=first.scopes,
-                capabilities={},
-            )
-            db.add(twin)
+            twin = google_twin(db, first, organisation_name=f"Shop {n}")
             connections.append(twin)
         db.commit()
 
