@@ -22,7 +22,8 @@ in one run:
 
 ``--reuse`` keeps the database of an earlier run with the same ``--items`` (loading a million
 items takes a minute or two); the database is ``plaudit_bench_inbox`` unless
-``PLAUDIT_BENCH_DB`` says otherwise.
+``PLAUDIT_BENCH_DB`` says otherwise, and the API listens on a free port unless
+``PLAUDIT_BENCH_PORT`` names one.
 """
 
 from __future__ import annotations
@@ -731,7 +732,7 @@ def bench_load(port: int, token: str, clients: int, seconds: float) -> None:
 
 @contextmanager
 def api_process() -> Iterator[int]:
-    port = free_port()
+    port = int(os.environ.get("PLAUDIT_BENCH_PORT") or free_port())
     process = plaudit("api", "--port", str(port))
     try:
         wait_for_api(port, process)

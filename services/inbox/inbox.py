@@ -16,7 +16,18 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, cast, func, literal, select, true, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Select,
+    Subquery,
+    cast,
+    func,
+    literal,
+    select,
+    true,
+    tuple_,
+)
 from sqlalchemy.dialects.postgresql import REGCONFIG
 from sqlalchemy.orm import Session
 
@@ -105,10 +116,35 @@ def inbox_page(
     sort: Sort = Sort.NEWEST,
     after: Sequence[Any] | None = None,
 ) -> InboxPage:
+    statement = page_statement(scope=scope, filters=filters, limit=limit, sort=sort, after=after)
+    return page_of(list(session.execute(statement)), limit=limit)
+
+
+def page_statement(
+    *,
+    scope: Scope,
+    filters: InboxFilters,
+    limit: int,
+    sort: Sort = Sort.NEWEST,
+    after: Sequence[Any] | None = None,
+) -> Select[Any]:
+    """The one statement of a page, for a caller that sends it inside a statement of its own
+    (api.deps joins it to the caller's check); ``page_of`` turns its rows into the page."""
     query = filtered(_PAGE, scope=scope, filters=filters)
-    query = ordered(query, sort=sort, after=after)
     # One row more than asked says whether there is a next page without counting.
-    rows = list(session.execute(query.limit(limit + 1)))
+    return ordered(query, sort=sort, after=after).limit(limit + 1)
+
+
+def page_order(sort: Sort, page: Subquery) -> list[ColumnElement[Any]]:
+    """The page's order over ``page_statement`` taken as a subquery."""
+    names = ["posted_at", "id"] if sort in (Sort.NEWEST, Sort.OLDEST) else [
+        "rating_key", "posted_at", "id"
+    ]  # fmt: skip
+    descending = _descending(sort)
+    return [page.c[n].desc() if descending else page.c[n].asc() for n in names]
+
+
+def page_of(rows: list[Row[Any]], *, limit: int) -> InboxPage:
     return InboxPage(rows=rows[:limit], has_more=len(rows) > limit)
 
 
