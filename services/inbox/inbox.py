@@ -246,7 +246,7 @@ def conditions(*, scope: Scope, filters: InboxFilters) -> list[ColumnElement[boo
         where.append(Item.search_vector.bool_op("@@")(query))
     if filters.since is not None:
         where.append(Item.posted_at >= start_of(filters.since))
-    if filters.until is not None and (bound := _end_of(filters.until)) is not None:
+    if filters.until is not None and (bound := end_of(filters.until)) is not None:
         where.append(Item.posted_at < bound)
     if not filters.include_deleted:
         where.append(Item.deleted.is_(False))
@@ -263,7 +263,8 @@ def start_of(value: datetime | date) -> datetime:
     return datetime.combine(value, time.min, tzinfo=UTC)
 
 
-def _end_of(value: datetime | date) -> datetime | None:
+def end_of(value: datetime | date) -> datetime | None:
+    """The exclusive bound of ``until``; None if no moment follows it."""
     if isinstance(value, datetime):
         return value
     if value == date.max:
