@@ -8,20 +8,22 @@ acts — the person, or the key. The role checks below all build on that one dep
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Query
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import exists, select
+from sqlalchemy import ColumnElement, Row, Select, Subquery, exists, literal, select, true
 from sqlalchemy.orm import Session
 
 from api.schemas.common import SafeText
 from core.errors import Forbidden, Unauthorized
 from models import Membership, RefreshToken, Role, User
-from models.db import session_scope
-from services.accounts.tokens import InvalidToken, decode_token
+from models.db import read, session_scope
+from services.accounts.tokens import InvalidToken, TokenClaims, decode_token
 from services.scope import Scope, limit_of
 from services.team import api_keys
 
@@ -79,13 +81,24 @@ def authenticate(session: Session, credentials: Credentials) -> Scope:
         return api_keys.authenticate(session, key=credentials.api_key)
     if credentials.bearer is None:
         raise _unauthorized("unauthorized", "Authentication required")
+    claims = _claims(credentials.bearer)
+    row = session.execute(_membership(claims)).one_or_none()
+    if row is None:
+        raise _no_longer_valid(claims)
+    return _scope_of(claims, row.role, row.location_ids)
+
+
+def _claims(bearer: str) -> TokenClaims:
     try:
-        claims = decode_token(credentials.bearer)
+        return decode_token(bearer)
     except InvalidToken:
         raise _unauthorized("invalid_token", "The access token is invalid or has expired") from None
-    # The role and the location limit are read on every request, so a removed or re-limited
-    # member is held to it at once; a token of a logged-out session stops working at once too
-    # (one index probe in the same statement).
+
+
+def _membership(claims: TokenClaims) -> Select[Any]:
+    """The caller's role and location limit: no row if the membership is gone or the token's
+    session was logged out. Read on every request, so a removed or re-limited member is held to
+    it at once, and a logged-out session's token stops working at once (one index probe)."""
     query = select(Membership.role, Membership.location_ids).where(
         Membership.user_id == claims.user_id,
         Membership.organisation_id == claims.organisation_id,
@@ -96,16 +109,119 @@ def authenticate(session: Session, credentials: Credentials) -> Scope:
                 RefreshToken.family_id == claims.session_id, RefreshToken.revoked_at.is_not(None)
             )
         )
-    row = session.execute(query).one_or_none()
-    if row is None:
-        raise _unauthorized("invalid_token", "The access token is no longer valid")
-    role, location_ids = row.tuple()
+    return query
+
+
+def _scope_of(claims: TokenClaims, role: str, location_ids: list[int] | None) -> Scope:
     return Scope(
         user_id=claims.user_id,
         organisation_id=claims.organisation_id,
         role=Role(role),
         session_id=claims.session_id,
         location_ids=limit_of(location_ids),
+    )
+
+
+def _no_longer_valid(claims: TokenClaims) -> Unauthorized:
+    _seen.forget(claims)
+    return _unauthorized("invalid_token", "The access token is no longer valid")
+
+
+class _SeenScopes:
+    """The scope each recent log-in session last had: a guess to build a statement with before
+    the caller is checked, never trusted on its own (``read_as_caller`` checks it in the very
+    statement it shapes). Bounded; per process."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self._size = size
+        self._scopes: OrderedDict[tuple[int, int, str | None], Scope] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _key(claims: TokenClaims) -> tuple[int, int, str | None]:
+        return claims.user_id, claims.organisation_id, claims.session_id
+
+    def get(self, claims: TokenClaims) -> Scope | None:
+        with self._lock:
+            return self._scopes.get(self._key(claims))
+
+    def remember(self, claims: TokenClaims, scope: Scope) -> None:
+        with self._lock:
+            self._scopes[self._key(claims)] = scope
+            self._scopes.move_to_end(self._key(claims))
+            while len(self._scopes) > self._size:
+                self._scopes.popitem(last=False)
+
+    def forget(self, claims: TokenClaims) -> None:
+        with self._lock:
+            self._scopes.pop(self._key(claims), None)
+
+
+_seen = _SeenScopes()
+R = TypeVar("R")
+
+
+def read_as_caller(
+    credentials: Credentials,
+    *,
+    statement: Callable[[Scope], Select[Any]],
+    order: Callable[[Subquery], list[ColumnElement[Any]]],
+    answer: Callable[[Scope, list[Row[Any]]], R],
+) -> R:
+    """``answer(scope, rows)`` of a read-only ``statement(scope)``, checking the caller in the
+    same round trip: one statement, one snapshot, no transaction to commit.
+
+    A person's request is built for the scope their session had on its last request, and the
+    statement carries the caller's check beside its rows (``order`` puts them back in the
+    statement's order, given it as a subquery). If the check finds the membership gone or the
+    session logged out, the answer is a 401 whatever the cache held; if it finds another role or
+    location limit, the statement runs again for the scope it found. A first request, and an API
+    key (whose check records when it was used), take the check and the statement in turn."""
+    if credentials.bearer is None:
+        with session_scope() as session:
+            scope = authenticate(session, credentials)
+            return answer(scope, list(session.execute(statement(scope))))
+    claims = _claims(credentials.bearer)
+
+    def work(session: Session) -> tuple[Scope, list[Row[Any]]]:
+        guess = _seen.get(claims)
+        if guess is None:
+            scope = authenticate(session, credentials)
+            return scope, list(session.execute(statement(scope)))
+        rows = list(session.execute(_checked(statement(guess), claims, order)))
+        first = rows[0]
+        if first.caller_role is None:
+            raise _no_longer_valid(claims)
+        scope = _scope_of(claims, first.caller_role, first.caller_location_ids)
+        if scope != guess:
+            return scope, list(session.execute(statement(scope)))
+        return scope, [row for row in rows if row.id is not None]
+
+    scope, rows = read(work)
+    _seen.remember(claims, scope)
+    return answer(scope, rows)
+
+
+def _checked(
+    statement: Select[Any],
+    claims: TokenClaims,
+    order: Callable[[Subquery], list[ColumnElement[Any]]],
+) -> Select[Any]:
+    """One row of the caller's check (NULLs if it fails) joined to every row of ``statement``
+    (one row of NULLs if it has none)."""
+    caller = _membership(claims).subquery("caller")
+    rows = statement.subquery("page")
+    one = select(literal(1).label("one")).subquery("one")
+    return (
+        select(
+            caller.c.role.label("caller_role"),
+            caller.c.location_ids.label("caller_location_ids"),
+            *rows.c,
+        )
+        .select_from(one)
+        .outerjoin(caller, true())
+        .outerjoin(rows, true())
+        .order_by(*order(rows))
     )
 
 

@@ -15,14 +15,19 @@ in one run:
 2. facet counts over the whole million, through the API and in SQL (target: under 50 ms),
    exact or estimated, an estimate beside the exact counts;
 3. requests/s for the first page under concurrent load from a second process;
-4. each analytics statement over the whole million, and the analytics request around them.
+4. the analytics request over the whole million beside its statements on the rollups and the
+   exact statements over the items, and how far the rollups' reply times are from the exact;
+5. only with ``--only rollups``: what the rollup triggers add to the sync's upsert of new items.
+
+Every part prints the load average it ran under.
 
     .venv/bin/python bench/inbox.py [--items 1000000] [--locations 1000] [--requests 1000]
-        [--clients 8] [--seconds 10] [--reuse] [--only pages|facets|load|analytics]
+        [--clients 8] [--seconds 10] [--reuse] [--only pages|facets|load|analytics|rollups]
 
 ``--reuse`` keeps the database of an earlier run with the same ``--items`` (loading a million
 items takes a minute or two); the database is ``plaudit_bench_inbox`` unless
-``PLAUDIT_BENCH_DB`` says otherwise.
+``PLAUDIT_BENCH_DB`` says otherwise, and the API listens on a free port unless
+``PLAUDIT_BENCH_PORT`` names one.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -432,6 +438,11 @@ def raw_connection() -> Any:
     return conn
 
 
+def load_average() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.1f} {five:.1f} {fifteen:.1f} ({os.cpu_count()} cores)"
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
@@ -549,7 +560,8 @@ def matches(organisation_id: int, word: str) -> int:
 def report_pages(results: dict[str, Timing], deep_name: str, tenant: Tenant) -> None:
     print(
         f"\ninbox pages of {PAGE}: API over HTTP (1 `plaudit api` process, one keep-alive client) "
-        f"beside the same SQL in psycopg2, {len(results[deep_name].api):,} requests each, in ms\n"
+        f"beside the same SQL in psycopg2, {len(results[deep_name].api):,} requests each, "
+        f"alternately, in ms; {load_average()}\n"
         f"{'':36} {'API p50':>8} {'p99':>6} {'SQL p50':>8} {'p99':>6}  {'API/SQL p50':>11} "
         f"{'p99':>5}  {'API-SQL p50':>11}  {'<= 2 ms':>7}  {'p99 < 10':>8}"
     )
@@ -630,34 +642,114 @@ def bench_analytics(client: Http, tenant: Tenant, count: int) -> None:
     from services.inbox import analytics
     from services.inbox.inbox import InboxFilters
 
-    names = ("counts (periods, distribution, total)", "reply rate and times")
+    owner, everything = _owner(tenant.organisation_id), InboxFilters()
     print(
         f"\nanalytics over all {tenant_items(tenant):,} items of the organisation, "
-        f"{count} runs each, in ms"
+        f"{count} runs each, in ms; {load_average()}"
     )
     with closing(raw_connection()) as conn, conn.cursor() as cursor:
         for period in analytics.Period:
-            statements = service_sql(
+            rolled = service_sql(
                 lambda session, p=period: analytics.report(
-                    session,
-                    scope=_owner(tenant.organisation_id),
-                    filters=InboxFilters(),
-                    period=p,
+                    session, scope=owner, filters=everything, period=p
                 )
             )
-            assert len(statements) == len(names), [s for s, _ in statements]
+            exact = service_sql(
+                lambda session, p=period: analytics.exact_report(
+                    session, scope=owner, filters=everything, period=p
+                )
+            )
             api = api_only(client, f"/api/v1/analytics?period={period.value}", count)
-            parts = []
-            for name, statement in zip(names, statements, strict=True):
-                if period is not analytics.Period.DAY and name != names[0]:
-                    continue  # the same statement whatever the period
-                parts.append(
-                    f"{name} {percentile(sql_only(statement, cursor, count), 0.5) * 1000:.0f}"
-                )
+            rollup_sql = [0.0] * count
+            for statement in rolled:
+                for n, seconds in enumerate(sql_only(statement, cursor, count)):
+                    rollup_sql[n] += seconds
+            exact_sql = [0.0] * max(3, count // 3)
+            for statement in exact:
+                for n, seconds in enumerate(sql_only(statement, cursor, len(exact_sql))):
+                    exact_sql[n] += seconds
             print(
-                f"  period={period.value:5}  API request p50 {percentile(api, 0.5) * 1000:6.0f}"
-                f"  p99 {percentile(api, 0.99) * 1000:6.0f}   SQL p50: " + ", ".join(parts)
+                f"  period={period.value:5}  API request p50 {percentile(api, 0.5) * 1000:6.1f}"
+                f"  p99 {percentile(api, 0.99) * 1000:6.1f}   SQL p50: its {len(rolled)} "
+                f"statements on the rollups {percentile(rollup_sql, 0.5) * 1000:.1f}, the exact "
+                f"statements on the items {percentile(exact_sql, 0.5) * 1000:.0f}"
             )
+    from models.db import session_scope
+
+    with session_scope() as session:
+        a = analytics.report(session, scope=owner, filters=everything, period=analytics.Period.DAY)
+        b = analytics.exact_report(
+            session, scope=owner, filters=everything, period=analytics.Period.DAY
+        )
+    same = (a.series, a.rating_distribution, a.total, a.replied) == (
+        b.series, b.rating_distribution, b.total, b.replied
+    )  # fmt: skip
+    print(
+        f"  rollups against the items: counts, ratings, total and replied "
+        f"{'equal' if same else 'DIFFER'}; median {a.median_seconds_to_reply:,.0f} s against "
+        f"{b.median_seconds_to_reply:,.0f} s exact "
+        f"({a.median_seconds_to_reply / b.median_seconds_to_reply - 1:+.1%}), p90 "
+        f"{a.p90_seconds_to_reply:,.0f} s against {b.p90_seconds_to_reply:,.0f} s "
+        f"({a.p90_seconds_to_reply / b.p90_seconds_to_reply - 1:+.1%})"
+    )
+
+
+def bench_rollup_cost(tenant: Tenant, items: int, rounds: int) -> None:
+    """The first sync's price of the rollup triggers: ``items`` new reviews upserted page by page
+    (100 a statement, as a sync's pages) into the million-item table, with the triggers and
+    without, alternately, each round rolled back."""
+    from sqlalchemy import text
+
+    from connectors.records import ItemRecord
+    from models.db import get_sessionmaker
+    from services.items.upsert import upsert_items
+
+    start = time.time()
+    texts = corpus(7, 500)["texts"]
+    pages = [
+        [
+            ItemRecord(
+                kind="review",
+                external_id=f"rollup-cost-{page}-{n}",
+                posted_at=datetime.fromtimestamp(start - random.randrange(10**8), UTC),
+                rating=random.randint(1, 5),
+                text=random.choice(texts),
+                reply_text="Thank you" if n % 2 else None,
+                reply_updated_at=datetime.fromtimestamp(start, UTC) if n % 2 else None,
+            )
+            for n in range(100)
+        ]
+        for page in range(items // 100)
+    ]
+    timings: dict[bool, list[float]] = {True: [], False: []}
+    for round_ in range(rounds * 2):
+        with_triggers = round_ % 2 == 0
+        session = get_sessionmaker()()
+        try:
+            if not with_triggers:
+                session.execute(text("ALTER TABLE items DISABLE TRIGGER USER"))
+            began = time.perf_counter()
+            for records in pages:
+                upsert_items(
+                    session,
+                    organisation_id=tenant.organisation_id,
+                    connection_id=tenant.google_connection_id,
+                    location_id=tenant.location_ids[0],
+                    source="google",
+                    records=records,
+                )
+            session.flush()
+            timings[with_triggers].append(time.perf_counter() - began)
+        finally:
+            session.rollback()
+            session.close()
+    on, off = (percentile(timings[flag], 0.5) for flag in (True, False))
+    print(
+        f"\nfirst-sync cost of the rollup triggers: {items:,} new reviews upserted 100 a statement "
+        f"into the million-item table, {rounds} rounds each, alternately, medians; "
+        f"{load_average()}\n  with the triggers {on:.2f}s ({items / on:,.0f} items/s), without "
+        f"{off:.2f}s ({items / off:,.0f} items/s): {on / off - 1:+.1%}"
+    )
 
 
 def tenant_items(tenant: Tenant) -> int:
@@ -712,6 +804,7 @@ def load_child(port: int, clients: int, seconds: float) -> None:
 
 
 def bench_load(port: int, token: str, clients: int, seconds: float) -> None:
+    load = load_average()
     out = subprocess.run(
         [sys.executable, __file__, "--load-child", str(port), "--clients", str(clients),
          "--seconds", str(seconds)],
@@ -722,7 +815,7 @@ def bench_load(port: int, token: str, clients: int, seconds: float) -> None:
     print(
         f"\nconcurrent load: {clients} keep-alive clients (threads of a second process) on the "
         f"first page for {result['seconds']:.0f}s, 1 API process (uvicorn, 2 cores shared with "
-        f"PostgreSQL and the client)\n"
+        f"PostgreSQL and the client); {load}\n"
         f"  {result['requests']:,} requests, {result['errors']} errors = "
         f"{result['requests'] / result['seconds']:,.0f} requests/s; latency p50 "
         f"{result['p50'] * 1000:.1f} ms, p99 {result['p99'] * 1000:.1f} ms"
@@ -731,10 +824,10 @@ def bench_load(port: int, token: str, clients: int, seconds: float) -> None:
 
 @contextmanager
 def api_process() -> Iterator[int]:
-    port = free_port()
+    port = int(os.environ.get("PLAUDIT_BENCH_PORT") or free_port())
     process = plaudit("api", "--port", str(port))
     try:
-        wait_for_api(port, process)
+        wait_for_api(port, process, timeout=180)  # a loaded machine starts it slowly
         yield port
     finally:
         process.terminate()
@@ -763,7 +856,9 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true")
     parser.add_argument("--load-child", type=int, metavar="PORT")
     parser.add_argument(
-        "--only", choices=("pages", "facets", "load", "analytics"), help="run one part only"
+        "--only",
+        choices=("pages", "facets", "load", "analytics", "rollups"),
+        help="run one part only (rollups: the triggers' cost to the sync's upsert, only on ask)",
     )
     args = parser.parse_args()
     if args.load_child:
@@ -784,6 +879,9 @@ def main() -> None:
             f"indexed and analysed in {elapsed:.0f}s",
             flush=True,
         )
+    if args.only == "rollups":
+        bench_rollup_cost(tenant, 20_000, 3)
+        return
     with api_process() as port:
         token = log_in(port)
         client = Http(port, token)

@@ -2,6 +2,7 @@
 
 from models.account_request import AccountRequest, AccountRequestKind, SignupRequest
 from models.alert import AlertPreference
+from models.analytics_rollup import AnalyticsDay, AnalyticsReplyTime
 from models.api_key import ApiKey, Scope
 from models.audit import AuditEvent
 from models.base import Base
@@ -42,6 +43,8 @@ __all__ = [
     "AccountRequest",
     "AccountRequestKind",
     "AlertPreference",
+    "AnalyticsDay",
+    "AnalyticsReplyTime",
     "ApiKey",
     "ApprovalStatus",
     "AuditEvent",

@@ -166,6 +166,8 @@ def _rolled_back_db(monkeypatch: pytest.MonkeyPatch) -> Iterator[Session]:
         bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
     )
     monkeypatch.setattr(models.db, "get_sessionmaker", lambda: factory)
+    # Reads join the test's transaction too (they see its rows; they write nothing).
+    monkeypatch.setattr(models.db, "get_read_sessionmaker", lambda: factory)
     bound = _BoundEngine(connection)
     for name in ENGINE_USERS:
         monkeypatch.setattr(f"{name}.get_engine", lambda: bound)

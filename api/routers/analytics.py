@@ -26,4 +26,5 @@ def get_analytics(
         reply_rate=result.reply_rate,
         median_seconds_to_reply=result.median_seconds_to_reply,
         p90_seconds_to_reply=result.p90_seconds_to_reply,
+        reply_times_estimated=result.reply_times_estimated,
     )

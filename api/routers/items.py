@@ -19,7 +19,7 @@ from api.deps import (
     ManagerScope,
     ResponderScope,
     SessionDep,
-    authenticate,
+    read_as_caller,
 )
 from api.errors import ErrorResponse
 from api.schemas.common import Id
@@ -42,7 +42,6 @@ from api.schemas.items import (
 )
 from api.schemas.replies import ReplyEnvelope, ReplyIn, ReplyOut
 from models import Item, ReplyAction
-from models.db import session_scope
 from services.inbox import export, inbox, workflow
 from services.inbox.facets import facets as count_facets
 from services.replies import replies
@@ -69,20 +68,24 @@ async def list_items(
 
 
 def _list_items(query: InboxQuery, credentials: Credentials) -> Response:
-    with session_scope() as session:
-        scope = authenticate(session, credentials)
-        return _inbox_page(session, scope, query)
-
-
-def _inbox_page(session: Session, scope: Scope, query: InboxQuery) -> Response:
-    page = inbox.inbox_page(
-        session,
-        scope=scope,
-        filters=query.filters(),
-        limit=query.limit,
-        sort=query.sort,
-        after=inbox.decode_after(query.cursor, query.sort),
+    # The caller's check and the page in one statement on an autocommit connection: one round
+    # trip a request (api.deps.read_as_caller).
+    filters = query.filters()
+    return read_as_caller(
+        credentials,
+        statement=lambda scope: inbox.page_statement(
+            scope=scope,
+            filters=filters,
+            limit=query.limit,
+            sort=query.sort,
+            after=inbox.decode_after(query.cursor, query.sort),
+        ),
+        order=lambda page: inbox.page_order(query.sort, page),
+        answer=lambda _scope, rows: _page_response(inbox.page_of(rows, limit=query.limit), query),
     )
+
+
+def _page_response(page: inbox.InboxPage, query: InboxQuery) -> Response:
     last = page.rows[-1] if page.rows else None
     body = ItemPage(
         items=[

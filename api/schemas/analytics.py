@@ -28,3 +28,7 @@ class AnalyticsOut(BaseModel):
     reply_rate: float | None = Field(description="Replied items / all items; null if none.")
     median_seconds_to_reply: float | None
     p90_seconds_to_reply: float | None
+    reply_times_estimated: bool = Field(
+        description="The reply times come from the organisation's rollups (no filter but the "
+        "date range, a caller of every location): each within 5 % of the exact percentile."
+    )

@@ -16,7 +16,18 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, cast, func, literal, select, true, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Select,
+    Subquery,
+    cast,
+    func,
+    literal,
+    select,
+    true,
+    tuple_,
+)
 from sqlalchemy.dialects.postgresql import REGCONFIG
 from sqlalchemy.orm import Session
 
@@ -105,10 +116,35 @@ def inbox_page(
     sort: Sort = Sort.NEWEST,
     after: Sequence[Any] | None = None,
 ) -> InboxPage:
+    statement = page_statement(scope=scope, filters=filters, limit=limit, sort=sort, after=after)
+    return page_of(list(session.execute(statement)), limit=limit)
+
+
+def page_statement(
+    *,
+    scope: Scope,
+    filters: InboxFilters,
+    limit: int,
+    sort: Sort = Sort.NEWEST,
+    after: Sequence[Any] | None = None,
+) -> Select[Any]:
+    """The one statement of a page, for a caller that sends it inside a statement of its own
+    (api.deps joins it to the caller's check); ``page_of`` turns its rows into the page."""
     query = filtered(_PAGE, scope=scope, filters=filters)
-    query = ordered(query, sort=sort, after=after)
     # One row more than asked says whether there is a next page without counting.
-    rows = list(session.execute(query.limit(limit + 1)))
+    return ordered(query, sort=sort, after=after).limit(limit + 1)
+
+
+def page_order(sort: Sort, page: Subquery) -> list[ColumnElement[Any]]:
+    """The page's order over ``page_statement`` taken as a subquery."""
+    names = ["posted_at", "id"] if sort in (Sort.NEWEST, Sort.OLDEST) else [
+        "rating_key", "posted_at", "id"
+    ]  # fmt: skip
+    descending = _descending(sort)
+    return [page.c[n].desc() if descending else page.c[n].asc() for n in names]
+
+
+def page_of(rows: list[Row[Any]], *, limit: int) -> InboxPage:
     return InboxPage(rows=rows[:limit], has_more=len(rows) > limit)
 
 
@@ -210,7 +246,7 @@ def conditions(*, scope: Scope, filters: InboxFilters) -> list[ColumnElement[boo
         where.append(Item.search_vector.bool_op("@@")(query))
     if filters.since is not None:
         where.append(Item.posted_at >= start_of(filters.since))
-    if filters.until is not None and (bound := _end_of(filters.until)) is not None:
+    if filters.until is not None and (bound := end_of(filters.until)) is not None:
         where.append(Item.posted_at < bound)
     if not filters.include_deleted:
         where.append(Item.deleted.is_(False))
@@ -227,7 +263,8 @@ def start_of(value: datetime | date) -> datetime:
     return datetime.combine(value, time.min, tzinfo=UTC)
 
 
-def _end_of(value: datetime | date) -> datetime | None:
+def end_of(value: datetime | date) -> datetime | None:
+    """The exclusive bound of ``until``; None if no moment follows it."""
     if isinstance(value, datetime):
         return value
     if value == date.max:

@@ -1249,6 +1249,11 @@ export interface components {
             median_seconds_to_reply: number | null;
             /** P90 Seconds To Reply */
             p90_seconds_to_reply: number | null;
+            /**
+             * Reply Times Estimated
+             * @description The reply times come from the organisation's rollups (no filter but the date range, a caller of every location): each within 5 % of the exact percentile.
+             */
+            reply_times_estimated: boolean;
         };
         /** ApiKeyCreated */
         ApiKeyCreated: {
