@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import (
     ADMIN_URL,
+    BENCH_DB,
     configure_environment,
     connect_google,
     free_port,
@@ -41,7 +42,7 @@ from bench.sync_google import raw_fetch, raw_insert
 
 DLT_VERSION = "1.31.0"
 DLT_VENV = Path(__file__).resolve().parent / ".dlt-venv"
-PEER_DB = "plaudit_bench_dlt"
+PEER_DB = f"{BENCH_DB}_dlt"
 
 # Runs inside dlt's own environment; arguments arrive as JSON on stdin.
 PIPELINE = r"""
@@ -190,10 +191,11 @@ def main() -> None:
     parser.add_argument("--locations", type=int, default=100)
     parser.add_argument("--reviews", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--port", type=int, help="the sandbox's port (default: a free one)")
     args = parser.parse_args()
     python = dlt_python()
     total = args.locations * args.reviews
-    port = free_port()
+    port = args.port or free_port()
     print(f"seeding the sandbox: {args.locations} locations x {args.reviews} reviews …", flush=True)
     with sandbox_process(
         locations=args.locations, reviews_per_location=args.reviews, port=port
