@@ -11,9 +11,11 @@ Every round syncs the same sandbox data four ways, in alternating order:
 - **raw insert**: the same rows, one `INSERT … ON CONFLICT` per page into a copy of `items`
   with all its indexes.
 Then a resync with nothing new by dlt and by plaudit. Three rounds; medians and the load
-average are printed.
+average are printed. Last, the worker's resident memory syncing one location of 1,000 and of
+10,000 reviews (each in a process of its own): flat in the location's size.
 
     .venv/bin/python bench/peer_dlt.py [--locations 100] [--reviews 1000] [--rounds 3]
+        [--port PORT] [--memory 1000,10000]
 """
 
 from __future__ import annotations
@@ -31,17 +33,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import (
     ADMIN_URL,
+    BENCH_DB,
     configure_environment,
     connect_google,
     free_port,
     recreate_database,
     sandbox_process,
 )
-from bench.sync_google import raw_fetch, raw_insert
+from bench.sync_google import memory, raw_fetch, raw_insert
 
 DLT_VERSION = "1.31.0"
 DLT_VENV = Path(__file__).resolve().parent / ".dlt-venv"
-PEER_DB = "plaudit_bench_dlt"
+PEER_DB = f"{BENCH_DB}_dlt"
 
 # Runs inside dlt's own environment; arguments arrive as JSON on stdin.
 PIPELINE = r"""
@@ -190,10 +193,14 @@ def main() -> None:
     parser.add_argument("--locations", type=int, default=100)
     parser.add_argument("--reviews", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--port", type=int, help="the sandbox's port (default: a free one)")
+    parser.add_argument(
+        "--memory", default="1000,10000", help="location sizes for the memory runs ('' for none)"
+    )
     args = parser.parse_args()
     python = dlt_python()
     total = args.locations * args.reviews
-    port = free_port()
+    port = args.port or free_port()
     print(f"seeding the sandbox: {args.locations} locations x {args.reviews} reviews …", flush=True)
     with sandbox_process(
         locations=args.locations, reviews_per_location=args.reviews, port=port
@@ -266,7 +273,17 @@ def main() -> None:
     speed = median["dlt first sync"] / median["plaudit first sync"]
     print(f"plaudit / dlt first-sync speed: {speed:.2f}x (target ≥ 2)")
     to_limit = median["plaudit first sync"] / limit
-    print(f"plaudit first sync / its limit: {to_limit:.2f}x (target ≤ 1.3)")
+    print(f"plaudit first sync / its limit: {to_limit:.2f}x (target ≤ 1.3)", flush=True)
+    if args.port:
+        os.environ["PLAUDIT_BENCH_SANDBOX_PORT"] = str(args.port)
+    for reviews in [int(n) for n in args.memory.split(",") if n]:
+        used = memory(reviews)
+        print(
+            f"worker memory, one location of {reviews:,} reviews: "
+            f"{used['before_kib'] / 1024:.0f} MiB before, peak {used['peak_kib'] / 1024:.0f} MiB "
+            f"(+{(used['peak_kib'] - used['before_kib']) / 1024:.1f} during its sync)",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

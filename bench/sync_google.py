@@ -153,7 +153,7 @@ def memory_child(reviews: int) -> None:
     """Runs in its own process: resident memory sampled while one location's first sync runs."""
     import threading
 
-    port = free_port()
+    port = int(os.environ.get("PLAUDIT_BENCH_SANDBOX_PORT") or free_port())
     with sandbox_process(locations=1, reviews_per_location=reviews, port=port) as url:
         configure_environment(url)
         from bench.calls import sync

@@ -240,6 +240,19 @@ def redact(text: str, policy: Policy = DEFAULT_POLICY) -> Redacted:
     return result
 
 
+# Every built-in detector's gate in one scan (built from the gates, so it cannot drift from
+# them): a text that passes none of them is one no built-in detector would even look at.
+_ANY_GATE = re.compile("|".join(f"(?:{p})" for p in sorted({d.gate.pattern for d in DETECTORS})))
+
+
+def redacted_text(text: str, policy: Policy = DEFAULT_POLICY) -> str:
+    """``redact(text, policy).text``, at the cost of one scan for the many texts (most reviews)
+    that no detector of the policy would look at: ingest redacts every text it stores."""
+    if not policy.custom and _ANY_GATE.search(text) is None:
+        return text
+    return redact(text, policy).text
+
+
 def find(text: str, policy: Policy = DEFAULT_POLICY) -> Counter[str]:
     """What ``redact`` would remove (to warn before a reply goes out)."""
     return redact(text, policy).counts

@@ -11,6 +11,7 @@ from core.redaction import (
     compile_custom,
     find,
     redact,
+    redacted_text,
 )
 
 
@@ -164,3 +165,29 @@ def test_random_tokens_are_caught_but_not_review_text():
     reviews = [*corpus.ENGLISH, *corpus.EMOJI, *corpus.RIGHT_TO_LEFT]
     reviews += [f"{en} {original}" for en, original in corpus.TRANSLATED]
     assert not [r for r in reviews if "secret" in redact(r).counts]
+
+
+@pytest.mark.parametrize(
+    "policy",
+    [
+        Policy(),
+        Policy.build(disabled=["email", "secret"]),
+        Policy.build(patterns=[("table", r"table \w+"), ("name", r"(?i)zorro")]),
+    ],
+    ids=["default", "some off", "own patterns"],
+)
+def test_the_quick_path_ingest_takes_redacts_exactly_as_redact_does(policy):
+    # Given texts of every kind: each detector's, none at all, digits of other scripts (a
+    # gate must not miss a digit the detectors see), and ones only an own pattern finds
+    from connectors.sandbox import texts as corpus
+
+    texts = [
+        "my card 4111 1111 1111 1111 was charged", "IBAN DE89 3704 0044 0532 0130 00 please",
+        "SSN 123-45-6789 on file", "write to ann.lee+x@example.co.uk now",
+        "call +44 20 7946 0958", f"token {_JWT} here", "key sk_live_4eC39HqLyjWDarjtT1zdp7dc.",
+        "call ٠١٢٣٤٥٦٧٨٩ or ５５５１２３４５６７", "the table by the window, ask for Zorro",
+        "Lovely staff, great coffee", "", " ",
+        *corpus.ENGLISH, *corpus.EMOJI, *corpus.RIGHT_TO_LEFT,
+    ]  # fmt: skip
+    # Then the quick path's text is redact's, whether or not it scanned
+    assert [redacted_text(t, policy) for t in texts] == [redact(t, policy).text for t in texts]

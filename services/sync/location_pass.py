@@ -22,6 +22,7 @@ from services.items.upsert import (
     upsert_items,
 )
 from services.sync import polling
+from services.sync.read_ahead import ReadAhead
 
 # What a location's first pass imports tells its review rate: its reviews of this long ago.
 HISTORY = timedelta(days=90)
@@ -65,10 +66,12 @@ def sync_location(
     reading = stream.read(location.external_id, cursor)
     batch = _Batch(session, connection, location, stats, announcing=announcing, seen=track_seen)
     try:
-        for page in reading.pages():
-            stats.fetched += len(page.items) + page.skipped
-            stats.skipped += page.skipped
-            batch.add(page)
+        # The next pages are read while the last ones are written (see read_ahead).
+        with ReadAhead(reading.pages()) as pages:
+            for page in pages:
+                stats.fetched += len(page.items) + page.skipped
+                stats.skipped += page.skipped
+                batch.add(page)
     except errors.ProviderError:
         batch.flush()  # what was read before the provider stopped us is kept
         raise

@@ -9,15 +9,19 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import redis
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from models import Connection, Reply, ReplyStatus, SyncRun
+from models import Checkpoint, Connection, Item, Reply, ReplyStatus, SyncRun
 from scheduler.loop import tick
+from services.sync.location_pass import BATCH_ROWS
+from tests.fixtures import connect_google
+from tests.service_calls import sync
 from tests.support import PrivateRedis, Process, wait_for
 from tests.workers.test_reply import REPLY_PATH, pending_reply, posted
-from tests.workers.test_sync import admin
+from tests.workers.test_sync import admin, review_requests
 from workers.broker import broker
 from workers.outbox import send_reply
+from workers.sync import sync_capability
 
 # Worker and scheduler processes commit on their own connections.
 pytestmark = pytest.mark.commits
@@ -133,3 +137,43 @@ def test_a_reply_goes_through_rabbitmq_from_the_scheduler_to_a_worker(db, sandbo
     finally:
         output = worker.stop()
     assert len(posted(sandbox)) == 1, output
+
+
+def test_a_worker_killed_mid_batch_loses_nothing_and_doubles_nothing(db, serve_sandbox):
+    # Given one location of 1,100 reviews, 22 pages of 50: a batch of 1,000 rows committed
+    # after the 20th page, the 21st page's rows gathered in the next, and the 22nd page hanging
+    reviews = BATCH_ROWS + 100
+    pages = reviews // 50
+    sandbox = serve_sandbox(locations=1, reviews_per_location=reviews)
+    connection = connect_google(db)
+    db.commit()
+    page_path = r"^/mybusiness/v4/.*/reviews$"
+    admin(sandbox, "POST", "/faults", json={"path": page_path, "delay": 0.001, "times": pages - 1})
+    admin(sandbox, "POST", "/faults", json={"path": page_path, "delay": 120})
+    broker.flush_all()
+    worker = Process("worker", "--threads", "1")
+    try:
+        sync_capability.send(connection.id, "google_reviews")
+        wait_for(
+            lambda: review_requests(sandbox) == pages and _items(db) == BATCH_ROWS, timeout=120
+        )
+
+        # When the worker dies with the last page on its way and a batch in flight
+        worker.kill()
+    finally:
+        worker.stop()
+        broker.flush_all()
+
+    # Then a sync afterwards (once the dead worker's lock is gone) stores every review once:
+    # the committed thousand are read again and left alone, the hundred lost are written
+    run = wait_for(lambda: sync(connection.id, "google_reviews"), timeout=30)
+    assert run.status == "succeeded" and run.written == reviews - BATCH_ROWS
+    assert _items(db) == reviews
+    assert db.scalar(select(func.count(func.distinct(Item.external_id)))) == reviews
+    db.expire_all()
+    assert db.scalars(select(Checkpoint)).one().cursor is not None
+
+
+def _items(db) -> int:
+    db.expire_all()
+    return db.scalar(select(func.count(Item.id)))

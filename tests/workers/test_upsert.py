@@ -3,13 +3,13 @@ that changed, redaction in one place, and an event that carries part of an item 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from connectors.records import ItemRecord
+from connectors.records import ItemRecord, storable
 from models import Connection, ConnectionStatus, Item, Location, Organisation
-from services.items.upsert import upsert_items
+from services.items.upsert import COPY_ROWS, upsert_items
 
 POSTED = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
 
@@ -114,3 +114,121 @@ def test_an_item_marked_deleted_comes_back_when_it_is_listed_or_pushed_again(db,
     assert write(db, location, a_comment("c-1")).updated == [listed]
     assert write(db, location, a_comment("c-2"), partial=True).updated == [pushed]
     assert (stored(db, "c-1").deleted, stored(db, "c-2").deleted_at) == (False, None)
+
+
+# What a provider may send that a text format must carry through unchanged: its separators and
+# escapes, NULL's spelling, NUL and lone surrogates (made storable by the record), scripts.
+ODD_TEXTS = [
+    "tab\there", "two\nlines", "carriage\r\nreturn", "back\\slash", "\\N", "\\t not a tab",
+    "ends with a backslash\\", "nul\x00inside", "lone \ud800 surrogate", "😀 مطعم رائع ‏",
+    "", " ", "'quoted' \"double\" ,comma;", "x" * 5000,
+]  # fmt: skip
+
+
+def odd_records(prefix: str, count: int) -> list[ItemRecord]:
+    records = []
+    for n in range(count):
+        odd = ODD_TEXTS[n % len(ODD_TEXTS)]
+        records.append(
+            ItemRecord(
+                kind="comment",
+                external_id=f"{prefix}{n}",
+                posted_at=POSTED + timedelta(microseconds=n),
+                provider_updated_at=None if n % 3 else POSTED,
+                author_name=None if n % 5 == 0 else f"{odd} {n}",
+                author_anonymous=n % 2 == 0,
+                rating=None if n % 4 == 0 else n % 5 + 1,
+                text=odd,
+                original_text=None if n % 2 else odd[::-1],
+                reply_text=f"Thanks\n{odd}" if n % 3 == 0 else None,
+                # As connectors make media storable (a record makes only its own texts so).
+                media=[{"thumbnail_url": storable(f"https://x.example/{odd[:20]}\\{n}")}]
+                if n % 7
+                else None,
+            )
+        )
+    return records
+
+
+def test_a_sync_batch_goes_through_copy_and_stores_odd_text_exactly_as_a_small_page(db, location):
+    # Given the same odd records for two connections: one batch big enough for the COPY path,
+    # and pages too small for it (the arrays of the ordinary upsert)
+    other = Connection(
+        organisation_id=location.organisation_id,
+        provider="facebook",
+        status=ConnectionStatus.ACTIVE,
+    )
+    db.add(other)
+    db.flush()
+    records = odd_records("r", COPY_ROWS + 10)
+
+    # When both are written
+    staged = upsert_items(
+        db,
+        organisation_id=location.organisation_id,
+        connection_id=location.connection_id,
+        location_id=location.id,
+        source="facebook",
+        records=records,
+    )
+    for start in range(0, len(records), 50):
+        upsert_items(
+            db,
+            organisation_id=location.organisation_id,
+            connection_id=other.id,
+            location_id=location.id,
+            source="facebook",
+            records=records[start : start + 50],
+        )
+    db.commit()
+
+    # Then every row was created once, and both ways stored exactly the same values
+    assert len(staged.created) == len(records) and staged.updated == []
+    columns = [
+        c for c in Item.__table__.columns
+        if c.name not in ("id", "connection_id", "created_at", "updated_at")
+    ]  # fmt: skip
+
+    def rows(connection_id: int) -> list[tuple]:
+        db.expire_all()
+        query = db.query(*columns).filter(Item.connection_id == connection_id)
+        return sorted(query.all(), key=lambda row: row.external_id)
+
+    copied, unnested = rows(location.connection_id), rows(other.id)
+    assert len(copied) == len(records) and copied == unnested
+    assert {row.text for row in copied} >= {"tab\there", "\\N", "nul" + "inside", ""}
+    # And a re-read with nothing changed writes nothing, through COPY too
+    again = upsert_items(
+        db,
+        organisation_id=location.organisation_id,
+        connection_id=location.connection_id,
+        location_id=location.id,
+        source="facebook",
+        records=records,
+    )
+    assert len(again) == 0
+
+
+def test_two_copied_batches_in_one_transaction_merge_only_their_own_rows(db, location):
+    # Given a batch written and not yet committed, then one of its items edited by a page
+    write_batch = dict(
+        organisation_id=location.organisation_id,
+        connection_id=location.connection_id,
+        location_id=location.id,
+        source="facebook",
+    )
+    first = odd_records("r", COPY_ROWS)
+    upsert_items(db, records=first, **write_batch)
+    upsert_items(db, records=[ItemRecord(**{**_fields(first[0]), "text": "new"})], **write_batch)
+
+    # When a second batch follows in the same transaction
+    changes = upsert_items(db, records=odd_records("s", COPY_ROWS), **write_batch)
+    db.commit()
+
+    # Then it created its own rows and touched nothing of the first batch's
+    assert (len(changes.created), changes.updated) == (COPY_ROWS, [])
+    assert stored(db, "r0").text == "new"
+
+
+def _fields(record: ItemRecord) -> dict:
+    return {name: getattr(record, name) for name in record.__slots__}
