@@ -90,7 +90,13 @@ def routes(fb: FacebookState) -> list[BaseRoute]:
     async def settings(request: Request) -> Response:
         body = await json_body(request)
         with fb.lock:
-            keys = ("webhook_url", "app_usage", "page_usage", "ratings_retired_from", "oldest_version")
+            keys = (
+                "webhook_url",
+                "app_usage",
+                "page_usage",
+                "ratings_retired_from",
+                "oldest_version",
+            )
             for key in keys:
                 if key in body:
                     setattr(fb, key, body[key])

@@ -54,9 +54,7 @@ def test_recommendations_are_read_through_v21_although_v22_is_pinned(db, sandbox
     assert not graph_paths(sandbox, r"v21\.0/.*/feed$")
 
 
-def test_from_the_day_v21_ends_recommendations_are_retired_without_asking(
-    db, sandbox, facebook
-):
+def test_from_the_day_v21_ends_recommendations_are_retired_without_asking(db, sandbox, facebook):
     assert sync(facebook.id, "facebook_ratings", today=V21_ENDS) is None
 
     state = ratings_state(db, facebook)
