@@ -76,7 +76,7 @@ def test_the_pin_and_recommendations_are_warned_about_within_90_days_of_their_en
 
 
 def test_locations_carry_their_provider_id(client: TestClient, db: Session, owner: Person):
-    connection, (north,) = google_locations(db, owner.organisation.id, "accounts/1/locations/9")
+    google_locations(db, owner.organisation.id, "accounts/1/locations/9")
     page = Location(
         organisation_id=owner.organisation.id,
         connection_id=_facebook(db, owner).id,

@@ -3,11 +3,12 @@ retired after it (PROVIDERS.md §G.4, §G.5), at the sandbox's wire."""
 
 from __future__ import annotations
 
+import importlib
 from datetime import date
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from models import Connection, Item
 from tests.service_calls import sync
@@ -78,3 +79,20 @@ def test_error_12_before_the_date_retires_recommendations_too(db, sandbox, faceb
     asked = graph_paths(sandbox, r".*/ratings$")
     assert asked and all(path.startswith("/facebook-graph/v21.0/") for path in asked)
     assert sync(facebook.id, "facebook_comments").status == "succeeded"
+
+
+def test_the_migration_revives_only_what_error_12_retired(db, facebook):
+    migration = importlib.import_module("models.migrations.versions.0018_account_labels")
+    # Given one connection retired by the v22.0 pin, and one missing a permission
+    facebook.capabilities = {
+        "facebook_ratings": {"state": "retired", "message": "Facebook error 12: (#12) ratings"},
+        "facebook_comments": {"state": "missing_permission", "message": "Facebook error 283"},
+    }
+    db.commit()
+
+    db.execute(text(migration.REVIVE_RATINGS))
+
+    db.expire_all()
+    assert db.get(Connection, facebook.id).capabilities == {
+        "facebook_comments": {"state": "missing_permission", "message": "Facebook error 283"}
+    }
