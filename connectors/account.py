@@ -10,7 +10,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import ClassVar
 
 from connectors.base import ProviderClient, Stream
@@ -101,6 +101,23 @@ class ProviderAccount(ABC):
     provider: ClassVar[str]
     # capability name -> stream class; the scheduler syncs each available one.
     streams: ClassVar[dict[str, type[Stream]]]
+    # The day capabilities that end on a known date are judged by (None: today, UTC); a job
+    # may set its own, so that tests can stand on either side of such a date.
+    today: date | None = None
+
+    def current_day(self) -> date:
+        return self.today or datetime.now(UTC).date()
+
+    @classmethod
+    def retired(cls, capability: str, *, today: date) -> str | None:
+        """Why the provider no longer offers ``capability`` on ``today``, known without asking
+        it (a documented end date), or None."""
+        return None
+
+    def account_label(self, *, fetch: bool = True) -> str | None:
+        """What the provider calls the connected account (a person's or business's name), or
+        None when unknown. ``fetch=False``: only what this job has learnt already, no call."""
+        return None
 
     @abstractmethod
     def locations(self) -> Iterator[LocationRecord]: ...

@@ -18,6 +18,7 @@ from api.schemas.connections import (
     ConnectionEnvelope,
     ConnectionList,
     ConnectionOut,
+    ConnectionWarning,
     SyncOut,
     SyncRunError,
     SyncRunOut,
@@ -28,6 +29,7 @@ from core.redirects import safe_redirect
 from models import Connection, SyncRun
 from services import pagination
 from services.sync import connections
+from services.sync.warnings import connection_warnings
 
 router = APIRouter(prefix="/connections", tags=["connections"])
 
@@ -223,6 +225,10 @@ def _out(connection: Connection, *, location_count: int) -> ConnectionOut:
         next_sync_at=connection.next_sync_at,
         location_count=location_count,
         created_at=connection.created_at,
+        warnings=[
+            ConnectionWarning(code=w.code, message=w.message, ends_on=w.ends_on)
+            for w in connection_warnings(connection)
+        ],
     )
 
 

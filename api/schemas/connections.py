@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -31,6 +31,16 @@ class AuthorizeOut(BaseModel):
     state: str
 
 
+class ConnectionWarning(BaseModel):
+    code: str = Field(
+        description="version_ending, version_ended, version_unknown (the pinned Facebook Graph "
+        "API version) or capability_ending (recommendations end with the last version serving "
+        "them)."
+    )
+    message: str
+    ends_on: date | None = Field(description="The day it ends (or ended); null if unknown.")
+
+
 class ConnectionOut(BaseModel):
     id: int
     provider: str
@@ -44,6 +54,9 @@ class ConnectionOut(BaseModel):
     next_sync_at: datetime | None
     location_count: int
     created_at: datetime
+    warnings: list[ConnectionWarning] = Field(
+        description="Not errors yet: what will stop working, and when (Facebook Graph versions)."
+    )
 
 
 class ConnectionEnvelope(BaseModel):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class LocationOut(BaseModel):
@@ -11,6 +11,10 @@ class LocationOut(BaseModel):
     id: int
     connection_id: int
     provider: str
+    external_id: str = Field(
+        description="The provider's id: a Facebook page id, or a Google location's v4 name "
+        "(`accounts/{account}/locations/{location}`)."
+    )
     name: str
     store_code: str | None
     new_review_uri: str | None

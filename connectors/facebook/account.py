@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from typing import ClassVar
 
+from connectors import errors
 from connectors.account import LocationRef, ProviderAccount, Replier, Tokens
 from connectors.base import Limiter, ProviderClient, Stream
+from connectors.facebook import versions
 from connectors.facebook.comments import FacebookComments
 from connectors.facebook.graph import GraphClient
 from connectors.facebook.pages import list_pages
@@ -33,20 +36,41 @@ class FacebookAccount(ProviderAccount):
         self.limiter = limiter
         self._clients: list[GraphClient] = []
 
-    def _client(self, access_token: str | None) -> GraphClient:
-        client = GraphClient(access_token, limiter=self.limiter)
+    @classmethod
+    def retired(cls, capability: str, *, today: date) -> str | None:
+        return versions.retired_reason(capability, today)
+
+    def _client(self, access_token: str | None, graph_version: str | None = None) -> GraphClient:
+        client = GraphClient(access_token, limiter=self.limiter, graph_version=graph_version)
         self._clients.append(client)
         return client
 
-    def _page_client(self, location: LocationRef) -> GraphClient:
+    def _page_client(self, location: LocationRef, graph_version: str | None = None) -> GraphClient:
         # Page tokens are what page edges want (and what the business use-case limits count).
-        return self._client(location.access_token or self._tokens.access_token)
+        return self._client(location.access_token or self._tokens.access_token, graph_version)
 
     def locations(self) -> Iterator[LocationRecord]:
         return list_pages(self._client(self._tokens.access_token))
 
     def stream(self, capability: str, location: LocationRef) -> Stream:
+        if capability == FacebookRatings.name:
+            # Through the newest version still serving them, whatever the pin (v22.0 and later
+            # answer error 12); none left: retired without a call.
+            today = self.current_day()
+            graph_version = versions.version_for(capability, today)
+            if graph_version is None:
+                raise errors.CapabilityRetired(versions.retired_reason(capability, today) or "")
+            return FacebookRatings(self._page_client(location, graph_version))
         return self.streams[capability](self._page_client(location))
+
+    def account_label(self, *, fetch: bool = True) -> str | None:
+        """The person's name on Facebook (whose user token this is): one call, so only asked for
+        when connecting or when a connection has no label yet."""
+        if not fetch:
+            return None
+        me = self._client(self._tokens.access_token).request("GET", "me", params={"fields": "name"})
+        name = me.get("name")
+        return name if isinstance(name, str) and name else None
 
     def replier(self, kind: str) -> Replier | None:
         return FacebookReplies(self._page_client) if kind in REPLIABLE else None

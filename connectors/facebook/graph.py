@@ -22,6 +22,7 @@ import facebook
 import requests
 
 from connectors.base import READ_METHODS, Limiter, ProviderClient
+from connectors.facebook import versions
 from connectors.facebook.errors import FacebookErrors
 from connectors.facebook.usage import Usage
 from connectors.paging import CursorPaginator
@@ -55,11 +56,15 @@ class GraphSession(requests.Session):
 
 
 def version() -> str:
-    pinned = get_settings().facebook_graph_version.strip()
-    return pinned if pinned.startswith("v") else "v" + pinned
+    """The pinned version; an unlisted or ended one is used as it is, and logged."""
+    pinned = versions.normalise(get_settings().facebook_graph_version)
+    versions.log_warnings(pinned, versions.today_utc())
+    return pinned
 
 
-def graph_api(access_token: str | None, session: GraphSession) -> facebook.GraphAPI:
+def graph_api(
+    access_token: str | None, session: GraphSession, graph_version: str | None = None
+) -> facebook.GraphAPI:
     settings = get_settings()
     graph = facebook.GraphAPI(
         access_token=access_token,
@@ -67,7 +72,7 @@ def graph_api(access_token: str | None, session: GraphSession) -> facebook.Graph
         session=session,
     )
     # The constructor's check would refuse "22.0"; the attribute is what every call uses.
-    graph.version = version()
+    graph.version = graph_version or version()
     return graph
 
 
@@ -80,7 +85,10 @@ class GraphClient(ProviderClient):
         *,
         limiter: Limiter | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        graph_version: str | None = None,
     ) -> None:
+        """``graph_version``: another version than the pinned one, for an edge only an older
+        version still serves (recommendations)."""
         settings = get_settings()
         session = GraphSession(settings.facebook_graph_url)
         super().__init__(
@@ -92,7 +100,7 @@ class GraphClient(ProviderClient):
             sleep=sleep,
         )
         self.graph_session = session
-        self.graph = graph_api(access_token, session)
+        self.graph = graph_api(access_token, session, graph_version)
         self.slowdown_percent = settings.facebook_usage_slowdown_percent
 
     def sdk(self, call: Callable[[facebook.GraphAPI], T], *, write: bool = False) -> T:

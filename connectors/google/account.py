@@ -104,6 +104,16 @@ class GoogleAccount(ProviderAccount):
         self._locations = GoogleLocations(self.creds, limiter=self.limiter)
         return self._locations.list()
 
+    def account_label(self, *, fetch: bool = True) -> str | None:
+        """The first account's ``accountName``: free after listing the locations, else one
+        Accounts API call."""
+        if self._locations is not None and self._locations.first_account_name:
+            return self._locations.first_account_name
+        if not fetch:
+            return None
+        self._locations = self._locations or GoogleLocations(self.creds, limiter=self.limiter)
+        return self._locations.account_name()
+
     def stream(self, capability: str, location: LocationRef) -> Stream:
         client = self.qanda if capability == GoogleQuestions.name else self.v4
         return self.streams[capability](client)

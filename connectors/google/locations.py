@@ -30,14 +30,30 @@ class GoogleLocations:
         )
         # googleapiclient sends the requests; the shared client only classifies and retries.
         self.client = ProviderClient(base_url="", error_table=GoogleErrors(), limiter=limiter)
+        # The first account's ``accountName``, once a listing has seen it (the person's own).
+        self.first_account_name: str | None = None
 
     def list(self) -> Iterator[LocationRecord]:
         accounts = self.accounts_api.accounts()
         for account in self._all(accounts, accounts.list(pageSize=20), "accounts"):
+            self._note_name(account)
             locations = self.info_api.accounts().locations()
             request = locations.list(parent=account["name"], readMask=READ_MASK, pageSize=100)
             for location in self._all(locations, request, "locations"):
                 yield _location(account["name"], location)
+
+    def account_name(self) -> str | None:
+        """The first account's name: the person's own account comes first (PROVIDERS.md §C)."""
+        body = self.client.call(executor(self.accounts_api.accounts().list(pageSize=1)))
+        for account in body.get("accounts") or []:
+            self._note_name(account)
+            break
+        return self.first_account_name
+
+    def _note_name(self, account: dict[str, Any]) -> None:
+        name = account.get("accountName")
+        if self.first_account_name is None and isinstance(name, str) and name:
+            self.first_account_name = name
 
     def _all(self, resource: Any, request: Any, key: str) -> Iterator[dict[str, Any]]:
         while request is not None:

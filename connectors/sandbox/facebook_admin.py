@@ -90,7 +90,14 @@ def routes(fb: FacebookState) -> list[BaseRoute]:
     async def settings(request: Request) -> Response:
         body = await json_body(request)
         with fb.lock:
-            for key in ("webhook_url", "app_usage", "page_usage", "ratings_retired_from"):
+            keys = (
+                "webhook_url",
+                "app_usage",
+                "page_usage",
+                "ratings_retired_from",
+                "oldest_version",
+            )
+            for key in keys:
                 if key in body:
                     setattr(fb, key, body[key])
         return JSONResponse(
@@ -99,6 +106,7 @@ def routes(fb: FacebookState) -> list[BaseRoute]:
                 "app_usage": fb.app_usage,
                 "page_usage": fb.page_usage,
                 "ratings_retired_from": fb.ratings_retired_from,
+                "oldest_version": fb.oldest_version,
             }
         )
 

@@ -75,7 +75,7 @@ def paged(request: Request, params: dict[str, str], items: list[dict[str, Any]])
 
 
 def _version(segments: list[str]) -> tuple[int, list[str]]:
-    """The major version asked for (the oldest still served, 2, without one) and the rest."""
+    """The major version asked for (2, the first, without one) and the rest."""
     if segments and (match := _VERSION.match(segments[0])):
         return int(match[1]), segments[1:]
     return 2, segments
@@ -98,6 +98,7 @@ def graph_routes(fb: FacebookState) -> list[BaseRoute]:
     async def graph(request: Request) -> Response:
         segments = [s for s in request.path_params["path"].split("/") if s]
         major, segments = _version(segments)
+        major = max(major, fb.oldest_version)  # an ended version is served as the oldest one
         page_id: str | None = None
         try:
             params = await _params(request)

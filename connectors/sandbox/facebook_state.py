@@ -34,6 +34,9 @@ LONG_LIVED_S = 5_183_944
 SHORT_LIVED_S = 7_200
 # Facebook answers ratings with error 12 from this Graph API version on.
 RATINGS_RETIRED_FROM = 22
+# The oldest Graph API version still served (v20.0 ended 2026-09-24); an older or missing
+# version is answered as this one (PROVIDERS.md §E). 22 stands for a day after 2027-01-21.
+OLDEST_VERSION = 21
 
 
 def graph_time(seconds: int) -> str:
@@ -216,6 +219,7 @@ class FacebookState:
         self.app_usage = 1  # percent, reported in X-App-Usage
         self.page_usage = 1  # percent, reported in X-Business-Use-Case-Usage
         self.ratings_retired_from = RATINGS_RETIRED_FROM
+        self.oldest_version = OLDEST_VERSION
         self.granted = set(PERMISSIONS)  # what the person grants in the login dialog
         self.webhook_url: str | None = None
         self.deliveries: list[dict[str, Any]] = []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy.orm import Session
 
@@ -13,25 +13,37 @@ from services.sync.limits import limiter_for
 from services.webhooks.emit import emit
 
 
-def open_account(connection: Connection) -> ProviderAccount:
+def open_account(connection: Connection, *, today: date | None = None) -> ProviderAccount:
+    """``today``: the day date-bound capabilities are judged by (None: today, UTC)."""
     account_class = ACCOUNTS[connection.provider]
-    return account_class(
+    account = account_class(
         Tokens(connection.access_token, connection.refresh_token, connection.token_expires_at),
         limiter=limiter_for(connection.provider),
     )
+    account.today = today
+    return account
 
 
-def record_enabled_capabilities(connection: Connection) -> None:
+def record_enabled_capabilities(connection: Connection, *, today: date | None = None) -> None:
     """Write this worker's settings (a capability turned off for the deployment, such as
     `PLAUDIT_QANDA_ENABLED`) onto the connection as capability states, so that the scheduler and
     the API, which read only the database, follow the processes that make the provider calls.
     Only `available` and `disabled` are changed: retired and missing permissions are the
-    provider's answer, not a setting."""
+    provider's answer, not a setting. A capability the provider has documented the end of
+    (Facebook's recommendations) is retired here once that day comes, without a call."""
     account_class = ACCOUNTS[connection.provider]
     states = dict(connection.capabilities)
+    day = today or datetime.now(UTC).date()
     for capability in account_class.streams:
         state = connection.capability_state(capability)
-        if account_class.enabled(capability) and state == CapabilityState.DISABLED:
+        ended = account_class.retired(capability, today=day)
+        if ended and state in (CapabilityState.AVAILABLE, CapabilityState.DISABLED):
+            states[capability] = {
+                "state": CapabilityState.RETIRED,
+                "message": ended,
+                "since": datetime.now(UTC).isoformat(),
+            }
+        elif account_class.enabled(capability) and state == CapabilityState.DISABLED:
             states.pop(capability, None)
         elif not account_class.enabled(capability) and state == CapabilityState.AVAILABLE:
             states[capability] = {

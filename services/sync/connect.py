@@ -22,7 +22,7 @@ from connectors.google import oauth as google_oauth
 from core.settings import get_settings
 from models import CapabilityState, Connection, ConnectionStatus, OAuthState, Provider
 from services.jobs import send_after_commit
-from services.sync.accounts import record_enabled_capabilities
+from services.sync.accounts import open_account, record_enabled_capabilities, save_tokens
 from services.sync.run import SYNC
 from services.sync.schedule import claim_sync
 
@@ -63,6 +63,7 @@ def finish(session: Session, *, state: str) -> str | None:
         connection.token_expires_at = tokens.expires_at
         connection.scopes = tokens.scopes
         connection.status, connection.status_message = ConnectionStatus.ACTIVE, None
+        _label(session, connection)
         # The first sync: claimed as the scheduler claims it, so it runs once, and only for
         # the capabilities this worker's settings leave on (recorded for the scheduler).
         claim_sync(connection, datetime.now(UTC))
@@ -73,6 +74,20 @@ def finish(session: Session, *, state: str) -> str | None:
     # The state has done its job either way; the code must never be exchanged twice.
     session.delete(oauth_state)
     return connection.status
+
+
+def _label(session: Session, connection: Connection) -> None:
+    """Name the connection as the provider names the account. Not worth failing a connection
+    for: without it the label stays empty and the next location refresh tries again."""
+    account = open_account(connection)
+    try:
+        label = account.account_label()
+    except errors.ProviderError as exc:
+        log.info("no label for connection %s: %s", connection.id, type(exc).__name__)
+        return
+    finally:
+        save_tokens(session, connection_id=connection.id, account=account)
+    connection.account_label = (label or "")[:200]
 
 
 def unfinished(session: Session, *, now: datetime) -> int:

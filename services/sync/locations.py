@@ -60,6 +60,7 @@ def refresh_locations(session: Session, connection: Connection, account: Provide
     for external_id, location in known.items():
         if external_id not in seen:
             location.active = False
+    _relabel(connection, account)
     connection.locations_listed_at = datetime.now(UTC)
     session.commit()
 
@@ -73,6 +74,18 @@ def active_locations(
     if start_at is not None:
         query = query.where(Location.id >= start_at)
     return list(session.scalars(query.order_by(Location.id)))
+
+
+def _relabel(connection: Connection, account: ProviderAccount) -> None:
+    """The account's name as the listing saw it (Google: free); a connection without a label
+    (made before labels) asks once (Facebook: one call)."""
+    try:
+        label = account.account_label(fetch=not connection.account_label)
+    except errors.ProviderError as exc:
+        log.info("no label for connection %s: %s", connection.id, type(exc).__name__)
+        return
+    if label:
+        connection.account_label = label[:200]
 
 
 def _subscribe(account: ProviderAccount, location: Location) -> bool:

@@ -18,7 +18,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
@@ -75,6 +75,7 @@ def sync(
     run_id: int | None = None,
     stalls: int = 0,
     requested_at: datetime | None = None,
+    today: date | None = None,
 ) -> SyncRun | None:
     """Run one sync, of every location or (after a push) of one; returns its record, or None
     when there was nothing to sync. ``session`` comes from `dedicated_session`.
@@ -82,8 +83,9 @@ def sync(
     ``stalls`` counts the pauses in a row without progress. ``requested_at`` is when the sync
     was asked for: a run of every location that started since then has done what was asked,
     so a second message for the same request (the scheduler's and "sync now") does nothing.
+    ``today`` is the day date-bound capabilities are judged by (None: today, UTC).
     """
-    opened = _open(session, connection_id, capability, run_id)
+    opened = _open(session, connection_id, capability, run_id, today)
     if opened is None:
         return None
     connection, account = opened
@@ -101,7 +103,7 @@ def sync(
 
 
 def _open(
-    session: Session, connection_id: int, capability: str, run_id: int | None
+    session: Session, connection_id: int, capability: str, run_id: int | None, today: date | None
 ) -> tuple[Connection, ProviderAccount] | None:
     """The gates: the connection and its account, or None when it cannot sync (a paused run
     of it then ends as failed)."""
@@ -109,14 +111,14 @@ def _open(
     if connection is None or connection.status != ConnectionStatus.ACTIVE:
         _give_up(session, run_id)
         return None
-    account = open_account(connection)
+    account = open_account(connection, today=today)
     if capability not in account.streams:
         raise Invalid(
             "unknown_capability",
             f"unknown capability {capability!r} for {connection.provider}",
             field="capability",
         )
-    record_enabled_capabilities(connection)
+    record_enabled_capabilities(connection, today=today)
     if connection.capability_state(capability) != CapabilityState.AVAILABLE:
         session.commit()
         _give_up(session, run_id)

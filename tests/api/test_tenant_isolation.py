@@ -49,7 +49,7 @@ def _their_world(
         organisation_id=org.id,
         connection_id=connection.id,
         provider="google",
-        external_id="l",
+        external_id=f"accounts/1/locations/{MARKER}",  # the provider id is listed too
         name=MARKER,
     )
     db.add(location)

@@ -77,9 +77,12 @@ def test_connect_sync_and_reply_to_a_comment_and_a_recommendation(
     assert api.get(f"/api/v1/items/{comment['id']}").json()["replied"] is True
 
 
-def test_on_graph_v22_recommendations_are_retired_and_the_rest_keeps_syncing(facebook_api, sandbox):
+def test_once_v21_is_gone_recommendations_are_retired_and_the_rest_keeps_syncing(
+    facebook_api, sandbox
+):
     api = facebook_api
-    # Given the default pinned version, v22, where Facebook answers ratings with error 12
+    # Given Facebook serves v22 as its oldest version, so v21.0 calls get error 12 too
+    fb_admin(sandbox, "PATCH", "/settings", json={"oldest_version": 22})
     connection_id = connect_through_api(api)
 
     def retired():

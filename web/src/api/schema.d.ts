@@ -1520,6 +1520,26 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+            /**
+             * Warnings
+             * @description Not errors yet: what will stop working, and when (Facebook Graph versions).
+             */
+            warnings: components["schemas"]["ConnectionWarning"][];
+        };
+        /** ConnectionWarning */
+        ConnectionWarning: {
+            /**
+             * Code
+             * @description version_ending, version_ended, version_unknown (the pinned Facebook Graph API version) or capability_ending (recommendations end with the last version serving them).
+             */
+            code: string;
+            /** Message */
+            message: string;
+            /**
+             * Ends On
+             * @description The day it ends (or ended); null if unknown.
+             */
+            ends_on: string | null;
         };
         /** CustomPattern */
         CustomPattern: {
@@ -1979,6 +1999,11 @@ export interface components {
             connection_id: number;
             /** Provider */
             provider: string;
+            /**
+             * External Id
+             * @description The provider's id: a Facebook page id, or a Google location's v4 name (`accounts/{account}/locations/{location}`).
+             */
+            external_id: string;
             /** Name */
             name: string;
             /** Store Code */

@@ -125,6 +125,15 @@ function ConnectionCard(props: {
         <span className={`status status-${c.status}`}>{c.needs_reauth ? "needs reconnecting" : c.status}</span>{" "}
         {c.status_message && <span className="dim">{c.status_message}</span>}
       </p>
+      {c.warnings.length > 0 && (
+        <ul className="notice warnings" aria-label="Warnings">
+          {c.warnings.map((w) => (
+            <li key={w.code} data-code={w.code}>
+              {w.message}
+            </li>
+          ))}
+        </ul>
+      )}
       <dl className="facts">
         <dt>Locations</dt>
         <dd>{c.location_count}</dd>
