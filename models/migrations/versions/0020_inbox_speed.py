@@ -12,7 +12,7 @@ from alembic import op
 from models.analytics_rollup import ROLLUP_TRIGGERS_SQL, rollup_sql
 
 revision = "0020_inbox_speed"
-down_revision = "0015"
+down_revision = "0018_account_labels"
 branch_labels = None
 depends_on = None
 
