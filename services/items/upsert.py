@@ -13,7 +13,7 @@ from sqlalchemy import TextClause, text
 from sqlalchemy.orm import Session
 
 from connectors.records import ItemRecord
-from core.redaction import redact
+from core.redaction import Policy, redact
 from models.redaction_policy import policy_for
 from services.items.events import Changes, returned
 
@@ -36,6 +36,7 @@ _COLUMNS = (
     ("reply_state", "text"),
     ("reply_policy_violation", "text"),
     ("reply_url", "text"),
+    ("reply_external_id", "text"),
     ("media", "jsonb"),
 )
 # What a provider may change after the fact; a re-read with none of it changed writes nothing.
@@ -68,6 +69,18 @@ def _statement(changes: dict[str, str]) -> TextClause:
 
 
 _UPSERT_PAGE = _statement({name: f"excluded.{name}" for name in _MUTABLE})
+# A record whose read could not tell whether there is a reply (``reply_known``) keeps the stored
+# one: Facebook can list a story's comments as empty although the page answered it.
+_REPLY = (
+    "reply_text",
+    "reply_updated_at",
+    "reply_state",
+    "reply_policy_violation",
+    "reply_external_id",
+)
+_UPSERT_PAGE_KEEPING_REPLY = _statement(
+    {name: f"excluded.{name}" for name in _MUTABLE if name not in _REPLY}
+)
 _UPSERT_EVENT = _statement(
     {name: f"coalesce(excluded.{name}, items.{name})" for name in _EVENT_CONTENT}
 )
@@ -90,21 +103,39 @@ def upsert_items(
     if not records:
         return Changes()
     records = _last_wins(records)
+    policy = policy_for(session, organisation_id)
+    where = {
+        "organisation_id": organisation_id,
+        "connection_id": connection_id,
+        "location_id": location_id,
+        "source": source,
+    }
+    if partial:
+        return _upsert(session, _UPSERT_EVENT, records, where, policy)
+    changes = Changes()
+    for known in (True, False):
+        group = [r for r in records if r.reply_known is known]
+        if group:
+            statement = _UPSERT_PAGE if known else _UPSERT_PAGE_KEEPING_REPLY
+            changes.add(_upsert(session, statement, group, where, policy))
+    return changes
+
+
+def _upsert(
+    session: Session,
+    statement: TextClause,
+    records: Sequence[ItemRecord],
+    where: dict[str, object],
+    policy: Policy,
+) -> Changes:
     params = {name: [getattr(r, name) for r in records] for name, _ in _COLUMNS}
     # As JSON text: psycopg2 would send a list of dicts as an array of arrays.
     params["media"] = [None if m is None else json.dumps(m) for m in params["media"]]
-    policy = policy_for(session, organisation_id)
     for name in _REDACTED:
         params[name] = [
             None if value is None else redact(value, policy).text for value in params[name]
         ]
-    params.update(
-        organisation_id=organisation_id,
-        connection_id=connection_id,
-        location_id=location_id,
-        source=source,
-    )
-    statement = _UPSERT_EVENT if partial else _UPSERT_PAGE
+    params.update(where)
     return returned(session.execute(statement, params).all())
 
 
