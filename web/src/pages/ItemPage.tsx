@@ -179,7 +179,7 @@ function Composer({ item }: { item: Schemas["ItemDetail"] }) {
   return (
     <form className="composer" onSubmit={submit} noValidate>
       <h2>
-        <label htmlFor={id}>{several ? (editing ? "Edit the answer" : "Add an answer") : editing ? "Edit the reply" : "Reply"}</label>
+        <label htmlFor={id}>{several ? { edit: "Edit the answer", add: "Add an answer", none: "Answer" }[mode ?? "none"] : editing ? "Edit the reply" : "Reply"}</label>
       </h2>
       {several && canEdit && item.reply && (
         <fieldset className="reply-mode">
