@@ -341,7 +341,7 @@ def _queue_reply(
             call.session,
             request=call.request,
             scope=call.scope,
-            action=_AUDIT_ACTIONS[action],
+            action=_AUDIT_ACTIONS[ReplyAction(outbox_row.action)],
             target_type="reply",
             target_id=outbox_row.id,
             details={"item_id": item_id, "status": outbox_row.status},
