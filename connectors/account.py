@@ -88,7 +88,14 @@ class Replier(ABC):
     def post(
         self, location: LocationRef, item_external_id: str, text: str, marker: WriteMarker
     ) -> PostedReply:
-        """Create our reply, or replace its text if there is one already."""
+        """Add a reply (where the provider keeps one reply per item, create or replace it)."""
+
+    def edit(
+        self, location: LocationRef, item_external_id: str, text: str, marker: WriteMarker
+    ) -> PostedReply:
+        """Change the text of the reply the item shows (``marker.reply_id`` where the provider
+        has ids). With one reply per item, posting replaces it."""
+        return self.post(location, item_external_id, text, marker)
 
     @abstractmethod
     def delete(self, location: LocationRef, item_external_id: str, marker: WriteMarker) -> None:

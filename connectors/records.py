@@ -47,6 +47,11 @@ class ItemRecord:
     reply_state: str | None = None
     reply_policy_violation: str | None = None  # the provider's raw reason, never switched on
     reply_url: str | None = None  # where the provider lets the owner reply
+    # The provider's id of the reply shown, where it has one (a Facebook comment of the page's).
+    reply_external_id: str | None = None
+    # False: the read could not tell whether there is a reply (Facebook can list a story's
+    # comments as empty although the page answered, PROVIDERS.md §G.5); the stored one is kept.
+    reply_known: bool = True
     media: list[dict[str, str]] | None = None  # [{"thumbnail_url", "video_url"}], keys optional
 
     def __post_init__(self) -> None:

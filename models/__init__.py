@@ -33,7 +33,7 @@ from models.organisation import Membership, Organisation, Role, User
 from models.rate_limit import RateLimitWindow
 from models.redaction_policy import RedactionPolicy
 from models.refresh_token import RefreshToken
-from models.reply import ApprovalStatus, Reply, ReplyAction, ReplyStatus
+from models.reply import ApprovalStatus, Reply, ReplyAction, ReplyMode, ReplyStatus
 from models.sync_run import SyncRun, SyncRunStatus
 from models.template import ReplyTemplate
 from models.webhook import DeliveryStatus, Webhook, WebhookDelivery, WebhookEvent
@@ -77,6 +77,7 @@ __all__ = [
     "RefreshToken",
     "Reply",
     "ReplyAction",
+    "ReplyMode",
     "ReplyStatus",
     "ReplyTemplate",
     "Role",

@@ -149,6 +149,8 @@ class Item(IdMixin, TimestampMixin, Base):
     reply_state: Mapped[str | None] = mapped_column(String(20))
     reply_policy_violation: Mapped[str | None] = mapped_column(Text)
     reply_url: Mapped[str | None] = mapped_column(Text)
+    # The provider's id of the reply shown (a Facebook page's comment): what an edit changes.
+    reply_external_id: Mapped[str | None] = mapped_column(String(300))
     # The reviewer's photos and videos: [{"thumbnail_url": …, "video_url": …}], keys optional.
     media: Mapped[list[dict[str, str]] | None] = mapped_column(JSONB)
     deleted: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")

@@ -30,6 +30,14 @@ class ReplyAction(enum.StrEnum):
     DELETE = "delete"  # Google: DELETE …/reviews/{id}/reply
 
 
+class ReplyMode(enum.StrEnum):
+    """What a reply does where the provider shows several answers (Facebook: the page's own
+    comments under an item): add one more, or edit the one the item shows."""
+
+    ADD = "add"  # the outbox row's action: post
+    EDIT = "edit"  # the outbox row's action: update
+
+
 class ApprovalStatus(enum.StrEnum):
     """Outbox states before ``pending``: a responder's reply waits for a manager."""
 

@@ -238,7 +238,16 @@ def delete_note(
 _REPLY_RESPONSES: dict[int | str, dict[str, object]] = {
     200: {"model": ReplyEnvelope, "description": "Replay of an earlier Idempotency-Key"},
     **_NOT_FOUND,
-    409: {"model": ErrorResponse, "description": "Deleted, not repliable, no reply, or key reused"},
+    409: {
+        "model": ErrorResponse,
+        "description": "Deleted, not repliable, key reused, or a `mode` that does not fit: "
+        "`edit` (or a delete) with no answer shown (`no_reply`), `add` where the provider keeps "
+        "one reply and the item has it (`single_reply`)",
+    },
+    422: {
+        "model": ErrorResponse,
+        "description": "Invalid body; `mode_required`: a Facebook item needs `add` or `edit`",
+    },
 }
 _AUDIT_ACTIONS = {
     ReplyAction.POST: "reply.created",
@@ -283,8 +292,11 @@ _ReplyDep = Annotated[_ReplyRequest, Depends(_reply_request)]
 @router.post(
     "/{item_id}/reply",
     status_code=status.HTTP_202_ACCEPTED,
-    summary="Reply to an item (responder); sent in the background",
-    description="With approval required, a responder's reply waits as `awaiting_approval`.",
+    summary="Reply to an item (responder): add an answer or edit the one shown; sent in the "
+    "background",
+    description="`mode` says which (required for Facebook items, whose page may answer "
+    "several times; see the item's `reply_modes`). With approval required, a responder's "
+    "reply waits as `awaiting_approval`.",
     responses=_REPLY_RESPONSES,
 )
 def reply(item_id: Id, body: ReplyIn, call: _ReplyDep) -> ReplyEnvelope:
@@ -295,6 +307,7 @@ def reply(item_id: Id, body: ReplyIn, call: _ReplyDep) -> ReplyEnvelope:
     "/{item_id}/reply",
     status_code=status.HTTP_202_ACCEPTED,
     summary="Edit the reply posted at the provider (responder); sent in the background",
+    description="The same as POST with `mode: edit`: it changes the answer the item shows.",
     responses=_REPLY_RESPONSES,
 )
 def edit_reply(item_id: Id, body: ReplyIn, call: _ReplyDep) -> ReplyEnvelope:
@@ -323,6 +336,7 @@ def _queue_reply(
         text=body.text if body else "",
         idempotency_key=call.idempotency_key or uuid.uuid4().hex,
         action=action,
+        mode=body.mode if body else None,
         confirm_personal_data=body.confirm_personal_data if body else False,
     )
     if created:
@@ -330,7 +344,7 @@ def _queue_reply(
             call.session,
             request=call.request,
             scope=call.scope,
-            action=_AUDIT_ACTIONS[action],
+            action=_AUDIT_ACTIONS[ReplyAction(outbox_row.action)],
             target_type="reply",
             target_id=outbox_row.id,
             details={"item_id": item_id, "status": outbox_row.status},

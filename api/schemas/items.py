@@ -11,8 +11,9 @@ from sqlalchemy import Row
 
 from api.schemas.common import Id, Input, SafeText
 from api.schemas.replies import ModerationState, ReplyOut, ReplyState
-from models import Item, ItemStatus, Kind, Source
+from models import Item, ItemStatus, Kind, ReplyMode, Source
 from services.inbox.inbox import InboxFilters, Sort
+from services.replies.replies import reply_modes, single_reply
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -50,10 +51,17 @@ class Author(BaseModel):
 
 
 class ProviderReply(BaseModel):
-    """The reply as the provider shows it (ours once sent, or one made elsewhere)."""
+    """The reply as the provider shows it (ours once sent, or one made elsewhere): Google's
+    owner reply, or the page's latest comment under a Facebook item."""
 
     text: str
     updated_at: datetime | None
+    external_id: str | None = Field(
+        None, description="The provider's id of it (a Facebook comment), where it has one"
+    )
+    author: Literal["owner", "page"] = Field(
+        "owner", description="`page`: a comment of the Facebook page's; `owner`: the business's"
+    )
     state: ModerationState | None = Field(
         None,
         description="The provider's moderation of the reply: `pending` until it decides, "
@@ -92,6 +100,14 @@ class ItemOut(BaseModel):
     replied: bool
     reply: ProviderReply | None
     reply_url: str | None = Field(description="Where the provider lets the owner reply")
+    single_reply: bool = Field(
+        description="The provider keeps one reply per item (Google, feedback): a reply creates "
+        "or replaces it. False (Facebook): the page may answer several times; say a `mode`"
+    )
+    reply_modes: list[ReplyMode] = Field(
+        description="What a reply can do now: `add` an answer, `edit` the one shown, or both; "
+        "empty: the item cannot be replied to"
+    )
     media: list[MediaItem]
     deleted: bool
     status: ItemStatus
@@ -125,6 +141,8 @@ class ItemOut(BaseModel):
                 ProviderReply(
                     text=item.reply_text,
                     updated_at=item.reply_updated_at,
+                    external_id=item.reply_external_id,
+                    author="page" if item.source == Source.FACEBOOK else "owner",
                     state=item.reply_state,
                     policy_violation=item.reply_policy_violation,
                 )
@@ -132,6 +150,8 @@ class ItemOut(BaseModel):
                 else None
             ),
             reply_url=item.reply_url,
+            single_reply=single_reply(item),  # type: ignore[arg-type]
+            reply_modes=reply_modes(item),  # type: ignore[arg-type]
             media=[MediaItem(**m) for m in item.media or ()],
             deleted=item.deleted,
             status=item.status,

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from api.schemas.common import Input, SafeText
-from models import ApprovalStatus, ReplyAction, ReplyStatus
+from models import ApprovalStatus, ReplyAction, ReplyMode, ReplyStatus
 
 # Where a reply is: waiting for a manager (approval flow), then in the outbox.
 ReplyState = ApprovalStatus | ReplyStatus
@@ -31,6 +31,15 @@ class ReplyIn(Input):
     text: Annotated[SafeText, Field(max_length=100_000), AfterValidator(_not_blank)]
     # A reply that looks like it holds personal data is refused unless this says it is meant.
     confirm_personal_data: bool = False
+    mode: ReplyMode | None = Field(
+        None,
+        description="Where the provider shows several answers (Facebook: the page's comments "
+        "under an item), required: `add` publishes one more, `edit` changes the one the item "
+        "shows (`reply.external_id`); a 409 names `mode` when the item shows none. Where the "
+        "provider keeps one reply (Google, feedback) it may be left out: the reply is created "
+        "or replaced; `add` on an item that has a reply is a 409, `edit` without one too. The "
+        "item's `reply_modes` lists what fits now.",
+    )
 
 
 class ReplyOut(BaseModel):

@@ -68,6 +68,7 @@ class FacebookComments(Stream):
             if answer.author_external_id == self.page_id:
                 if comment.reply_updated_at is None or answer.posted_at >= comment.reply_updated_at:
                     comment.reply_text, comment.reply_updated_at = answer.text, answer.posted_at
+                    comment.reply_external_id = answer.external_id
             else:
                 others.append(answer)
         return [comment, *others]

@@ -2,20 +2,31 @@
 
 Graph API v22 and later refuse this edge with error 12; the error table turns that into a
 retired capability, so the connection stops asking and keeps syncing the rest.
+
+The page answers a recommendation with a comment on its story (PROVIDERS.md §G.5). The story's
+newest comments come nested in the listing (field expansion: one request per page of ratings,
+not one per rating), and the page's latest is the recommendation's reply.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from connectors.base import Stream
-from connectors.facebook.records import graph_time, optional_text, person
+from connectors.base import IncrementalPass, Stream
+from connectors.facebook.records import (
+    ANSWER_FIELDS,
+    graph_time,
+    optional_text,
+    person,
+    with_answer,
+)
 from connectors.paging import CursorPaginator
 from connectors.records import ItemRecord, MalformedRecord
 
 FIELDS = (
-    "created_time,has_rating,has_review,open_graph_story{id},rating,recommendation_type,"
-    "review_text,reviewer{id,name}"
+    f"created_time,has_rating,has_review,open_graph_story{{id,{ANSWER_FIELDS}}},rating,"
+    "recommendation_type,review_text,reviewer{id,name}"
 )
 
 # Stars are legacy (before August 2018); a recommendation only says yes or no, which the inbox
@@ -28,6 +39,7 @@ class FacebookRatings(Stream):
     kind = "recommendation"
     records_key = "data"
     paginator = CursorPaginator
+    page_id = ""  # set by read(): the page's own comments on a story are its answers
 
     def path(self, location: str) -> str:
         return f"{location}/ratings"
@@ -55,7 +67,7 @@ class FacebookRatings(Stream):
             raise MalformedRecord("unknown recommendation_type")
         reviewer_id, reviewer_name = person(record, "reviewer")
         created = graph_time(record.get("created_time"))
-        return ItemRecord(
+        item = ItemRecord(
             kind="recommendation",
             external_id=story_id,
             posted_at=created,
@@ -65,3 +77,8 @@ class FacebookRatings(Stream):
             rating=rating or RECOMMENDATION_STARS.get(recommendation),
             text=optional_text(record, "review_text"),
         )
+        return with_answer(item, record["open_graph_story"].get("comments"), self.page_id)
+
+    def read(self, location: str, cursor: datetime | None) -> IncrementalPass:
+        self.page_id = location
+        return super().read(location, cursor)

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from connectors.records import MalformedRecord, parse_timestamp
+from connectors.records import ItemRecord, MalformedRecord, parse_timestamp
+
+# A nested read of an object's newest top-level comments (field expansion), where the page's
+# answer is; one it cannot find there is kept as stored (see page_answer).
+ANSWER_FIELDS = (
+    "comments.filter(toplevel).order(reverse_chronological).limit(25)"
+    "{id,message,created_time,from{id}}"
+)
 
 
 def graph_time(value: object) -> datetime:
@@ -44,3 +52,53 @@ def optional_text(record: dict[str, Any], key: str) -> str | None:
     if value is not None and not isinstance(value, str):
         raise MalformedRecord(f"{key} is not a string")
     return value or None
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A comment of the page's own under one of its items: the page's answer to it."""
+
+    id: str
+    text: str
+    created: datetime
+
+
+def page_answer(block: object, page_id: str) -> tuple[Answer | None, bool]:
+    """The page's latest comment in a nested ``comments`` block, and whether the block can tell.
+
+    Graph leaves an empty edge out of a field expansion, and can list a story's comments as
+    empty although the page answered (PROVIDERS.md §G.5): a block that shows no comment at all
+    cannot tell "no answer". Nor can one with more pages that shows none of the page's.
+    """
+    if block is None:
+        return None, False
+    if not isinstance(block, dict):
+        raise MalformedRecord("comments is not an object")
+    data = block.get("data") or []
+    if not isinstance(data, list):
+        raise MalformedRecord("comments.data is not a list")
+    latest: Answer | None = None
+    for comment in data:
+        author_id, _ = person(comment) if isinstance(comment, dict) else (None, None)
+        if author_id != page_id:
+            continue
+        answer = Answer(
+            required_id(comment),
+            optional_text(comment, "message") or "",  # a sticker or photo alone: no text
+            graph_time(comment.get("created_time")),
+        )
+        if latest is None or answer.created >= latest.created:
+            latest = answer
+    paging = block.get("paging")
+    more = isinstance(paging, dict) and bool(paging.get("next"))
+    return latest, bool(data) and (latest is not None or not more)
+
+
+def with_answer(item: ItemRecord, block: object, page_id: str) -> ItemRecord:
+    """The item with the page's answer from its ``comments`` block as its reply."""
+    answer, known = page_answer(block, page_id)
+    item.reply_known = known
+    if answer is not None:
+        item.reply_text, item.reply_updated_at = answer.text, answer.created
+        item.reply_external_id = answer.id
+    return item

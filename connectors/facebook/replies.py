@@ -1,13 +1,18 @@
-"""The page's reply to a comment, a mention or a recommendation: a comment of its own under it.
+"""The page's answer to a comment, a mention or a recommendation: a comment of its own under it.
 
-Comments and mentions reply under themselves (``POST /{id}/comments``), recommendations under their
-story (``POST /{open_graph_story-id}/comments``, community practice, PROVIDERS.md §E). Our reply
-is the page's comment there whose id the outbox recorded, else the page's latest: posting again
-edits it (``POST /{comment-id}``), so a post never adds a second comment of ours.
+Comments and mentions are answered under themselves (``POST /{id}/comments``), recommendations
+under their story (``POST /{open_graph_story-id}/comments``, community practice, PROVIDERS.md §E).
+The page may have several answers there; the caller says which write it means. ``post`` adds a
+comment, always; ``edit`` changes the one the outbox names (the item's answer, or our last
+reply), else the page's latest, with ``POST /{comment-id}`` and ``message`` (Graph's comment
+update; PROVIDERS.md does not list it).
 
 Creating a comment is not idempotent at Facebook: a repeated ``POST /{id}/comments`` publishes a
 duplicate. After a lost answer the outbox asks :meth:`FacebookReplies.find`, which looks for the
-page's own comment with our text, created since the unconfirmed attempt began.
+page's own comment with our text, created since the unconfirmed attempt began. Graph can also
+answer the POST with ``(#100) Unsupported request - method type: post`` although it created the
+comment (§G.5): that answer is never retried; the comments are read back for its id, and since
+that read can come back empty too, the reply counts as posted whatever it shows.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from connectors import errors
 from connectors.account import LocationRef, PostedReply, Replier, WriteMarker
 from connectors.facebook.graph import GraphClient, edge
 from connectors.records import MalformedRecord, parse_timestamp
@@ -25,6 +31,8 @@ THREAD_FIELDS = "id,message,created_time,from{id}"
 CLOCK_SKEW = timedelta(minutes=2)
 # Our reply is among the newest comments; a read-back stops after this many pages of 100.
 MAX_PAGES = 5
+# How Graph words the refusal that may have created the comment all the same (§G.5).
+CREATED_ANYWAY = "unsupported request - method type: post"
 _LONG_AGO = datetime.min.replace(tzinfo=UTC)
 
 
@@ -84,14 +92,30 @@ class FacebookReplies(Replier):
         self, location: LocationRef, item_external_id: str, text: str, marker: WriteMarker
     ) -> PostedReply:
         client = self.client_for(location)
-        target = self._target(self._page_comments(location, item_external_id), marker)
-        if target is None:
+        try:
             answer = client.request("POST", f"{item_external_id}/comments", json={"message": text})
-            marker.reply_id = str(answer["id"]) if answer.get("id") else None
-        else:
+        except errors.Rejected as exc:
+            if CREATED_ANYWAY not in str(exc).lower():
+                raise
+            # Facebook likely created it: posting again would publish a duplicate. Its id, if
+            # the read shows it; posted in any case (the read is no proof either way).
+            found = self.find(location, item_external_id, text, marker)
+            return found or PostedReply(text, datetime.now(UTC))
+        marker.reply_id = str(answer["id"]) if answer.get("id") else None
+        return PostedReply(text, datetime.now(UTC))
+
+    def edit(
+        self, location: LocationRef, item_external_id: str, text: str, marker: WriteMarker
+    ) -> PostedReply:
+        if marker.reply_id is None:
+            target = self._target(self._page_comments(location, item_external_id), marker)
+            if target is None:
+                raise errors.NotFound("the page has no answer there to edit")
             marker.reply_id = str(target["id"])  # recorded before the edit, in case it is lost
-            if target.get("message") != text:
-                client.request("POST", marker.reply_id, json={"message": text})
+            if target.get("message") == text:
+                return PostedReply(text, _created(target))
+        # Setting the same text again changes nothing: a repeated edit is harmless.
+        self.client_for(location).request("POST", marker.reply_id, json={"message": text})
         return PostedReply(text, datetime.now(UTC))
 
     def delete(self, location: LocationRef, item_external_id: str, marker: WriteMarker) -> None:

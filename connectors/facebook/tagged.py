@@ -1,15 +1,27 @@
-"""Posts the page is tagged in (``/{page}/tagged``): mentions, for the inbox."""
+"""Posts the page is tagged in (``/{page}/tagged``): mentions, for the inbox.
+
+The page answers a mention with a comment on the post; the post's newest comments come nested
+in the listing, and the page's latest is the mention's reply.
+"""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from connectors.base import Stream
-from connectors.facebook.records import graph_time, optional_text, person, required_id
+from connectors.base import IncrementalPass, Stream
+from connectors.facebook.records import (
+    ANSWER_FIELDS,
+    graph_time,
+    optional_text,
+    person,
+    required_id,
+    with_answer,
+)
 from connectors.paging import CursorPaginator
 from connectors.records import ItemRecord
 
-FIELDS = "id,message,created_time,updated_time,from{id,name},permalink_url"
+FIELDS = f"id,message,created_time,updated_time,from{{id,name}},permalink_url,{ANSWER_FIELDS}"
 
 
 class FacebookTagged(Stream):
@@ -17,6 +29,7 @@ class FacebookTagged(Stream):
     kind = "mention"
     records_key = "data"
     paginator = CursorPaginator
+    page_id = ""  # set by read(): the page's own comments on the post are its answers
 
     def path(self, location: str) -> str:
         return f"{location}/tagged"
@@ -33,7 +46,7 @@ class FacebookTagged(Stream):
         author_id, author_name = person(record)
         created = graph_time(record.get("created_time"))
         updated = record.get("updated_time")
-        return ItemRecord(
+        item = ItemRecord(
             kind="mention",
             external_id=post_id,
             posted_at=created,
@@ -42,3 +55,8 @@ class FacebookTagged(Stream):
             author_external_id=author_id,
             text=optional_text(record, "message"),
         )
+        return with_answer(item, record.get("comments"), self.page_id)
+
+    def read(self, location: str, cursor: datetime | None) -> IncrementalPass:
+        self.page_id = location
+        return super().read(location, cursor)

@@ -22,6 +22,17 @@ from connectors.sandbox.facebook_webhooks import (
     rating_change,
 )
 
+# What PATCH /settings changes; ``story_comments_empty`` makes every recommendation's story list
+# its comments as ``[]`` (PROVIDERS.md §G.5).
+_SETTINGS = (
+    "webhook_url",
+    "app_usage",
+    "page_usage",
+    "ratings_retired_from",
+    "oldest_version",
+    "story_comments_empty",
+)
+
 
 def _post_id(fb: FacebookState, comment: Comment) -> str:
     parent: Any = fb.objects.get(comment.parent_id)
@@ -90,25 +101,10 @@ def routes(fb: FacebookState) -> list[BaseRoute]:
     async def settings(request: Request) -> Response:
         body = await json_body(request)
         with fb.lock:
-            keys = (
-                "webhook_url",
-                "app_usage",
-                "page_usage",
-                "ratings_retired_from",
-                "oldest_version",
-            )
-            for key in keys:
+            for key in _SETTINGS:
                 if key in body:
                     setattr(fb, key, body[key])
-        return JSONResponse(
-            {
-                "webhook_url": fb.webhook_url,
-                "app_usage": fb.app_usage,
-                "page_usage": fb.page_usage,
-                "ratings_retired_from": fb.ratings_retired_from,
-                "oldest_version": fb.oldest_version,
-            }
-        )
+        return JSONResponse({key: getattr(fb, key) for key in _SETTINGS})
 
     async def expire(request: Request) -> Response:
         return JSONResponse({"expired": fb.expire_tokens()})

@@ -22,6 +22,8 @@ from connectors.sandbox.facebook_state import (
     Comment,
     FacebookState,
     GraphError,
+    GraphFault,
+    Nested,
     Post,
     Rating,
     Token,
@@ -108,8 +110,12 @@ def graph_routes(fb: FacebookState) -> list[BaseRoute]:
             raw = params.get("access_token") or bearer_token(request.headers.get("authorization"))
             token = fb.valid(raw)
             page_id = token.page_id  # page tokens are counted against the page's usage
-            _fault(fb, request.method, segments)
+            fault = fb.take_fault(request.method, "/".join(segments))
+            if fault is not None and not fault.after_handling:
+                raise fault.error()
             body = _dispatch(fb, request, params, token, major, segments)
+            if fault is not None:  # carried out, and answered with an error all the same
+                raise fault.error()
         except GraphError as exc:
             headers = _usage(fb, page_id, exc.regain_minutes)
             return _json(exc.body(), exc.status, headers)
@@ -119,9 +125,9 @@ def graph_routes(fb: FacebookState) -> list[BaseRoute]:
 
 
 def _fault(fb: FacebookState, method: str, segments: list[str]) -> None:
-    fault = fb.take_fault(method, "/".join(segments))
+    fault: GraphFault | None = fb.take_fault(method, "/".join(segments))
     if fault is not None:
-        raise fault
+        raise fault.error()
 
 
 def _usage(fb: FacebookState, page_id: str | None, regain: int | None) -> dict[str, str]:
@@ -197,12 +203,14 @@ def _dispatch(
         if len(segments) == 2 and segments[1] in ("ratings", "feed", "posts", "tagged"):
             page = _page(fb, segments[0], token)
             _need(token, READ_CONTENT if segments[1] != "feed" else "pages_read_engagement")
+            nested = Nested.parse(params.get("fields"))
             if segments[1] == "ratings":
                 if major >= fb.ratings_retired_from:
                     raise GraphError(12)
-                return paged(request, params, [r.resource() for r in page.ratings])
+                stories = None if fb.story_comments_empty else nested
+                return paged(request, params, [r.resource(stories) for r in page.ratings])
             listed = page.tagged if segments[1] == "tagged" else page.posts
-            return paged(request, params, [p.resource() for p in listed])
+            return paged(request, params, [p.resource(nested) for p in listed])
         if len(segments) == 2 and segments[1] == "subscribed_apps" and method == "POST":
             page = _page(fb, segments[0], token)
             _need(token, "pages_manage_metadata")
@@ -233,6 +241,8 @@ def _comments(
         )
         return {"id": fb.add_comment(object_id, message, author).id}
     _need(token, READ_CONTENT)
+    if isinstance(target, Rating) and fb.story_comments_empty:
+        return {"data": []}  # §G.5: what Graph can answer for a story that has comments
     comments = target.replies if isinstance(target, Comment) else target.comments
     live = [c for c in comments if not c.deleted]
     if params.get("filter") == "stream":

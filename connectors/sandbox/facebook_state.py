@@ -43,6 +43,34 @@ def graph_time(seconds: int) -> str:
     return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
 
 
+@dataclass(frozen=True)
+class Nested:
+    """A field expansion of ``comments`` (``comments.order(…).limit(n){…}``), as asked."""
+
+    limit: int = 25
+    reverse: bool = False
+
+    @classmethod
+    def parse(cls, fields: str | None) -> Nested | None:
+        match = re.search(r"comments((?:\.\w+\([^)]*\))*)", fields or "")
+        if match is None:
+            return None
+        limit = re.search(r"\.limit\((\d+)\)", match[1])
+        return cls(int(limit[1]) if limit else 25, "reverse_chronological" in match[1])
+
+    def block(self, comments: list[Comment]) -> dict[str, Any] | None:
+        """Graph leaves an empty edge out of an expansion; a longer one says there is more."""
+        live = [c for c in comments if not c.deleted]
+        if self.reverse:
+            live = sorted(live, key=lambda c: c.created, reverse=True)
+        if not live:
+            return None
+        paging: dict[str, Any] = {"cursors": {"before": "MA", "after": "MQ"}}
+        if len(live) > self.limit:
+            paging["next"] = "https://graph.facebook.com/v21.0/comments?after=MQ"
+        return {"data": [c.resource(False) for c in live[: self.limit]], "paging": paging}
+
+
 @dataclass(eq=False)
 class Comment:
     id: str
@@ -82,8 +110,8 @@ class Post:
     author: dict[str, str]
     comments: list[Comment] = field(default_factory=list)
 
-    def resource(self) -> dict[str, Any]:
-        return {
+    def resource(self, nested: Nested | None = None) -> dict[str, Any]:
+        data = {
             "id": self.id,
             "message": self.message,
             "created_time": graph_time(self.created),
@@ -91,6 +119,10 @@ class Post:
             "from": dict(self.author),
             "permalink_url": f"https://www.facebook.com/{self.id}",
         }
+        block = nested.block(self.comments) if nested else None
+        if block is not None:
+            data["comments"] = block
+        return data
 
 
 @dataclass(eq=False)
@@ -103,12 +135,16 @@ class Rating:
     rating: int | None = None
     comments: list[Comment] = field(default_factory=list)
 
-    def resource(self) -> dict[str, Any]:
+    def resource(self, nested: Nested | None = None) -> dict[str, Any]:
+        story: dict[str, Any] = {"id": self.story_id}
+        block = nested.block(self.comments) if nested else None
+        if block is not None:
+            story["comments"] = block
         data: dict[str, Any] = {
             "created_time": graph_time(self.created),
             "has_rating": self.rating is not None,
             "has_review": bool(self.review_text),
-            "open_graph_story": {"id": self.story_id},
+            "open_graph_story": story,
             "recommendation_type": self.recommendation_type,
             "reviewer": dict(self.reviewer),
         }
@@ -164,6 +200,19 @@ class GraphFault:
     times: int  # -1: forever
     regain_minutes: int | None = None
     method: str | None = None
+    kind: str = "OAuthException"
+    # Carry the request out, then answer the error anyway: Graph can answer a comment's POST
+    # with "(#100) Unsupported request - method type: post" although it created it (§G.5).
+    after_handling: bool = False
+
+    def error(self) -> GraphError:
+        return GraphError(
+            self.code,
+            self.message,
+            self.subcode,
+            kind=self.kind,
+            regain_minutes=self.regain_minutes,
+        )
 
 
 _MESSAGES = {
@@ -220,6 +269,8 @@ class FacebookState:
         self.page_usage = 1  # percent, reported in X-Business-Use-Case-Usage
         self.ratings_retired_from = RATINGS_RETIRED_FROM
         self.oldest_version = OLDEST_VERSION
+        # §G.5: a recommendation's story can list its comments as empty although it has some.
+        self.story_comments_empty = False
         self.granted = set(PERMISSIONS)  # what the person grants in the login dialog
         self.webhook_url: str | None = None
         self.deliveries: list[dict[str, Any]] = []
@@ -261,10 +312,17 @@ class FacebookState:
             for r in range(ratings_per_page):
                 created = now - (ratings_per_page - r) * 7200
                 positive = rng.random() < 0.8
-                self.add_rating(page.id, self._person(), positive, self._text(), created)
+                story = self.add_rating(page.id, self._person(), positive, self._text(), created)
+                if r % 3 == 1:  # some the page already answered on Facebook
+                    answer = texts.REPLIES[r % len(texts.REPLIES)]
+                    self.add_comment(story.story_id, answer, page.identity, created + 600)
             for t in range(tagged_per_page):
                 created = now - (tagged_per_page - t) * 5400
-                self.add_tagged(page.id, f"Great time at @{page.name}!", self._person(), created)
+                post = self.add_tagged(
+                    page.id, f"Great time at @{page.name}!", self._person(), created
+                )
+                if t % 2 == 1:
+                    self.add_comment(post.id, "Thanks for the tag!", page.identity, created + 300)
 
     def _text(self) -> str:
         return texts.ENGLISH[self._rng.randrange(len(texts.ENGLISH))]
@@ -449,11 +507,13 @@ class FacebookState:
             times=int(spec.get("times", 1)),
             regain_minutes=spec.get("regain_minutes"),
             method=(spec.get("method") or "").upper() or None,
+            kind=spec.get("type") or "OAuthException",
+            after_handling=bool(spec.get("after_handling", False)),
         )
         with self.lock:
             self.faults.append(fault)
 
-    def take_fault(self, method: str, path: str) -> GraphError | None:
+    def take_fault(self, method: str, path: str) -> GraphFault | None:
         if not self.faults:
             return None
         with self.lock:
@@ -464,9 +524,7 @@ class FacebookState:
                     fault.times -= 1
                     if fault.times == 0:
                         self.faults.remove(fault)
-                return GraphError(
-                    fault.code, fault.message, fault.subcode, regain_minutes=fault.regain_minutes
-                )
+                return fault
         return None
 
     # -- what the admin API shows ---------------------------------------------------------

@@ -16,7 +16,7 @@ from sqlalchemy import TextClause, text
 from sqlalchemy.orm import Session
 
 from connectors.records import ItemRecord
-from core.redaction import redacted_text
+from core.redaction import Policy, redacted_text
 from models.redaction_policy import policy_for
 from services.items.events import Changes, returned
 
@@ -39,6 +39,7 @@ _COLUMNS = (
     ("reply_state", "text"),
     ("reply_policy_violation", "text"),
     ("reply_url", "text"),
+    ("reply_external_id", "text"),
     ("media", "jsonb"),
 )
 # What a provider may change after the fact; a re-read with none of it changed writes nothing.
@@ -79,8 +80,19 @@ def _statement(changes: dict[str, str], source: str = _UNNESTED) -> TextClause:
 
 
 _PAGE_CHANGES = {name: f"excluded.{name}" for name in _MUTABLE}
-_UPSERT_PAGE = _statement(_PAGE_CHANGES)
-_UPSERT_STAGED = _statement(_PAGE_CHANGES, STAGING_TABLE)
+# A record whose read could not tell whether there is a reply (``reply_known``) keeps the stored
+# one: Facebook can list a story's comments as empty although the page answered it.
+_REPLY = (
+    "reply_text",
+    "reply_updated_at",
+    "reply_state",
+    "reply_policy_violation",
+    "reply_external_id",
+)
+_KEEPING_REPLY = {name: value for name, value in _PAGE_CHANGES.items() if name not in _REPLY}
+# (by unnest, by the staging table) for a page whose reply is known, and for one whose is not
+_UPSERT_PAGE = (_statement(_PAGE_CHANGES), _statement(_PAGE_CHANGES, STAGING_TABLE))
+_UPSERT_PAGE_KEEPING_REPLY = (_statement(_KEEPING_REPLY), _statement(_KEEPING_REPLY, STAGING_TABLE))
 _UPSERT_EVENT = _statement(
     {name: f"coalesce(excluded.{name}, items.{name})" for name in _EVENT_CONTENT}
 )
@@ -103,14 +115,7 @@ def upsert_items(
     if not records:
         return Changes()
     records = _last_wins(records)
-    params = {name: [getattr(r, name) for r in records] for name, _ in _COLUMNS}
-    # As JSON text: psycopg2 would send a list of dicts as an array of arrays.
-    params["media"] = [None if m is None else json.dumps(m) for m in params["media"]]
     policy = policy_for(session, organisation_id)
-    for name in _REDACTED:
-        params[name] = [
-            None if value is None else redacted_text(value, policy) for value in params[name]
-        ]
     scope = {
         "organisation_id": organisation_id,
         "connection_id": connection_id,
@@ -118,11 +123,40 @@ def upsert_items(
         "source": source,
     }
     if partial:
-        return returned(session.execute(_UPSERT_EVENT, params | scope).all())
+        return returned(session.execute(_UPSERT_EVENT, _params(records, policy) | scope).all())
+    changes = Changes()
+    for known in (True, False):
+        group = [r for r in records if r.reply_known is known]
+        if group:
+            statements = _UPSERT_PAGE if known else _UPSERT_PAGE_KEEPING_REPLY
+            changes.add(_upsert_page(session, statements, group, scope, policy))
+    return changes
+
+
+def _params(records: Sequence[ItemRecord], policy: Policy) -> dict[str, list[Any]]:
+    params = {name: [getattr(r, name) for r in records] for name, _ in _COLUMNS}
+    # As JSON text: psycopg2 would send a list of dicts as an array of arrays.
+    params["media"] = [None if m is None else json.dumps(m) for m in params["media"]]
+    for name in _REDACTED:
+        params[name] = [
+            None if value is None else redacted_text(value, policy) for value in params[name]
+        ]
+    return params
+
+
+def _upsert_page(
+    session: Session,
+    statements: tuple[TextClause, TextClause],
+    records: Sequence[ItemRecord],
+    scope: dict[str, object],
+    policy: Policy,
+) -> Changes:
+    by_unnest, staged = statements
+    params = _params(records, policy)
     if len(records) < COPY_ROWS:
-        return returned(session.execute(_UPSERT_PAGE, params | scope).all())
+        return returned(session.execute(by_unnest, params | scope).all())
     _stage(session, params)
-    rows = session.execute(_UPSERT_STAGED, scope).all()
+    rows = session.execute(staged, scope).all()
     # Emptied at once, not only at commit: a caller may upsert twice in one transaction.
     session.execute(text(f"DELETE FROM {STAGING_TABLE}"))
     return returned(rows)

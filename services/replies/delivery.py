@@ -68,6 +68,8 @@ class _ProviderWrite:
         if self.reply.action == ReplyAction.DELETE:
             self.replier.delete(*where, self.marker)  # deleting what is gone: a no-op
             return Sent(None)
+        if self.reply.action == ReplyAction.UPDATE:
+            return Sent(self.replier.edit(*where, self.reply.body, self.marker))
         return Sent(self.replier.post(*where, self.reply.body, self.marker))
 
 
@@ -159,6 +161,7 @@ class ReplyOutbox(outbox.Outbox[Reply]):
                 else None
             )
             item.reply_updated_at = posted.updated_at if posted else None
+            item.reply_external_id = row.provider_reply_id if posted else None
             # A write Google accepted may still be moderated, or already rejected.
             moderation.record(session, row, item, posted, now)
         announce(session, row)

@@ -2,7 +2,11 @@
 
 The row is written before anything is sent, and the message goes out only after the commit, so
 a reply is never lost and never sent for a row that does not exist. A row's ``action`` says what
-to do at the provider: post a new reply, update the posted one, or delete it. Where the
+to do at the provider: post a new reply, update the posted one, or delete it.
+
+Two kinds of provider: Google keeps one reply per review, which a write creates or replaces;
+Facebook shows every comment the page wrote under an item, so the caller says whether to add
+one or to edit the one the item shows (``ReplyMode``), and nothing is edited silently. Where the
 organisation asks for approval, a responder's row waits in ``awaiting_approval`` and nothing is
 enqueued until a manager approves it.
 """
@@ -24,6 +28,7 @@ from models import (
     Organisation,
     Reply,
     ReplyAction,
+    ReplyMode,
     ReplyStatus,
     Role,
     Source,
@@ -56,6 +61,52 @@ REPLY_LIMITS: dict[tuple[str, str], Limit] = {
     (Source.PLAUDIT, Kind.FEEDBACK): Limit(5000, "characters"),
 }
 _PROVIDER_NAMES = {Source.GOOGLE: "Google", Source.FACEBOOK: "Facebook"}
+# Where the page's answers are comments of its own, any number of them; elsewhere an item has
+# one reply at most.
+SEVERAL_ANSWERS = frozenset(
+    {
+        (Source.FACEBOOK, Kind.RECOMMENDATION),
+        (Source.FACEBOOK, Kind.COMMENT),
+        (Source.FACEBOOK, Kind.MENTION),
+    }
+)
+_ACTIONS = {ReplyMode.ADD: ReplyAction.POST, ReplyMode.EDIT: ReplyAction.UPDATE}
+
+
+def single_reply(item: Item) -> bool:
+    """True where the provider keeps one reply per item (a write creates or replaces it)."""
+    return (item.source, item.kind) not in SEVERAL_ANSWERS
+
+
+def reply_modes(item: Item) -> list[ReplyMode]:
+    """What a reply to the item can do now: edit the answer it shows, add one, or both."""
+    if item.deleted or (item.source, item.kind) not in REPLY_LIMITS:
+        return []
+    answered = item.reply_text is not None
+    if single_reply(item):
+        return [ReplyMode.EDIT] if answered else [ReplyMode.ADD]
+    return [ReplyMode.ADD, ReplyMode.EDIT] if answered else [ReplyMode.ADD]
+
+
+def action_for(item: Item, mode: ReplyMode | None) -> ReplyAction:
+    """The outbox action a reply in ``mode`` stands for; refuses a mode that does not fit."""
+    answered = item.reply_text is not None
+    if mode is None:
+        if not single_reply(item):
+            raise Invalid(
+                "mode_required",
+                'Say whether to "add" an answer or "edit" the one the item shows',
+                field="mode",
+            )
+        return ReplyAction.UPDATE if answered else ReplyAction.POST
+    if mode == ReplyMode.ADD and answered and single_reply(item):
+        provider = _PROVIDER_NAMES.get(item.source, item.source)
+        raise Conflict(
+            "single_reply",
+            f'A {provider} {item.kind} has one reply: "edit" it (or leave mode out)',
+            field="mode",
+        )
+    return _ACTIONS[mode]
 
 
 def create_reply(
@@ -66,15 +117,28 @@ def create_reply(
     text: str,
     idempotency_key: str,
     action: ReplyAction = ReplyAction.POST,
+    mode: ReplyMode | None = None,
     confirm_personal_data: bool = False,
 ) -> tuple[Reply, bool]:
     """The outbox row for this reply and whether it is new (False: the key was seen before).
-    Written by the person of ``scope`` (for a key: its creator), with the scope's role."""
+    Written by the person of ``scope`` (for a key: its creator), with the scope's role.
+
+    ``action=POST`` is a reply in ``mode`` (see ``action_for``), which decides the action;
+    without one, where the provider keeps one reply, it is created or replaced. ``UPDATE`` is
+    an edit (``mode`` may only confirm it), ``DELETE`` a delete."""
     organisation_id = scope.organisation_id
     item = get_item(session, scope=scope, item_id=item_id)
+    if action == ReplyAction.UPDATE and mode == ReplyMode.ADD:
+        raise Invalid(
+            "mode_mismatch", "An edit changes the answer shown; post to add one", field="mode"
+        )
+    # What the caller asked for; None: left to the item's state, which may have changed since.
+    asked = (_ACTIONS[mode] if mode else None) if action == ReplyAction.POST else action
     existing = _by_key(session, organisation_id=organisation_id, idempotency_key=idempotency_key)
     if existing is not None:
-        return _replayed(existing, item_id=item_id, text=text, action=action), False
+        return _replayed(existing, item_id=item_id, text=text, action=asked), False
+    if action == ReplyAction.POST:
+        action = action_for(item, mode)
     check_repliable(item, text=text, action=action)
     if action != ReplyAction.DELETE:
         check_reply_text(
@@ -87,6 +151,8 @@ def create_reply(
         author_user_id=scope.user_id,
         body=text,
         action=action,
+        # What an edit or a delete acts on: the answer the item shows (a Facebook comment id).
+        provider_reply_id=item.reply_external_id if action != ReplyAction.POST else None,
         status=ApprovalStatus.AWAITING_APPROVAL if waits else ReplyStatus.PENDING,
         attempts=0,
         idempotency_key=idempotency_key,
@@ -166,9 +232,11 @@ def _by_key(session: Session, *, organisation_id: int, idempotency_key: str) -> 
     )
 
 
-def _replayed(reply: Reply, *, item_id: int, text: str, action: ReplyAction) -> Reply:
+def _replayed(reply: Reply, *, item_id: int, text: str, action: ReplyAction | None) -> Reply:
     # A retried request must be the same request; anything else is a client bug to surface.
-    if reply.item_id != item_id or reply.body != text or reply.action != action:
+    # (action None: the item decided it the first time, and may decide otherwise now.)
+    changed = action is not None and reply.action != action
+    if reply.item_id != item_id or reply.body != text or changed:
         raise Conflict(
             "idempotency_key_reused",
             "This Idempotency-Key was already used for a different reply",
@@ -184,7 +252,11 @@ def check_repliable(item: Item, *, text: str, action: ReplyAction = ReplyAction.
     if limit is None:
         raise Conflict("not_repliable", f"A {item.source} {item.kind} cannot be replied to")
     if action != ReplyAction.POST and item.reply_text is None:
-        raise Conflict("no_reply", "The item has no posted reply to change or delete")
+        raise Conflict(
+            "no_reply",
+            'The item shows no answer at the provider to edit or delete; "add" one',
+            field="mode",
+        )
     size = limit.measure(text)
     if size > limit.size:
         provider = _PROVIDER_NAMES.get(item.source, item.source)

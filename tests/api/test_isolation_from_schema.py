@@ -87,9 +87,9 @@ def _org_counts(db: Session, organisation_id: int) -> dict[str, int]:
     for table in Base.metadata.sorted_tables:
         if isinstance(table, Table) and "organisation_id" in table.c:
             counts[table.name] = db.scalar(
-                select(func.count()).select_from(table).where(
-                    table.c.organisation_id == organisation_id
-                )
+                select(func.count())
+                .select_from(table)
+                .where(table.c.organisation_id == organisation_id)
             )
     return counts
 
@@ -183,12 +183,17 @@ def test_every_operation_of_the_schema_keeps_to_its_organisation(
     # Then B's world is untouched, and nothing of A refers to B
     db.expire_all()
     assert _org_counts(db, theirs.organisation.id) == before
-    assert db.scalar(
-        select(func.count()).select_from(Item).where(
-            Item.organisation_id == mine.organisation.id,
-            Item.assignee_user_id == ids["user_id"],
+    assert (
+        db.scalar(
+            select(func.count())
+            .select_from(Item)
+            .where(
+                Item.organisation_id == mine.organisation.id,
+                Item.assignee_user_id == ids["user_id"],
+            )
         )
-    ) == 0
+        == 0
+    )
     limits = db.scalars(
         select(Membership.location_ids).where(Membership.organisation_id == mine.organisation.id)
     ).all()

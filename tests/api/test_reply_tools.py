@@ -228,10 +228,14 @@ def test_provider_limits_name_the_field(
         f"/api/v1/items/{google.id}/reply", json={"text": "é" * 2049}, headers=owner.headers
     )
     facebook_fits = client.post(
-        f"/api/v1/items/{facebook.id}/reply", json={"text": "é" * 8000}, headers=owner.headers
+        f"/api/v1/items/{facebook.id}/reply",
+        json={"text": "é" * 8000, "mode": "add"},
+        headers=owner.headers,
     )
     facebook_too_long = client.post(
-        f"/api/v1/items/{facebook.id}/reply", json={"text": "é" * 8001}, headers=owner.headers
+        f"/api/v1/items/{facebook.id}/reply",
+        json={"text": "é" * 8001, "mode": "add"},
+        headers=owner.headers,
     )
 
     assert (too_long_edit.status_code, error_of(too_long_edit)["field"]) == (422, "text")

@@ -32,9 +32,7 @@ class CountingLimiter:
         self.acquired += 1
 
 
-def client_for(
-    server: ScriptedServer, slept: list[float], **options: object
-) -> ProviderClient:
+def client_for(server: ScriptedServer, slept: list[float], **options: object) -> ProviderClient:
     return ProviderClient(
         session=requests.Session(),
         base_url=server.url + "/v4",
@@ -99,9 +97,7 @@ def test_a_read_that_keeps_failing_gives_up_after_max_attempts_as_transient(scri
 
 
 def test_a_429_waits_what_retry_after_says_then_succeeds(scripted, slept):
-    scripted.answer(
-        Reply(429, THROTTLED.body, {"Retry-After": "7"}), Reply(200, {"reviews": []})
-    )
+    scripted.answer(Reply(429, THROTTLED.body, {"Retry-After": "7"}), Reply(200, {"reviews": []}))
     client = client_for(scripted, slept)
 
     assert client.request("GET", "reviews") == {"reviews": []}
@@ -109,9 +105,7 @@ def test_a_429_waits_what_retry_after_says_then_succeeds(scripted, slept):
     assert client.rate_limit_waits == 1  # the sync run records it
 
 
-def test_a_wait_longer_than_max_wait_is_handed_back_to_the_worker_without_sleeping(
-    scripted, slept
-):
+def test_a_wait_longer_than_max_wait_is_handed_back_to_the_worker_without_sleeping(scripted, slept):
     scripted.answer(Reply(429, THROTTLED.body, {"Retry-After": "120"}))
     client = client_for(scripted, slept, max_wait=30.0)
 

@@ -56,11 +56,11 @@ def idle_api(db, sandbox, configure) -> Iterator[httpx.Client]:
             signup = sign_up(
                 client,
                 {
-                "email": "owner@bakery.example",
-                "password": "correct horse battery",
-                "name": "Olive Owner",
-                "organisation_name": "Olive's Bakery",
-            },
+                    "email": "owner@bakery.example",
+                    "password": "correct horse battery",
+                    "name": "Olive Owner",
+                    "organisation_name": "Olive's Bakery",
+                },
             )
             client.headers["Authorization"] = f"Bearer {signup['access_token']}"
             yield client

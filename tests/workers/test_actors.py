@@ -152,9 +152,8 @@ def _outbox_actors(module: str, tree: ast.Module, modules: dict[str, ast.Module]
     for node in ast.walk(tree):
         if isinstance(node, ast.ClassDef) and any("Outbox" in ast.unparse(b) for b in node.bases):
             for statement in node.body:
-                if (
-                    isinstance(statement, ast.Assign)
-                    and any(getattr(t, "id", None) == "actor" for t in statement.targets)
+                if isinstance(statement, ast.Assign) and any(
+                    getattr(t, "id", None) == "actor" for t in statement.targets
                 ):
                     name = _actor_named(statement.value, module, modules)
                     assert name is not None, f"{module}:{statement.lineno}: which actor?"
@@ -264,11 +263,11 @@ def test_a_subject_request_made_through_the_api_is_done_by_a_worker_process(db):
             signup = sign_up(
                 api,
                 {
-                "email": "owner@bakery.example",
-                "password": "correct horse battery",
-                "name": "Olive Owner",
-                "organisation_name": "Olive's Bakery",
-            },
+                    "email": "owner@bakery.example",
+                    "password": "correct horse battery",
+                    "name": "Olive Owner",
+                    "organisation_name": "Olive's Bakery",
+                },
             )
             api.headers["Authorization"] = f"Bearer {signup['access_token']}"
             me = api.get("/api/v1/me").json()

@@ -18,9 +18,7 @@ def _inbox(api, **params):
     return api.get("/api/v1/items", params={"limit": 100, "source": "facebook", **params}).json()
 
 
-def test_connect_sync_and_reply_to_a_comment_and_a_recommendation(
-    facebook_api, sandbox, configure
-):
+def test_connect_sync_and_reply_to_a_comment_and_a_recommendation(facebook_api, sandbox, configure):
     api = facebook_api
     # Given a Graph API version that still serves ratings
     use_facebook_app(configure, facebook_graph_version="v21.0")
@@ -54,7 +52,7 @@ def test_connect_sync_and_reply_to_a_comment_and_a_recommendation(
     recommendation = _inbox(api, kind="recommendation")["items"][0]
     sent = []
     for item, text in ((comment, "Thanks for the comment!"), (recommendation, "Thank you!")):
-        reply = api.post(f"/api/v1/items/{item['id']}/reply", json={"text": text})
+        reply = api.post(f"/api/v1/items/{item['id']}/reply", json={"text": text, "mode": "add"})
         assert reply.status_code == 202, reply.text
         sent.append(reply.json()["reply"]["id"])
 

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0018_account_labels"
-down_revision = "0015"
+down_revision = "0017_page_answers"
 branch_labels = None
 depends_on = None
 

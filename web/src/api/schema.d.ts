@@ -423,11 +423,14 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** Edit the reply posted at the provider (responder); sent in the background */
+        /**
+         * Edit the reply posted at the provider (responder); sent in the background
+         * @description The same as POST with `mode: edit`: it changes the answer the item shows.
+         */
         put: operations["edit_reply_api_v1_items__item_id__reply_put"];
         /**
-         * Reply to an item (responder); sent in the background
-         * @description With approval required, a responder's reply waits as `awaiting_approval`.
+         * Reply to an item (responder): add an answer or edit the one shown; sent in the background
+         * @description `mode` says which (required for Facebook items, whose page may answer several times; see the item's `reply_modes`). With approval required, a responder's reply waits as `awaiting_approval`.
          */
         post: operations["reply_api_v1_items__item_id__reply_post"];
         /** Delete the reply posted at the provider (responder); done in the background */
@@ -1885,6 +1888,16 @@ export interface components {
              * @description Where the provider lets the owner reply
              */
             reply_url: string | null;
+            /**
+             * Single Reply
+             * @description The provider keeps one reply per item (Google, feedback): a reply creates or replaces it. False (Facebook): the page may answer several times; say a `mode`
+             */
+            single_reply: boolean;
+            /**
+             * Reply Modes
+             * @description What a reply can do now: `add` an answer, `edit` the one shown, or both; empty: the item cannot be replied to
+             */
+            reply_modes: components["schemas"]["ReplyMode"][];
             /** Media */
             media: components["schemas"]["MediaItem"][];
             /** Deleted */
@@ -1936,6 +1949,16 @@ export interface components {
              * @description Where the provider lets the owner reply
              */
             reply_url: string | null;
+            /**
+             * Single Reply
+             * @description The provider keeps one reply per item (Google, feedback): a reply creates or replaces it. False (Facebook): the page may answer several times; say a `mode`
+             */
+            single_reply: boolean;
+            /**
+             * Reply Modes
+             * @description What a reply can do now: `add` an answer, `edit` the one shown, or both; empty: the item cannot be replied to
+             */
+            reply_modes: components["schemas"]["ReplyMode"][];
             /** Media */
             media: components["schemas"]["MediaItem"][];
             /** Deleted */
@@ -2221,13 +2244,26 @@ export interface components {
         };
         /**
          * ProviderReply
-         * @description The reply as the provider shows it (ours once sent, or one made elsewhere).
+         * @description The reply as the provider shows it (ours once sent, or one made elsewhere): Google's
+         *     owner reply, or the page's latest comment under a Facebook item.
          */
         ProviderReply: {
             /** Text */
             text: string;
             /** Updated At */
             updated_at: string | null;
+            /**
+             * External Id
+             * @description The provider's id of it (a Facebook comment), where it has one
+             */
+            external_id?: string | null;
+            /**
+             * Author
+             * @description `page`: a comment of the Facebook page's; `owner`: the business's
+             * @default owner
+             * @enum {string}
+             */
+            author: "owner" | "page";
             /**
              * State
              * @description The provider's moderation of the reply: `pending` until it decides, `rejected` when it will not show it; null where the provider reports none
@@ -2380,6 +2416,8 @@ export interface components {
              * @default false
              */
             confirm_personal_data: boolean;
+            /** @description Where the provider shows several answers (Facebook: the page's comments under an item), required: `add` publishes one more, `edit` changes the one the item shows (`reply.external_id`); a 409 names `mode` when the item shows none. Where the provider keeps one reply (Google, feedback) it may be left out: the reply is created or replaced; `add` on an item that has a reply is a 409, `edit` without one too. The item's `reply_modes` lists what fits now. */
+            mode?: components["schemas"]["ReplyMode"] | null;
         };
         /** ReplyLimit */
         ReplyLimit: {
@@ -2392,6 +2430,13 @@ export interface components {
              */
             unit: "bytes" | "characters";
         };
+        /**
+         * ReplyMode
+         * @description What a reply does where the provider shows several answers (Facebook: the page's own
+         *     comments under an item): add one more, or edit the one the item shows.
+         * @enum {string}
+         */
+        ReplyMode: "add" | "edit";
         /** ReplyOut */
         ReplyOut: {
             /** Id */
@@ -4780,7 +4825,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Deleted, not repliable, no reply, or key reused */
+            /** @description Deleted, not repliable, key reused, or a `mode` that does not fit: `edit` (or a delete) with no answer shown (`no_reply`), `add` where the provider keeps one reply and the item has it (`single_reply`) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4789,7 +4834,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Invalid input; `field` names the culprit */
+            /** @description Invalid body; `mode_required`: a Facebook item needs `add` or `edit` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4872,7 +4917,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Deleted, not repliable, no reply, or key reused */
+            /** @description Deleted, not repliable, key reused, or a `mode` that does not fit: `edit` (or a delete) with no answer shown (`no_reply`), `add` where the provider keeps one reply and the item has it (`single_reply`) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4881,7 +4926,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Invalid input; `field` names the culprit */
+            /** @description Invalid body; `mode_required`: a Facebook item needs `add` or `edit` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4960,7 +5005,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Deleted, not repliable, no reply, or key reused */
+            /** @description Deleted, not repliable, key reused, or a `mode` that does not fit: `edit` (or a delete) with no answer shown (`no_reply`), `add` where the provider keeps one reply and the item has it (`single_reply`) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4969,7 +5014,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Invalid input; `field` names the culprit */
+            /** @description Invalid body; `mode_required`: a Facebook item needs `add` or `edit` */
             422: {
                 headers: {
                     [name: string]: unknown;

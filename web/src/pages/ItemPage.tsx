@@ -129,7 +129,13 @@ function measure(text: string, unit: string): number {
 
 function Composer({ item }: { item: Schemas["ItemDetail"] }) {
   const limit = item.reply_limit!;
-  const editing = item.reply !== null;
+  // Facebook shows every answer the page wrote: the person says whether to add one or edit the
+  // one shown (nothing is edited silently). Google keeps one reply, created or replaced.
+  const several = !item.single_reply;
+  const canEdit = item.reply_modes.includes("edit");
+  const [picked, setPicked] = useState<Schemas["ReplyMode"] | null>(null);
+  const mode = several ? (canEdit ? picked : "add") : null;
+  const editing = several ? mode === "edit" : item.reply !== null;
   const [text, setText] = useState("");
   const [confirmPersonal, setConfirmPersonal] = useState(false);
   const [key, setKey] = useState(idempotencyKey);
@@ -145,10 +151,10 @@ function Composer({ item }: { item: Schemas["ItemDetail"] }) {
     mutationFn: async () => {
       const options = {
         params: { path: { item_id: item.id }, header: { "Idempotency-Key": key } },
-        body: { text, confirm_personal_data: confirmPersonal },
+        body: { text, confirm_personal_data: confirmPersonal, ...(mode ? { mode } : {}) },
       };
       return unwrap(
-        editing
+        editing && !several
           ? await api.PUT("/api/v1/items/{item_id}/reply", options)
           : await api.POST("/api/v1/items/{item_id}/reply", options),
       );
@@ -163,7 +169,7 @@ function Composer({ item }: { item: Schemas["ItemDetail"] }) {
   });
   const used = measure(text, limit.unit);
   const over = used > limit.size;
-  const error = errorFor(send.error, ["text"]);
+  const error = errorFor(send.error, ["text", "mode"]);
   const personal = send.error && "code" in send.error && send.error.code === "personal_data";
 
   function submit(event: FormEvent) {
@@ -173,8 +179,30 @@ function Composer({ item }: { item: Schemas["ItemDetail"] }) {
   return (
     <form className="composer" onSubmit={submit} noValidate>
       <h2>
-        <label htmlFor={id}>{editing ? "Edit the reply" : "Reply"}</label>
+        <label htmlFor={id}>{several ? { edit: "Edit the answer", add: "Add an answer", none: "Answer" }[mode ?? "none"] : editing ? "Edit the reply" : "Reply"}</label>
       </h2>
+      {several && canEdit && item.reply && (
+        <fieldset className="reply-mode">
+          <legend>The page already answered on Facebook</legend>
+          <blockquote className="body">{item.reply.text}</blockquote>
+          {(["edit", "add"] as const).map((m) => (
+            <label key={m} className="check">
+              <input
+                type="radio"
+                name="mode"
+                value={m}
+                checked={picked === m}
+                onChange={() => {
+                  setPicked(m);
+                  if (m === "edit" && !text) setText(item.reply!.text);
+                  setKey(idempotencyKey());
+                }}
+              />
+              {m === "edit" ? "Edit the answer" : "Add an answer"}
+            </label>
+          ))}
+        </fieldset>
+      )}
       <TemplatePicker itemId={item.id} onText={(t) => { setText(t); setKey(idempotencyKey()); box.current?.focus(); }} />
       <textarea
         id={id}
@@ -205,8 +233,8 @@ function Composer({ item }: { item: Schemas["ItemDetail"] }) {
           These are our own contact details: publish them
         </label>
       )}
-      <button type="submit" className="primary" disabled={send.isPending || over || !text.trim()}>
-        {send.isPending ? "Sending…" : editing ? "Update reply" : "Send reply"}
+      <button type="submit" className="primary" disabled={send.isPending || over || !text.trim() || (several && !mode)}>
+        {send.isPending ? "Sending…" : editing ? (several ? "Update the answer" : "Update reply") : "Send reply"}
       </button>
     </form>
   );
