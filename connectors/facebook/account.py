@@ -33,14 +33,16 @@ class FacebookAccount(ProviderAccount):
         self.limiter = limiter
         self._clients: list[GraphClient] = []
 
-    def _client(self, access_token: str | None) -> GraphClient:
-        client = GraphClient(access_token, limiter=self.limiter)
+    def _client(self, access_token: str | None, page_id: str | None = None) -> GraphClient:
+        client = GraphClient(access_token, limiter=self.limiter, page_id=page_id)
         self._clients.append(client)
         return client
 
     def _page_client(self, location: LocationRef) -> GraphClient:
         # Page tokens are what page edges want (and what the business use-case limits count).
-        return self._client(location.access_token or self._tokens.access_token)
+        if location.access_token:
+            return self._client(location.access_token, location.external_id)
+        return self._client(self._tokens.access_token)
 
     def locations(self) -> Iterator[LocationRecord]:
         return list_pages(self._client(self._tokens.access_token))

@@ -22,6 +22,11 @@ from connectors.sandbox.facebook_webhooks import (
     rating_change,
 )
 
+# The rate-limit settings (see `facebook_usage.UsageBudget`).
+USAGE_SETTINGS = (
+    "app_usage", "page_usage", "app_budget", "page_budget", "window_seconds", "page_refusal_code",
+)  # fmt: skip
+
 
 def _post_id(fb: FacebookState, comment: Comment) -> str:
     parent: Any = fb.objects.get(comment.parent_id)
@@ -89,18 +94,22 @@ def routes(fb: FacebookState) -> list[BaseRoute]:
 
     async def settings(request: Request) -> Response:
         body = await json_body(request)
+        usage = {k: body.pop(k) for k in USAGE_SETTINGS if k in body}
         with fb.lock:
-            for key in ("webhook_url", "app_usage", "page_usage", "ratings_retired_from"):
+            try:
+                fb.usage.configure(**usage)
+            except (TypeError, ValueError) as exc:
+                return error_response(400, f"bad usage setting: {exc}")
+            for key in ("webhook_url", "ratings_retired_from"):
                 if key in body:
                     setattr(fb, key, body[key])
-        return JSONResponse(
-            {
-                "webhook_url": fb.webhook_url,
-                "app_usage": fb.app_usage,
-                "page_usage": fb.page_usage,
-                "ratings_retired_from": fb.ratings_retired_from,
-            }
-        )
+            return JSONResponse(
+                {
+                    "webhook_url": fb.webhook_url,
+                    "ratings_retired_from": fb.ratings_retired_from,
+                    **fb.usage.describe(),
+                }
+            )
 
     async def expire(request: Request) -> Response:
         return JSONResponse({"expired": fb.expire_tokens()})

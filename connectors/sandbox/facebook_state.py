@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from connectors.sandbox import texts
+from connectors.sandbox.facebook_usage import UsageBudget
 
 APP_ID = "sandbox-app"
 APP_SECRET = "sandbox-app-secret"
@@ -213,8 +214,7 @@ class FacebookState:
         self.tokens: dict[str, Token] = {}
         self.codes: dict[str, tuple[str, set[str]]] = {}  # code -> (redirect_uri, permissions)
         self.faults: list[GraphFault] = []
-        self.app_usage = 1  # percent, reported in X-App-Usage
-        self.page_usage = 1  # percent, reported in X-Business-Use-Case-Usage
+        self.usage = UsageBudget()  # the usage headers, and the budgets that refuse calls
         self.ratings_retired_from = RATINGS_RETIRED_FROM
         self.granted = set(PERMISSIONS)  # what the person grants in the login dialog
         self.webhook_url: str | None = None
