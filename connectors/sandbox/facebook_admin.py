@@ -97,7 +97,8 @@ def routes(fb: FacebookState) -> list[BaseRoute]:
         usage = {k: body.pop(k) for k in USAGE_SETTINGS if k in body}
         with fb.lock:
             try:
-                fb.usage.configure(**usage)
+                if usage:  # a new budget starts a new count
+                    fb.usage.configure(**usage)
             except (TypeError, ValueError) as exc:
                 return error_response(400, f"bad usage setting: {exc}")
             for key in ("webhook_url", "ratings_retired_from"):
