@@ -142,9 +142,7 @@ def test_a_throttled_page_waits_its_announced_time_and_other_pages_do_not(gates,
     other.acquire((APP, page_scope("1")))
 
 
-def test_a_scope_at_100_percent_waits_briefly_in_place_even_without_an_announced_time(
-    gates, clock
-):
+def test_a_scope_at_100_percent_waits_briefly_in_place_even_without_an_announced_time(gates, clock):
     gates().report(APP, 100)
     gates().acquire((APP,))
     assert clock.slept[0] == pytest.approx(2.0, abs=1.0)  # blocked to the whole second
