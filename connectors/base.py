@@ -281,8 +281,11 @@ class Stream(ABC):
         """One record by id, or None when the provider says it is gone (``reconciles``)."""
         raise NotImplementedError
 
-    def read(self, location: str, cursor: datetime | None) -> IncrementalPass:
-        return IncrementalPass(self, location, cursor)
+    def read(
+        self, location: str, cursor: datetime | None, resume: dict[str, Any] | None = None
+    ) -> IncrementalPass:
+        """``resume``: a stopped pass's ``position``, to carry on from there."""
+        return IncrementalPass(self, location, cursor, resume)
 
 
 class IncrementalPass:
@@ -295,19 +298,32 @@ class IncrementalPass:
     pass reads everything: a first sync, or a full pass that finds deletions.
     """
 
-    def __init__(self, stream: Stream, location: str, cursor: datetime | None) -> None:
+    def __init__(
+        self,
+        stream: Stream,
+        location: str,
+        cursor: datetime | None,
+        resume: dict[str, Any] | None = None,
+    ) -> None:
         self.stream = stream
         self.location = location
         self.cursor = cursor
         self.new_cursor: datetime | None = None
         self.complete = False
         self.skipped = 0
+        self.resume = resume if stream.paginator.resumable else None
+        # Where to carry on after the pages yielded so far (None: from the top), for a pass
+        # the provider stopped; only listings with resumable cursors have one.
+        self.position: dict[str, Any] | None = self.resume
 
     def pages(self) -> Iterator[Page]:
         stream = self.stream
         paginator = stream.paginator()
         params = stream.params()
         highest = self.cursor
+        if self.resume is not None:
+            params = {**params, **self.resume["params"]}
+            highest = later_time(highest, self.resume.get("highest"))
         while True:
             body = stream.client.request("GET", stream.path(self.location), params=params)
             page, reached_cursor = self._page(body.get(stream.records_key) or [])
@@ -322,6 +338,8 @@ class IncrementalPass:
             if next_params is None:
                 break
             params = {**params, **next_params}
+            if paginator.resumable:
+                self.position = {"params": next_params, "highest": iso_time(highest)}
         self.complete = True
         self.new_cursor = highest
 
@@ -346,3 +364,15 @@ class IncrementalPass:
             page.items.append(item)
             page.seen_ids.append(item.external_id)
         return page, False
+
+
+def iso_time(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def later_time(moment: datetime | None, iso: str | None) -> datetime | None:
+    """The later of a time and a position's stored one."""
+    stored = datetime.fromisoformat(iso) if iso else None
+    if moment is None or stored is None:
+        return moment or stored
+    return max(moment, stored)

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any
+from typing import Any, ClassVar
 
 from connectors.errors import ProviderError
 
 
 class Paginator(ABC):
     """One instance per listing; it remembers what it has seen to refuse loops."""
+
+    # Whether a pass may stop after a page and resume later from the next page's parameters
+    # (a rate limit's pause): true of cursors that point at records, not at positions.
+    resumable: ClassVar[bool] = False
 
     def __init__(self) -> None:
         self._seen: set[str] = set()
@@ -42,6 +46,8 @@ class CursorPaginator(Paginator):
     Cursors are still present on the last page, and a page may be short or even empty while
     more follow, so only ``next`` says whether to go on.
     """
+
+    resumable = True
 
     def next_params(self, body: dict[str, Any]) -> dict[str, str] | None:
         paging = body.get("paging")

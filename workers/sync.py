@@ -28,6 +28,7 @@ def sync_capability(
     start_at: int | None = None,
     run_id: int | None = None,
     stalls: int = 0,
+    resume: dict[str, Any] | None = None,
 ) -> None:
     with run.dedicated_session() as session:
         try:
@@ -40,6 +41,7 @@ def sync_capability(
                 run_id=run_id,
                 stalls=stalls,
                 requested_at=_requested_at(),
+                resume=resume,
             )
         except run.SyncBusy as busy:
             raise dramatiq.Retry(str(busy), delay=int(busy.retry_in * 1000)) from None

@@ -40,14 +40,23 @@ class FacebookAccount(ProviderAccount):
     def retired(cls, capability: str, *, today: date) -> str | None:
         return versions.retired_reason(capability, today)
 
-    def _client(self, access_token: str | None, graph_version: str | None = None) -> GraphClient:
-        client = GraphClient(access_token, limiter=self.limiter, graph_version=graph_version)
+    def _client(
+        self,
+        access_token: str | None,
+        graph_version: str | None = None,
+        page_id: str | None = None,
+    ) -> GraphClient:
+        client = GraphClient(
+            access_token, limiter=self.limiter, graph_version=graph_version, page_id=page_id
+        )
         self._clients.append(client)
         return client
 
     def _page_client(self, location: LocationRef, graph_version: str | None = None) -> GraphClient:
         # Page tokens are what page edges want (and what the business use-case limits count).
-        return self._client(location.access_token or self._tokens.access_token, graph_version)
+        if location.access_token:
+            return self._client(location.access_token, graph_version, location.external_id)
+        return self._client(self._tokens.access_token, graph_version)
 
     def locations(self) -> Iterator[LocationRecord]:
         return list_pages(self._client(self._tokens.access_token))

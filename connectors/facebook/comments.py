@@ -14,8 +14,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from connectors.base import Stream
-from connectors.facebook.graph import edge
+from connectors.base import Stream, iso_time, later_time
 from connectors.facebook.records import graph_time, optional_text, person, required_id
 from connectors.paging import CursorPaginator
 from connectors.records import ItemRecord, MalformedRecord, Page
@@ -87,27 +86,63 @@ class FacebookComments(Stream):
             text=optional_text(record, "message"),
         )
 
-    def read(self, location: str, cursor: datetime | None) -> CommentsPass:
+    def read(
+        self, location: str, cursor: datetime | None, resume: dict[str, Any] | None = None
+    ) -> CommentsPass:
         self.page_id = location
-        return CommentsPass(self, location, cursor)
+        return CommentsPass(self, location, cursor, resume)
 
 
 class CommentsPass:
-    """The same contract as ``IncrementalPass``: pages, then a cursor once complete."""
+    """The same contract as ``IncrementalPass``: pages, then a cursor once complete; and a
+    ``position`` to resume from when the provider stops it (a rate limit)."""
 
-    def __init__(self, stream: FacebookComments, location: str, cursor: datetime | None) -> None:
+    def __init__(
+        self,
+        stream: FacebookComments,
+        location: str,
+        cursor: datetime | None,
+        resume: dict[str, Any] | None = None,
+    ) -> None:
         self.stream = stream
         self.location = location
         self.cursor = cursor
         self.new_cursor: datetime | None = None
         self.complete = False
         self.skipped = 0
+        self.resume = resume
+        # The request to carry on from: the feed page being read, the post whose comments were
+        # being read and the `after` of their next page, and the newest post time seen so far.
+        self.position: dict[str, Any] | None = resume
 
     def pages(self) -> Iterator[Page]:
         stream = self.stream
-        highest = self.cursor
-        for body in edge(stream.client, stream.path(self.location), stream.params()):
-            for post in body.get("data") or []:
+        resume = self.resume or {}
+        highest = later_time(self.cursor, resume.get("highest"))
+        feed: dict[str, Any] = dict(resume.get("feed") or {})
+        from_post, comments_after = resume.get("post"), dict(resume.get("comments") or {})
+        feed_pages = CursorPaginator()
+        while True:
+            if from_post is None:
+                self.position = {
+                    "feed": feed,
+                    "post": None,
+                    "comments": {},
+                    "highest": iso_time(highest),
+                }
+            body = stream.client.request(
+                "GET", stream.path(self.location), params={**stream.params(), **feed}
+            )
+            posts = body.get("data") or []
+            if from_post is not None:
+                # Carry on at the post that was being read; gone from the page, read it all.
+                ids = [post.get("id") if isinstance(post, dict) else None for post in posts]
+                if from_post in ids:
+                    posts = posts[ids.index(from_post) :]
+                else:
+                    comments_after = {}
+                from_post = None
+            for post in posts:
                 try:
                     post_id = required_id(post)
                     updated = graph_time(post.get("updated_time") or post.get("created_time"))
@@ -121,11 +156,39 @@ class CommentsPass:
                     # No comment since the last pass. (One in the very second the last pass
                     # read is left to the webhook or the daily full pass: times are seconds.)
                     continue
-                comments = edge(stream.client, f"{post_id}/comments", stream.comment_params())
-                for page_body in comments:
-                    yield self._page(page_body.get("data") or [])
+                yield from self._post(post_id, comments_after, feed, highest)
+                comments_after = {}
+            following = feed_pages.next_params(body)
+            if following is None:
+                break
+            feed = following
         self.complete = True
         self.new_cursor = highest
+
+    def _post(
+        self,
+        post_id: str,
+        after: dict[str, Any],
+        feed: dict[str, Any],
+        highest: datetime | None,
+    ) -> Iterator[Page]:
+        """One post's comment pages, from ``after`` (its first page when empty)."""
+        stream, pages = self.stream, CursorPaginator()
+        while True:
+            self.position = {
+                "feed": feed,
+                "post": post_id,
+                "comments": after,
+                "highest": iso_time(highest),
+            }
+            body = stream.client.request(
+                "GET", f"{post_id}/comments", params={**stream.comment_params(), **after}
+            )
+            yield self._page(body.get("data") or [])
+            following = pages.next_params(body)
+            if following is None:
+                return
+            after = following
 
     def _page(self, records: list[Any]) -> Page:
         page = Page(items=[])

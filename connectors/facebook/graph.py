@@ -24,13 +24,12 @@ import requests
 from connectors.base import READ_METHODS, Limiter, ProviderClient
 from connectors.facebook import versions
 from connectors.facebook.errors import FacebookErrors
-from connectors.facebook.usage import Usage
+from connectors.facebook.usage import Usage, share_usage, usage_scopes
+from connectors.limits import UsageGate
 from connectors.paging import CursorPaginator
 from core.settings import get_settings
 
 T = TypeVar("T")
-# How long one call waits at most when the usage headers say the app or page is nearly throttled.
-MAX_SLOWDOWN_SECONDS = 2.0
 
 
 class GraphSession(requests.Session):
@@ -84,6 +83,7 @@ class GraphClient(ProviderClient):
         access_token: str | None,
         *,
         limiter: Limiter | None = None,
+        page_id: str | None = None,
         sleep: Callable[[float], None] = time.sleep,
         graph_version: str | None = None,
     ) -> None:
@@ -91,6 +91,11 @@ class GraphClient(ProviderClient):
         version still serves (recommendations)."""
         settings = get_settings()
         session = GraphSession(settings.facebook_graph_url)
+        # A page token's calls count against the app and the page (PROVIDERS.md §G.6).
+        self.page_id = page_id
+        self.gate = limiter if isinstance(limiter, UsageGate) else None
+        if self.gate is not None:
+            limiter = self.gate.scoped(usage_scopes(page_id))
         super().__init__(
             session=session,
             base_url=settings.facebook_graph_url,
@@ -101,23 +106,26 @@ class GraphClient(ProviderClient):
         )
         self.graph_session = session
         self.graph = graph_api(access_token, session, graph_version)
-        self.slowdown_percent = settings.facebook_usage_slowdown_percent
 
     def sdk(self, call: Callable[[facebook.GraphAPI], T], *, write: bool = False) -> T:
         """Run one facebook-sdk call with classification and retries (none blind for a write)."""
 
         def attempt() -> T:
-            self._pace()
             try:
-                return call(self.graph)
+                answer = call(self.graph)
             except facebook.GraphAPIError as exc:
                 body = exc.result if isinstance(exc.result, dict) else {}
                 usage = self.graph_session.usage
+                if self.gate is not None:
+                    share_usage(self.gate, usage, body, page_id=self.page_id)
                 raise self.failure(
                     self.graph_session.last_status,
                     body,
                     usage.regain_seconds if usage.regain_seconds > 0 else None,
                 ) from None
+            if self.gate is not None:
+                share_usage(self.gate, self.graph_session.usage, None, page_id=self.page_id)
+            return answer
 
         return self.call(attempt, write=write)
 
@@ -141,14 +149,6 @@ class GraphClient(ProviderClient):
             ),
             write=method.upper() not in READ_METHODS if write is None else write,
         )
-
-    def _pace(self) -> None:
-        # Slow down before Facebook throttles: every worker sees the same usage figures, so
-        # each spaces out its calls as the app (or page) nears its limit.
-        percent = self.graph_session.usage.percent
-        if percent >= self.slowdown_percent:
-            share = (percent - self.slowdown_percent) / max(1.0, 100.0 - self.slowdown_percent)
-            self.sleep(min(1.0, share) * MAX_SLOWDOWN_SECONDS)
 
 
 def edge(client: ProviderClient, path: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:

@@ -22,16 +22,13 @@ from connectors.sandbox.facebook_webhooks import (
     rating_change,
 )
 
-# What PATCH /settings changes; ``story_comments_empty`` makes every recommendation's story list
-# its comments as ``[]`` (PROVIDERS.md §G.5).
-_SETTINGS = (
-    "webhook_url",
-    "app_usage",
-    "page_usage",
-    "ratings_retired_from",
-    "oldest_version",
-    "story_comments_empty",
-)
+# What PATCH /settings changes besides the rate limits; ``story_comments_empty`` makes every
+# recommendation's story list its comments as ``[]`` (PROVIDERS.md §G.5).
+_SETTINGS = ("webhook_url", "ratings_retired_from", "oldest_version", "story_comments_empty")
+# The rate-limit settings (see `facebook_usage.UsageBudget`).
+USAGE_SETTINGS = (
+    "app_usage", "page_usage", "app_budget", "page_budget", "window_seconds", "page_refusal_code",
+)  # fmt: skip
 
 
 def _post_id(fb: FacebookState, comment: Comment) -> str:
@@ -100,11 +97,19 @@ def routes(fb: FacebookState) -> list[BaseRoute]:
 
     async def settings(request: Request) -> Response:
         body = await json_body(request)
+        usage = {k: body.pop(k) for k in USAGE_SETTINGS if k in body}
         with fb.lock:
+            try:
+                if usage:  # a new budget starts a new count
+                    fb.usage.configure(**usage)
+            except (TypeError, ValueError) as exc:
+                return error_response(400, f"bad usage setting: {exc}")
             for key in _SETTINGS:
                 if key in body:
                     setattr(fb, key, body[key])
-        return JSONResponse({key: getattr(fb, key) for key in _SETTINGS})
+            return JSONResponse(
+                {**{key: getattr(fb, key) for key in _SETTINGS}, **fb.usage.describe()}
+            )
 
     async def expire(request: Request) -> Response:
         return JSONResponse({"expired": fb.expire_tokens()})

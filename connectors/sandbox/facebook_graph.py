@@ -28,6 +28,7 @@ from connectors.sandbox.facebook_state import (
     Rating,
     Token,
 )
+from connectors.sandbox.facebook_usage import PAGE_REFUSALS
 from connectors.sandbox.google_http import bearer_token
 from connectors.sandbox.models import dumps
 
@@ -113,12 +114,15 @@ def graph_routes(fb: FacebookState) -> list[BaseRoute]:
             fault = fb.take_fault(request.method, "/".join(segments))
             if fault is not None and not fault.after_handling:
                 raise fault.error()
+            _spend(fb, page_id)
             body = _dispatch(fb, request, params, token, major, segments)
             if fault is not None:  # carried out, and answered with an error all the same
                 raise fault.error()
         except GraphError as exc:
-            headers = _usage(fb, page_id, exc.regain_minutes)
-            return _json(exc.body(), exc.status, headers)
+            regain = exc.regain_minutes
+            if regain is None and exc.code in PAGE_REFUSALS and page_id is not None:
+                regain = 0  # a page refusal always reports the page at its limit
+            return _json(exc.body(), exc.status, _usage(fb, page_id, regain))
         return _json(body, 200, _usage(fb, page_id, None))
 
     return [Route("/{path:path}", graph, methods=["GET", "POST", "DELETE"])]
@@ -130,19 +134,17 @@ def _fault(fb: FacebookState, method: str, segments: list[str]) -> None:
         raise fault.error()
 
 
+def _spend(fb: FacebookState, page_id: str | None) -> None:
+    with fb.lock:
+        refusal = fb.usage.spend(page_id)
+    if refusal is not None:
+        code, minutes = refusal
+        raise GraphError(code, regain_minutes=minutes if page_id is not None else None)
+
+
 def _usage(fb: FacebookState, page_id: str | None, regain: int | None) -> dict[str, str]:
-    app = {"call_count": fb.app_usage, "total_cputime": 1, "total_time": 1}
-    headers = {"X-App-Usage": json.dumps(app)}
-    if page_id is not None:
-        business = {
-            "type": "pages",
-            "call_count": fb.page_usage if regain is None else 100,
-            "total_cputime": 1,
-            "total_time": 1,
-            "estimated_time_to_regain_access": regain or 0,
-        }
-        headers["X-Business-Use-Case-Usage"] = json.dumps({page_id: [business]})
-    return headers
+    with fb.lock:
+        return fb.usage.headers(page_id, regain)
 
 
 def _access_token(fb: FacebookState, params: dict[str, str]) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from connectors.sandbox import texts
+from connectors.sandbox.facebook_usage import UsageBudget
 
 APP_ID = "sandbox-app"
 APP_SECRET = "sandbox-app-secret"
@@ -265,8 +266,7 @@ class FacebookState:
         self.tokens: dict[str, Token] = {}
         self.codes: dict[str, tuple[str, set[str]]] = {}  # code -> (redirect_uri, permissions)
         self.faults: list[GraphFault] = []
-        self.app_usage = 1  # percent, reported in X-App-Usage
-        self.page_usage = 1  # percent, reported in X-Business-Use-Case-Usage
+        self.usage = UsageBudget()  # the usage headers, and the budgets that refuse calls
         self.ratings_retired_from = RATINGS_RETIRED_FROM
         self.oldest_version = OLDEST_VERSION
         # §G.5: a recommendation's story can list its comments as empty although it has some.

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import text
 
 from connectors.base import Limiter
-from connectors.limits import RedisCounter, WindowCounter, WindowLimiter
+from connectors.limits import RedisCounter, UsageGate, WindowCounter, WindowLimiter
 from core.settings import get_settings
 from models.db import get_engine
 
@@ -17,6 +17,18 @@ _INCREMENT = text(
     "VALUES (:key, :window, :amount, now() + make_interval(secs => :ttl)) "
     "ON CONFLICT (key, window_start) DO UPDATE SET count = rate_limit_windows.count + :amount "
     "RETURNING count"
+)
+_RAISE_TO = text(
+    "INSERT INTO rate_limit_windows (key, window_start, count, expires_at) "
+    "VALUES (:key, :window, :value, now() + make_interval(secs => :ttl)) "
+    "ON CONFLICT (key, window_start) DO UPDATE SET "
+    "count = GREATEST(rate_limit_windows.count, EXCLUDED.count), "
+    "expires_at = GREATEST(rate_limit_windows.expires_at, EXCLUDED.expires_at) "
+    "RETURNING count"
+)
+_READ = text(
+    "SELECT count FROM rate_limit_windows "
+    "WHERE key = :key AND window_start = :window AND expires_at >= now()"
 )
 _EXPIRED = text("DELETE FROM rate_limit_windows WHERE expires_at < now()")
 
@@ -34,6 +46,14 @@ class PostgresCounter:
                 conn.execute(_EXPIRED)
             return value
 
+    def raise_to(self, key: str, window: int, ttl_seconds: int, value: int) -> int:
+        with get_engine().begin() as conn:
+            if value <= 0:  # a read, which need not write
+                found = conn.execute(_READ, {"key": key, "window": window}).scalar()
+                return int(found or 0)
+            params = {"key": key, "window": window, "ttl": ttl_seconds, "value": value}
+            return int(conn.execute(_RAISE_TO, params).scalar_one())
+
 
 def shared_counter() -> WindowCounter:
     """The counter every process shares, for limits kept outside `limiter_for`."""
@@ -41,7 +61,7 @@ def shared_counter() -> WindowCounter:
 
 
 @lru_cache(maxsize=1)
-def _counter() -> WindowCounter:
+def _counter() -> RedisCounter | PostgresCounter:
     settings = get_settings()
     if settings.broker_url.startswith(("redis://", "rediss://", "unix://")):
         import redis
@@ -72,10 +92,27 @@ def google_window(now: float, polls: int = 0) -> tuple[int, int]:
 
 def limiter_for(provider: str) -> Limiter | None:
     """Google counts requests per project (one OAuth client is one project); Facebook's own
-    usage headers pace its calls."""
+    usage headers pace its calls, through figures every process shares."""
+    if provider == "facebook":
+        return facebook_gate()
     if provider != "google":
         return None
     return _limiter(_google_key(), get_settings().google_requests_per_minute)
+
+
+def facebook_gate() -> UsageGate:
+    settings = get_settings()
+    # The app and the host: stand-ins (a sandbox per test) and other apps count apart.
+    host = urlsplit(settings.facebook_graph_url).netloc
+    return _gate(
+        f"facebook:{settings.facebook_app_id}@{host}", settings.facebook_usage_slowdown_percent
+    )
+
+
+@lru_cache(maxsize=16)
+def _gate(prefix: str, slowdown_percent: int) -> UsageGate:
+    # One per process, so that its threads share what they read.
+    return UsageGate(_counter(), prefix, slowdown_percent=slowdown_percent)
 
 
 @lru_cache(maxsize=16)

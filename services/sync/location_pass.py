@@ -3,7 +3,9 @@ cursor moved only after a complete pass (see ``connectors.base.IncrementalPass``
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -47,9 +49,24 @@ class SyncStats:
         run.reconciled = self.reconciled
 
 
+@dataclass
+class Bookmark:
+    """Where a pass stopped inside a location, for a pass the provider stopped (a rate limit):
+    given, the pass carries on from there; after the stop, where the next message carries on
+    (None: from the top, for listings whose page tokens cannot be resumed)."""
+
+    position: dict[str, Any] | None = None
+
+
 def sync_location(
-    session: Session, stream: Stream, connection: Connection, location: Location, stats: SyncStats
+    session: Session,
+    stream: Stream,
+    connection: Connection,
+    location: Location,
+    stats: SyncStats,
+    bookmark: Bookmark | None = None,
 ) -> None:
+    resume = bookmark.position if bookmark is not None else None
     checkpoint = session.get(Checkpoint, (location.id, stream.name)) or Checkpoint(
         location_id=location.id, capability=stream.name
     )
@@ -57,13 +74,15 @@ def sync_location(
     now = datetime.now(UTC)
     full = _full_pass_due(checkpoint, now)
     cursor = None if full else datetime.fromisoformat(checkpoint.cursor)
-    # A first pass has nothing to mark deleted; only later full passes track what they saw.
-    track_seen = full and checkpoint.cursor is not None
+    # A first pass has nothing to mark deleted; only later full passes track what they saw. A
+    # resumed one cannot (what it saw before the pause is gone): the next pass is full again.
+    resumed_full = full and checkpoint.cursor is not None and resume is not None
+    track_seen = full and checkpoint.cursor is not None and not resumed_full
     if track_seen:
         start_seen(session)
     # A location's first pass imports its history: that is not news for webhooks and alerts.
     announcing = checkpoint.last_full_pass_at is not None
-    reading = stream.read(location.external_id, cursor)
+    reading = stream.read(location.external_id, cursor, resume)
     batch = _Batch(session, connection, location, stats, announcing=announcing, seen=track_seen)
     try:
         # The next pages are read while the last ones are written (see read_ahead).
@@ -74,6 +93,8 @@ def sync_location(
                 batch.add(page)
     except errors.ProviderError:
         batch.flush()  # what was read before the provider stopped us is kept
+        if bookmark is not None:
+            bookmark.position = getattr(reading, "position", None)  # and the rest follows
         raise
     batch.flush()
     if track_seen and stream.reconciles:
@@ -84,7 +105,7 @@ def sync_location(
         )
         stats.deleted += len(gone)
         announce(session, organisation_id=connection.organisation_id, changes=Changes(updated=gone))
-    if full:
+    if full and not resumed_full:
         checkpoint.last_full_pass_at = now
     if reading.new_cursor is not None and reading.new_cursor.isoformat() != checkpoint.cursor:
         checkpoint.cursor = reading.new_cursor.isoformat()

@@ -7,8 +7,10 @@ when a run since the request already did the work), the pass over the locations
 capability or a pause.
 
 A rate limit pauses the run (``waiting``): a delayed message continues the same run
-(``run_id``) from the location it stopped at (``start_at``), so that a quota smaller than the
-locations still gets through and the record tells the truth about the whole sync.
+(``run_id``) from the location it stopped at (``start_at``) and, where the listing's cursors
+allow, from the page it stopped at (``resume``), so that a quota smaller than the locations
+still gets through and the record tells the truth about the whole sync. A rate limit never
+ends a run: it is waited out as long as the provider asks.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
@@ -37,7 +40,7 @@ from services.sync.accounts import (
     record_enabled_capabilities,
     save_tokens,
 )
-from services.sync.location_pass import SyncStats, sync_location
+from services.sync.location_pass import Bookmark, SyncStats, sync_location
 from services.sync.locations import active_locations, locations_stale, refresh_locations
 from services.sync.schedule import schedule_next
 
@@ -76,11 +79,13 @@ def sync(
     stalls: int = 0,
     requested_at: datetime | None = None,
     today: date | None = None,
+    resume: dict[str, Any] | None = None,
 ) -> SyncRun | None:
     """Run one sync, of every location or (after a push) of one; returns its record, or None
     when there was nothing to sync. ``session`` comes from `dedicated_session`.
 
-    ``stalls`` counts the pauses in a row without progress. ``requested_at`` is when the sync
+    ``stalls`` counts the pauses in a row without progress; ``resume`` is where in the
+    ``start_at`` location a paused pass stopped. ``requested_at`` is when the sync
     was asked for: a run of every location that started since then has done what was asked,
     so a second message for the same request (the scheduler's and "sync now") does nothing.
     ``today`` is the day date-bound capabilities are judged by (None: today, UTC).
@@ -99,7 +104,9 @@ def sync(
         if run is None:
             session.commit()
             return None
-        return _run(session, connection, account, run, start_at=start_at, stalls=stalls)
+        return _run(
+            session, connection, account, run, start_at=start_at, stalls=stalls, resume=resume
+        )
 
 
 def _open(
@@ -204,9 +211,14 @@ class _Progress:
 
     stats: SyncStats
     resume_at: int | None  # the location a pause stopped at
+    position: dict[str, Any] | None = None  # and where in it (see `Bookmark`)
     done: int = 0  # locations finished by this message
     pause: float | None = None  # seconds to wait before the run continues
     rate_limited: bool = False
+    fetched_before: int = field(init=False)  # records read by this message count as progress
+
+    def __post_init__(self) -> None:
+        self.fetched_before = self.stats.fetched
 
 
 def _run(
@@ -217,13 +229,14 @@ def _run(
     *,
     start_at: int | None,
     stalls: int,
+    resume: dict[str, Any] | None = None,
 ) -> SyncRun:
     session.commit()
     # Kept apart from the rows: a rollback expires them, and the record is written regardless.
     connection_id, capability, location_id = connection.id, run.capability, run.location_id
     started = time.monotonic()
     before_requests, before_waits = run.requests or 0, run.rate_limit_waits or 0
-    progress = _Progress(SyncStats(run), resume_at=start_at)
+    progress = _Progress(SyncStats(run), resume_at=start_at, position=resume)
     try:
         _pass(session, connection, account, run, progress, start_at=start_at)
         run.status = SyncRunStatus.PARTIAL if run.errors else SyncRunStatus.SUCCEEDED
@@ -245,6 +258,7 @@ def _run(
             run.finished_at = datetime.now(UTC)
         if progress.pause is not None:
             # Keep what was done: the next message continues this run where it stopped.
+            within = {"resume": progress.position} if progress.position is not None else {}
             send_after_commit(
                 session,
                 SYNC,
@@ -255,6 +269,7 @@ def _run(
                 run_id=run.id,
                 stalls=stalls,
                 delay_ms=int(progress.pause * 1000),
+                **within,
             )
         session.add(run)
         session.commit()
@@ -277,9 +292,14 @@ def _pass(
             schedule_next(connection)  # push may have just been turned on
     for location in active_locations(session, connection.id, run.location_id, start_at):
         progress.resume_at = location.id
+        bookmark = Bookmark(progress.position if location.id == start_at else None)
+        progress.position = None
         stream = account.stream(run.capability, location_ref(location))
         try:
-            sync_location(session, stream, connection, location, progress.stats)
+            sync_location(session, stream, connection, location, progress.stats, bookmark)
+        except errors.Transient:
+            progress.position = bookmark.position  # the next message carries on from there
+            raise
         except (errors.NotFound, errors.Rejected) as exc:
             session.rollback()
             if isinstance(exc, errors.NotFound):
@@ -310,7 +330,11 @@ def _settle(
         _set_capability(connection, run.capability, state, str(exc))
         _fail(run, exc)
     elif isinstance(exc, errors.Transient):
-        stalls = 0 if progress.done else stalls + 1
+        moved = progress.done or progress.stats.fetched > progress.fetched_before
+        if isinstance(exc, errors.RateLimited):
+            stalls = 0 if moved else stalls  # waited out, never a reason to give up
+        else:
+            stalls = 0 if moved else stalls + 1
         if stalls > MAX_STALLS:
             _fail(run, exc)  # no progress through this many waits: the provider is down
         else:

@@ -14,7 +14,7 @@ from connectors.facebook.comments import FacebookComments
 from connectors.facebook.errors import FacebookErrors
 from connectors.facebook.graph import GraphClient, GraphSession
 from connectors.facebook.ratings import FacebookRatings
-from connectors.facebook.usage import Usage
+from connectors.facebook.usage import Level, Usage
 from connectors.facebook.webhooks import Change, changes, sign, signature_valid
 from connectors.paging import CursorPaginator
 from connectors.records import MalformedRecord
@@ -105,7 +105,9 @@ def test_usage_headers_give_the_highest_percentage_and_the_wait_in_seconds():
             }
         ),
     }
-    assert Usage.from_headers(headers) == Usage(95.0, 120.0)
+    usage = Usage.from_headers(headers)
+    assert (usage.percent, usage.regain_seconds) == (95.0, 120.0)
+    assert usage.app == Level(28.0) and usage.pages == {"123": Level(95.0, 120.0)}
     assert Usage.from_headers({"x-app-usage": "not json"}) == Usage()
 
 

@@ -7,10 +7,23 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from core.settings import get_settings
 from tests.support import ApiServer, free_port, sign_up, this_runs_broker
 from tests.workers.facebook_support import fb_admin, use_facebook_app
 from workers.broker import broker
 from workers.runner import start_worker
+
+
+@pytest.fixture(autouse=True)
+def facebook_throttles_closed() -> Iterator[None]:
+    """Facebook's shared usage figures and throttle windows (in the broker's Redis) are keyed by
+    the Graph host and the page: a later test's sandbox may get the same port and page ids, so
+    what a test's refusals opened is closed after it."""
+    yield
+    client = getattr(this_runs_broker(), "client", None)  # on RabbitMQ they are in PostgreSQL
+    keys = client.keys(f"{get_settings().broker_namespace}:max:facebook:*") if client else []
+    if keys:
+        client.delete(*keys)
 
 
 @pytest.fixture
