@@ -256,8 +256,12 @@ class FacebookState:
                         self.add_comment(comment.id, reply, page.identity, created + 120)
             for r in range(ratings_per_page):
                 created = now - (ratings_per_page - r) * 7200
-                positive = rng.random() < 0.8
-                self.add_rating(page.id, self._person(), positive, self._text(), created)
+                roll, person, text = rng.random(), self._person(), self._text()
+                # Recommends when the text is glad, not when it complains; a mixed text
+                # either way. Drawn in the old order, so other seeded values stay as they were.
+                middle = sum(texts.STARS[text]) / 2
+                positive = middle > 3 or (middle == 3 and roll < 0.5)
+                self.add_rating(page.id, person, positive, text, created)
             for t in range(tagged_per_page):
                 created = now - (tagged_per_page - t) * 5400
                 self.add_tagged(page.id, f"Great time at @{page.name}!", self._person(), created)
