@@ -6,6 +6,7 @@ with ``fbtrace_id`` (HTTP 400); usage headers on every answer; and the login dia
 from __future__ import annotations
 
 import base64
+import html
 import json
 import re
 from collections.abc import Callable
@@ -282,6 +283,22 @@ def _object(
     return {"success": True}
 
 
+def _dialog_page(path: str, q: dict[str, str]) -> HTMLResponse:
+    """What a person sees: the permissions asked for, and Allow or Deny (links that decide as
+    ``sandbox_decision`` does, so a browser can go through the dialog like a person)."""
+    scopes = "".join(f"<li>{html.escape(s)}</li>" for s in (q.get("scope") or "").split(","))
+    allow, deny = (
+        html.escape(f"{path}?{urlencode({**q, 'sandbox_decision': d})}", quote=True)
+        for d in ("allow", "deny")
+    )
+    page = (
+        "<!doctype html><title>Log in with Facebook (sandbox)</title>"
+        f"<h1>Sandbox app wants to manage your pages</h1><ul>{scopes}</ul>"
+        f'<p><a id="allow" href="{allow}">Allow</a> <a id="deny" href="{deny}">Deny</a></p>'
+    )
+    return HTMLResponse(page)
+
+
 def dialog_routes(fb: FacebookState) -> list[BaseRoute]:
     """The login dialog: ``sandbox_decision=allow|deny`` decides at once (a 302)."""
 
@@ -291,8 +308,7 @@ def dialog_routes(fb: FacebookState) -> list[BaseRoute]:
             return HTMLResponse("<h1>Invalid App ID or redirect_uri</h1>", 400)
         decision = q.get("sandbox_decision")
         if decision is None:
-            scopes = "".join(f"<li>{s}</li>" for s in (q.get("scope") or "").split(","))
-            return HTMLResponse(f"<h1>Sandbox app wants to manage your pages</h1><ul>{scopes}</ul>")
+            return _dialog_page(request.url.path, q)
         if decision == "allow":
             callback = {"code": fb.issue_code(q["redirect_uri"])}
         else:

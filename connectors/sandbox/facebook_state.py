@@ -311,8 +311,12 @@ class FacebookState:
                         self.add_comment(comment.id, reply, page.identity, created + 120)
             for r in range(ratings_per_page):
                 created = now - (ratings_per_page - r) * 7200
-                positive = rng.random() < 0.8
-                story = self.add_rating(page.id, self._person(), positive, self._text(), created)
+                roll, person, text = rng.random(), self._person(), self._text()
+                # Recommends when the text is glad, not when it complains; a mixed text
+                # either way. Drawn in the old order, so other seeded values stay as they were.
+                middle = sum(texts.STARS[text]) / 2
+                positive = middle > 3 or (middle == 3 and roll < 0.5)
+                story = self.add_rating(page.id, person, positive, text, created)
                 if r % 3 == 1:  # some the page already answered on Facebook
                     answer = texts.REPLIES[r % len(texts.REPLIES)]
                     self.add_comment(story.story_id, answer, page.identity, created + 600)

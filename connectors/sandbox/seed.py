@@ -103,27 +103,32 @@ def _location(rng: random.Random, i: int, account: Account) -> Location:
     )
 
 
-def _comment(rng: random.Random) -> str | None:
+def _comment(rng: random.Random) -> tuple[str | None, tuple[int, int] | None]:
+    """A review's text, and the stars its tone goes with (None: any)."""
     roll = rng.random()
     if roll < 0.15:
-        return None  # rating-only
+        return None, None  # rating-only
     if roll < 0.55:
-        return texts.ENGLISH[rng.randrange(len(texts.ENGLISH))]
+        text = texts.ENGLISH[rng.randrange(len(texts.ENGLISH))]
+        return text, texts.STARS[text]
     if roll < 0.65:
-        return texts.EMOJI[rng.randrange(len(texts.EMOJI))]
+        text = texts.EMOJI[rng.randrange(len(texts.EMOJI))]
+        return text, texts.STARS[text]
     if roll < 0.74:
-        return texts.RIGHT_TO_LEFT[rng.randrange(len(texts.RIGHT_TO_LEFT))]
+        text = texts.RIGHT_TO_LEFT[rng.randrange(len(texts.RIGHT_TO_LEFT))]
+        return text, texts.STARS[text]
     if roll < 0.88:
-        return texts.translated(*texts.TRANSLATED[rng.randrange(len(texts.TRANSLATED))])
+        english, original = texts.TRANSLATED[rng.randrange(len(texts.TRANSLATED))]
+        return texts.translated(english, original), texts.STARS[english]
     if roll < 0.90:
-        return LONG_COMMENTS[rng.randrange(len(LONG_COMMENTS))]
+        return LONG_COMMENTS[rng.randrange(len(LONG_COMMENTS))], None  # rambling, mixed
     first = texts.ENGLISH[rng.randrange(len(texts.ENGLISH))]
-    return first + " " + texts.EMOJI[rng.randrange(len(texts.EMOJI))]
+    return first + " " + texts.EMOJI[rng.randrange(len(texts.EMOJI))], texts.STARS[first]
 
 
 def _review(rng: random.Random, seq: int, location: Location, anchor_ns: int) -> Review:
-    roll = rng.random()
-    star = next(s for limit, s in STAR_THRESHOLDS if roll < limit)
+    roll = rng.random()  # the stars, once the text is known (drawn here: the order of draws
+    # is what keeps every other seeded value as it was)
     if rng.random() < 0.05:
         name = photo = None
     else:
@@ -148,12 +153,13 @@ def _review(rng: random.Random, seq: int, location: Location, anchor_ns: int) ->
         if reply.update_ns > update_ns:  # replying bumps the review (see state.put_reply)
             update_ns, update_digits = reply.update_ns, reply.update_digits
     review_id = opaque_id(rng, "ChdDSUhN", 24)
+    comment, tone = _comment(rng)
     return Review(
         seq=seq,
         review_id=review_id,
         location=location,
-        star=star,
-        comment=_comment(rng),
+        star=stars_for(tone, roll),
+        comment=comment,
         reviewer_name=name,
         reviewer_photo=photo,
         create_ns=create_ns,
@@ -163,6 +169,15 @@ def _review(rng: random.Random, seq: int, location: Location, anchor_ns: int) ->
         reply=reply,
         media=seeded_media(review_id),
     )
+
+
+def stars_for(tone: tuple[int, int] | None, roll: float) -> int:
+    """Stars within the text's (lowest, highest); without one, the overall mix, which leans
+    heavily to five stars as real ratings do."""
+    if tone is None:
+        return next(s for limit, s in STAR_THRESHOLDS if roll < limit)
+    low, high = tone
+    return low + min(high - low, int(roll * (high - low + 1)))
 
 
 def seeded_media(review_id: str) -> list[dict[str, str]]:

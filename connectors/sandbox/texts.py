@@ -6,47 +6,60 @@ near-limit lengths are mixed in because they are what breaks storage, search and
 
 from __future__ import annotations
 
-ENGLISH = (
-    "Great service, friendly staff. Will come back!",
-    "The food was cold and we waited 40 minutes.",
-    "Decent place, nothing special.",
-    "Absolutely loved it. The best coffee in town.",
-    "Clean, quick and cheap. What more do you want?",
-    "Booked online, showed up, nobody knew about the booking.",
-    "Staff went out of their way to help my elderly mother. Thank you.",
-    "Parking is a nightmare but the shop itself is fine.",
-    "Prices went up again & the portions went down :(",
-    "5 stars for Maria at the front desk <3",
-    "Not bad.\nNot great either.\nMiddle of the road.",
-    'They said "ready in 10 minutes" — it took an hour.',
+# Each text with the stars its tone goes with (lowest, highest): the seed draws a review's
+# rating within them, so that "The food was cold" does not come with five stars. A text that
+# names its stars has exactly those.
+_ENGLISH = (
+    ("Great service, friendly staff. Will come back!", (4, 5)),
+    ("The food was cold and we waited 40 minutes.", (1, 2)),
+    ("Decent place, nothing special.", (3, 3)),
+    ("Absolutely loved it. The best coffee in town.", (5, 5)),
+    ("Clean, quick and cheap. What more do you want?", (4, 5)),
+    ("Booked online, showed up, nobody knew about the booking.", (1, 2)),
+    ("Staff went out of their way to help my elderly mother. Thank you.", (5, 5)),
+    ("Parking is a nightmare but the shop itself is fine.", (3, 4)),
+    ("Prices went up again & the portions went down :(", (2, 3)),
+    ("5 stars for Maria at the front desk <3", (5, 5)),
+    ("Not bad.\nNot great either.\nMiddle of the road.", (3, 3)),
+    ('They said "ready in 10 minutes" — it took an hour.', (1, 2)),
 )
 
-EMOJI = (
-    "Amazing!!! 🎉🎉🎉 Best pizza 🍕 ever",
-    "👍👍",
-    "Service 👎 food 👌 vibe 🔥",
-    "Came for the cake 🎂, stayed for the people ❤️‍🔥 👨‍👩‍👧‍👦",
-    "🙂",
+_EMOJI = (
+    ("Amazing!!! 🎉🎉🎉 Best pizza 🍕 ever", (5, 5)),
+    ("👍👍", (4, 5)),
+    ("Service 👎 food 👌 vibe 🔥", (2, 4)),
+    ("Came for the cake 🎂, stayed for the people ❤️‍🔥 👨‍👩‍👧‍👦", (5, 5)),
+    ("🙂", (4, 4)),
 )
 
-RIGHT_TO_LEFT = (
-    "خدمة ممتازة وموظفون ودودون. سأعود بالتأكيد!",
-    "الطعام كان باردا والانتظار طويل جدا.",
-    "שירות מעולה, ממליץ בחום!",
-    "המקום היה מלוכלך והצוות לא נחמד.",
-    "Good coffee, but the sign says ״סגור״ at noon — مغلق?",
+_RIGHT_TO_LEFT = (
+    ("خدمة ممتازة وموظفون ودودون. سأعود بالتأكيد!", (5, 5)),
+    ("الطعام كان باردا والانتظار طويل جدا.", (1, 2)),
+    ("שירות מעולה, ממליץ בחום!", (5, 5)),
+    ("המקום היה מלוכלך והצוות לא נחמד.", (1, 2)),
+    ("Good coffee, but the sign says ״סגור״ at noon — مغلق?", (3, 4)),
 )
 
 # (english translation, original) pairs, shown the way Google embeds them in `comment`.
-TRANSLATED = (
-    ("Very good food, friendly service.", "Sehr gutes Essen, freundliche Bedienung."),
-    ("The room was dirty.", "La chambre était sale."),
-    ("Excellent value for money!", "¡Excelente relación calidad-precio!"),
-    ("The staff were very kind.", "スタッフがとても親切でした。"),
-    ("Excellent service, I will definitely come back!", "خدمة ممتازة، سأعود بالتأكيد!"),
-    ("Great atmosphere.", "אווירה נהדרת."),
-    ("Tasty but expensive 😅", "Вкусно, но дорого 😅"),
+_TRANSLATED = (
+    (("Very good food, friendly service.", "Sehr gutes Essen, freundliche Bedienung."), (4, 5)),
+    (("The room was dirty.", "La chambre était sale."), (1, 2)),
+    (("Excellent value for money!", "¡Excelente relación calidad-precio!"), (5, 5)),
+    (("The staff were very kind.", "スタッフがとても親切でした。"), (4, 5)),
+    (("Excellent service, I will definitely come back!", "خدمة ممتازة، سأعود بالتأكيد!"), (5, 5)),
+    (("Great atmosphere.", "אווירה נהדרת."), (4, 5)),
+    (("Tasty but expensive 😅", "Вкусно, но дорого 😅"), (3, 4)),
 )
+
+ENGLISH = tuple(text for text, _ in _ENGLISH)
+EMOJI = tuple(text for text, _ in _EMOJI)
+RIGHT_TO_LEFT = tuple(text for text, _ in _RIGHT_TO_LEFT)
+TRANSLATED = tuple(pair for pair, _ in _TRANSLATED)
+# The stars by text (a translated review's by its English).
+STARS: dict[str, tuple[int, int]] = {
+    **dict(_ENGLISH), **dict(_EMOJI), **dict(_RIGHT_TO_LEFT),
+    **{english: stars for (english, _), stars in _TRANSLATED},
+}  # fmt: skip
 
 REPLIES = (
     "Thank you for your kind words! We hope to see you again soon.",

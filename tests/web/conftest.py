@@ -14,7 +14,9 @@ from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
+from tests.fixtures import consent
 from tests.support import Process, free_port, wait_for
 from tests.web.toolchain import DIST, WEB
 
@@ -59,7 +61,8 @@ def dashboard(db, sandbox, configure, tmp_path: Path) -> Iterator[Dashboard]:
             return False
 
     try:
-        wait_for(up, timeout=30)
+        # Generous: on a machine shared with other work, starting takes a while.
+        wait_for(up, timeout=90)
         yield Dashboard(url=url, api=api, worker=worker)
     finally:
         api.stop()
@@ -159,3 +162,21 @@ _WIDER_THAN_THE_WINDOW = """() => [...document.querySelectorAll('body *')]
 def look(page: Any, name: str) -> None:
     check_accessibility(page, name)
     screenshots(page, name)
+
+
+def log_in(page: Any, email: str, password: str) -> None:
+    """Through the log-in page, to the inbox: the one sign-in of the tests that need a person
+    logged in but do not test logging in."""
+    page.goto("/login")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Inbox")).to_be_visible()
+
+
+def connect_google(api: httpx.Client) -> None:
+    """Google connected over the API: its consent page answered "Allow" (the browser's way
+    through it is tested in test_dashboard.py)."""
+    start = api.post("/api/v1/connections/google/authorize", json={})
+    query = consent(start.json()["authorization_url"])
+    assert api.get("/api/v1/connections/google/callback", params=query).is_success

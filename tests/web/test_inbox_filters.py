@@ -8,19 +8,16 @@ import re
 import httpx
 from playwright.sync_api import expect
 
-from tests.fixtures import consent
 from tests.support import sign_up, wait_for
+from tests.web.conftest import connect_google, log_in
 from tests.web.test_dashboard import OWNER
-from tests.web.test_team_pages import log_in
 
 
 def test_filters_by_assignee_tag_and_dates(page, dashboard, sandbox):
     with dashboard.client() as client:
         owner = sign_up(client, OWNER)
     api = dashboard.client(owner["access_token"])
-    start = api.post("/api/v1/connections/google/authorize", json={})
-    query = consent(start.json()["authorization_url"])
-    assert api.get("/api/v1/connections/google/callback", params=query).is_success
+    connect_google(api)
     expected = sum(
         location["reviewCount"]
         for location in httpx.get(f"{sandbox.url}/_admin/locations", timeout=10).json()["locations"]

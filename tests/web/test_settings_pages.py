@@ -14,11 +14,9 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.fixtures import consent
 from tests.support import free_port, sign_up, wait_for
-from tests.web.conftest import look
+from tests.web.conftest import connect_google, log_in, look
 from tests.web.test_dashboard import OWNER
-from tests.web.test_team_pages import log_in
 
 
 @pytest.fixture
@@ -101,9 +99,7 @@ def test_settings_pages(receiver, page, dashboard, sandbox):
     expect(page.get_by_text("Nothing delivered yet.")).to_be_visible()
     # A location's first sync imports its history quietly; a review written after it is news.
     locations = httpx.get(f"{sandbox.url}/_admin/locations", timeout=10).json()["locations"]
-    start = api.post("/api/v1/connections/google/authorize", json={})
-    query = consent(start.json()["authorization_url"])
-    assert api.get("/api/v1/connections/google/callback", params=query).is_success
+    connect_google(api)
     expected = sum(location["reviewCount"] for location in locations)
 
     def synced() -> bool:

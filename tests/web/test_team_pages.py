@@ -9,21 +9,12 @@ import re
 import httpx
 from playwright.sync_api import expect
 
-from tests.fixtures import consent
 from tests.support import emailed_link, sign_up, wait_for
-from tests.web.conftest import look
+from tests.web.conftest import connect_google, log_in, look
 from tests.web.test_dashboard import OWNER
 
 RESPONDER = {"email": "rita@bakery.example", "password": "rita's own long passphrase"}
 CSV = "name,email\nAnn,ann@example.com\nBob,not-an-address\nCy,cy@example.com\n"
-
-
-def log_in(page, email: str, password: str) -> None:
-    page.goto("/login")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="Inbox")).to_be_visible()
 
 
 def test_team_campaigns_and_approvals(page, dashboard, sandbox, tmp_path):
@@ -69,9 +60,7 @@ def test_team_campaigns_and_approvals(page, dashboard, sandbox, tmp_path):
     look(page, "campaign")
 
     # A connected Google account, and the responder joining through the e-mailed link
-    start = api.post("/api/v1/connections/google/authorize", json={})
-    query = consent(start.json()["authorization_url"])
-    assert api.get("/api/v1/connections/google/callback", params=query).is_success
+    connect_google(api)
     token = emailed_link(RESPONDER["email"]).split("#token=", 1)[1]
     joined = httpx.post(
         f"{dashboard.url}/api/v1/invitations/accept",
@@ -109,9 +98,7 @@ def test_a_member_limited_to_one_location_sees_only_its_items(page, dashboard, s
     with dashboard.client() as client:
         owner = sign_up(client, OWNER)
     api = dashboard.client(owner["access_token"])
-    start = api.post("/api/v1/connections/google/authorize", json={})
-    query = consent(start.json()["authorization_url"])
-    assert api.get("/api/v1/connections/google/callback", params=query).is_success
+    connect_google(api)
     expected = sum(
         location["reviewCount"]
         for location in httpx.get(f"{sandbox.url}/_admin/locations", timeout=10).json()["locations"]

@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
-import { api, check, idempotencyKey, unwrap, type Schemas } from "../api/client";
+import { api, check, unwrap, type Schemas } from "../api/client";
 import { errorFor } from "./errors";
 import { FormError } from "./Field";
 import { when } from "./itemBits";
@@ -133,35 +133,6 @@ export function Notes({ itemId }: { itemId: number }) {
         </button>
       </form>
     </section>
-  );
-}
-
-/** Take the posted reply down at the provider (in the background, like a reply). */
-export function DeleteReply({ item }: { item: Item }) {
-  const queryClient = useQueryClient();
-  const remove = useMutation({
-    mutationFn: async () =>
-      unwrap(
-        await api.DELETE("/api/v1/items/{item_id}/reply", {
-          params: { path: { item_id: item.id }, header: { "Idempotency-Key": idempotencyKey() } },
-        }),
-      ),
-    onSuccess: () => void queryClient.invalidateQueries({ queryKey: ["item", item.id] }),
-  });
-  const error = errorFor(remove.error, []);
-  return (
-    <>
-      <button
-        type="button"
-        onClick={() => {
-          if (window.confirm("Delete the reply at the provider?")) remove.mutate();
-        }}
-        disabled={remove.isPending}
-      >
-        Delete the reply
-      </button>
-      <FormError message={error?.message} />
-    </>
   );
 }
 

@@ -45,3 +45,9 @@ export function when(iso: string | null | undefined): string {
 export function authorName(item: Schemas["ItemOut"]): string {
   return item.author.anonymous || !item.author.name ? "Anonymous" : item.author.name;
 }
+
+/** A reply's length as the API counts it: UTF-8 bytes or code points (Python's len), not
+ * UTF-16 units. */
+export function measure(text: string, unit: string): number {
+  return unit === "bytes" ? new TextEncoder().encode(text).length : [...text].length;
+}

@@ -77,15 +77,18 @@ export function Inbox() {
   const items = useInfiniteQuery({
     queryKey: ["items", query],
     initialPageParam: null as string | null,
-    queryFn: async ({ pageParam }) =>
-      unwrap(await api.GET("/api/v1/items", { params: { query: { ...query, cursor: pageParam } } })),
+    // The signal aborts a request whose answer nobody waits for any more (a search typed on):
+    // otherwise a slow one holds one of the browser's six connections to the host, and the
+    // search that is wanted queues behind it.
+    queryFn: async ({ pageParam, signal }) =>
+      unwrap(await api.GET("/api/v1/items", { params: { query: { ...query, cursor: pageParam } }, signal })),
     getNextPageParam: (last) => last.next_cursor,
   });
   const { limit: _limit, ...facetQuery } = query;
   void _limit;
   const facets = useQuery({
     queryKey: ["facets", facetQuery],
-    queryFn: async () => unwrap(await api.GET("/api/v1/items/facets", { params: { query: facetQuery } })),
+    queryFn: async ({ signal }) => unwrap(await api.GET("/api/v1/items/facets", { params: { query: facetQuery }, signal })),
   });
   const list = items.data?.pages.flatMap((page) => page.items) ?? [];
   const queryClient = useQueryClient();

@@ -4,8 +4,9 @@ import { Link, useLocation, useNavigate, useParams } from "react-router";
 import { api, idempotencyKey, unwrap, type Schemas } from "../api/client";
 import { errorFor } from "../components/errors";
 import { FormError } from "../components/Field";
-import { authorName, ReplyState, SourceBadge, Stars, when } from "../components/itemBits";
-import { DeleteReply, Notes, TemplatePicker, Triage } from "../components/ItemWorkflow";
+import { authorName, measure, ReplyState, SourceBadge, Stars, when } from "../components/itemBits";
+import { Notes, TemplatePicker, Triage } from "../components/ItemWorkflow";
+import { PostedReply } from "../components/PostedReply";
 
 // Replies still on their way: the item is read again until each one settles.
 const MOVING = new Set(["pending", "sending"]);
@@ -61,13 +62,7 @@ export function ItemPage() {
             <p className="body">{data.original_text}</p>
           </details>
         )}
-        {data.reply && (
-          <div className="provider-reply">
-            <h2>Reply shown at {data.source === "plaudit" ? "the reviewer" : data.source}</h2>
-            <p className="body">{data.reply.text}</p>
-            {data.source !== "plaudit" && <DeleteReply item={data} />}
-          </div>
-        )}
+        <PostedReply item={data} />
       </article>
       <Triage key={data.id} item={data} />
       {thread.data && thread.data.messages.length > 0 && (
@@ -120,11 +115,6 @@ function BackToInbox() {
       ← Inbox
     </Link>
   );
-}
-
-function measure(text: string, unit: string): number {
-  // The API counts UTF-8 bytes or code points (Python's len), not UTF-16 units.
-  return unit === "bytes" ? new TextEncoder().encode(text).length : [...text].length;
 }
 
 function Composer({ item }: { item: Schemas["ItemDetail"] }) {
