@@ -246,7 +246,10 @@ _REPLY_RESPONSES: dict[int | str, dict[str, object]] = {
     },
     422: {
         "model": ErrorResponse,
-        "description": "Invalid body; `mode_required`: a Facebook item needs `add` or `edit`",
+        "description": (
+            "Invalid body; `mode_required`: a Facebook item that shows an answer needs `add` "
+            "or `edit`"
+        ),
     },
 }
 _AUDIT_ACTIONS = {

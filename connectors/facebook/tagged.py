@@ -57,6 +57,8 @@ class FacebookTagged(Stream):
         )
         return with_answer(item, record.get("comments"), self.page_id)
 
-    def read(self, location: str, cursor: datetime | None) -> IncrementalPass:
+    def read(
+        self, location: str, cursor: datetime | None, resume: dict[str, Any] | None = None
+    ) -> IncrementalPass:
         self.page_id = location
-        return super().read(location, cursor)
+        return super().read(location, cursor, resume)

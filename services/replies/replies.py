@@ -92,7 +92,8 @@ def action_for(item: Item, mode: ReplyMode | None) -> ReplyAction:
     """The outbox action a reply in ``mode`` stands for; refuses a mode that does not fit."""
     answered = item.reply_text is not None
     if mode is None:
-        if not single_reply(item):
+        # Only an answer already shown makes a reply ambiguous: with none, adding is all it can do.
+        if answered and not single_reply(item):
             raise Invalid(
                 "mode_required",
                 'Say whether to "add" an answer or "edit" the one the item shows',

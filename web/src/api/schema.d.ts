@@ -4834,7 +4834,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Invalid body; `mode_required`: a Facebook item needs `add` or `edit` */
+            /** @description Invalid body; `mode_required`: a Facebook item that shows an answer needs `add` or `edit` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4926,7 +4926,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Invalid body; `mode_required`: a Facebook item needs `add` or `edit` */
+            /** @description Invalid body; `mode_required`: a Facebook item that shows an answer needs `add` or `edit` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5014,7 +5014,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Invalid body; `mode_required`: a Facebook item needs `add` or `edit` */
+            /** @description Invalid body; `mode_required`: a Facebook item that shows an answer needs `add` or `edit` */
             422: {
                 headers: {
                     [name: string]: unknown;
