@@ -169,6 +169,10 @@ class Settings(BaseSettings):
     sync_interval_seconds: int = 900
     full_sync_interval_seconds: int = 86400
     sync_lease_seconds: int = 600
+    # A sync that finds another run of its capability under way looks again after this, then
+    # twice as long each time, up to 16 times this; it never gives up, as the run holding the
+    # lock always ends.
+    sync_lock_wait_seconds: float = 2.0
     scheduler_tick_seconds: float = 5.0
     reply_stuck_seconds: int = 300
     reply_max_attempts: int = 10

@@ -1,7 +1,9 @@
 """One record per sync of a connection's capability: what it did and what went wrong.
 
 A sync that waits out a rate limit stays one run across the messages that carry it: it is
-``waiting`` (until ``resumes_at``) and then ``succeeded``, ``partial`` or ``failed``.
+``waiting`` (until ``resumes_at``) and then ``succeeded``, ``partial`` or ``failed``. A waiting
+run keeps the message that continues it (``continuation``), so that one the broker lost is sent
+again from here (``services.sync.continuations``).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from models.base import Base, IdMixin
 
 class SyncRunStatus(enum.StrEnum):
     RUNNING = "running"
-    WAITING = "waiting"  # a rate limit paused it; a delayed message continues it
+    WAITING = "waiting"  # a rate limit or a busy lock paused it; a delayed message continues it
     SUCCEEDED = "succeeded"
     PARTIAL = "partial"  # some locations failed, the others were synced
     FAILED = "failed"
@@ -28,7 +30,11 @@ class SyncRunStatus(enum.StrEnum):
 class SyncRun(IdMixin, Base):
     __tablename__ = "sync_runs"
     # A connection's runs, newest first, are one index walk.
-    __table_args__ = (Index(None, "connection_id", "id"),)
+    __table_args__ = (
+        Index(None, "connection_id", "id"),
+        # The scheduler looks for waiting runs whose continuation is overdue.
+        Index(None, "resumes_at", postgresql_where="status = 'waiting'"),
+    )
 
     connection_id: Mapped[int] = mapped_column(
         BigInteger, ForeignKey("connections.id", ondelete="CASCADE")
@@ -54,6 +60,8 @@ class SyncRun(IdMixin, Base):
     rate_limit_waits: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # When a waiting run's continuation is due.
     resumes_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The keyword arguments of the message that continues a waiting run (None otherwise).
+    continuation: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     # The class of the error that failed the run (or, for a partial one, a location).
     error_class: Mapped[str | None] = mapped_column(String(60))
     errors: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)

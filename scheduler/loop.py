@@ -29,7 +29,7 @@ from services.feedback import requests
 from services.privacy import retention
 from services.replies import moderation
 from services.replies.delivery import REPLIES
-from services.sync import connect, due_polls, polling
+from services.sync import connect, continuations, due_polls, polling
 from services.sync.limits import google_window
 from services.sync.schedule import claim_sync
 from services.webhooks.deliveries import DELIVERIES
@@ -53,6 +53,7 @@ class TickResult:
     webhook_deliveries: int = 0
     digests: int = 0  # organisations whose due digests were enqueued
     moderation_checks: int = 0  # replies the provider still moderates, read back
+    continuations: int = 0  # waiting syncs whose message the broker lost, sent again
 
 
 def per_organisation(
@@ -185,6 +186,14 @@ def enqueue_due_moderation_checks(now: datetime) -> int:
     )
 
 
+def resend_lost_continuations(now: datetime) -> int:
+    return per_organisation(
+        "sync continuations",
+        lambda session: continuations.organisations_with_lost(session, now=now),
+        lambda session, org: continuations.resend_lost(session, organisation_id=org, now=now),
+    )
+
+
 def reenqueue_unfinished_connections(now: datetime) -> int:
     with session_scope() as session:
         return connect.unfinished(session, now=now)
@@ -199,6 +208,9 @@ def tick(now: datetime | None = None) -> TickResult:
     now = now or datetime.now(UTC)
     result = TickResult()
     steps: list[tuple[str, Callable[[datetime], int | bool]]] = [
+        # Before the due syncs: a paused run sent again carries on where it stopped, and the
+        # connection's regular sync then leaves it to its continuation.
+        ("continuations", resend_lost_continuations),
         ("syncs", enqueue_due_syncs),
         ("polls", enqueue_due_polls),
         ("replies", lambda at: _reconcile(REPLIES, at)),

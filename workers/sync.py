@@ -18,6 +18,8 @@ from services.sync import connect, push, run
 log = logging.getLogger(__name__)
 
 
+# The retries are for failures (the database restarting); a rate limit or a busy lock is
+# waited out by the sync itself with a fresh message, and never counts against them.
 @dramatiq.actor(
     actor_name="sync.capability", max_retries=8, time_limit=3_600_000, throws=(DomainError,)
 )
@@ -29,22 +31,23 @@ def sync_capability(
     run_id: int | None = None,
     stalls: int = 0,
     resume: dict[str, Any] | None = None,
+    turn: int | None = None,
+    busy: int = 0,
 ) -> None:
     with run.dedicated_session() as session:
-        try:
-            run.sync(
-                session,
-                connection_id=connection_id,
-                capability=capability,
-                location_id=location_id,
-                start_at=start_at,
-                run_id=run_id,
-                stalls=stalls,
-                requested_at=_requested_at(),
-                resume=resume,
-            )
-        except run.SyncBusy as busy:
-            raise dramatiq.Retry(str(busy), delay=int(busy.retry_in * 1000)) from None
+        run.sync(
+            session,
+            connection_id=connection_id,
+            capability=capability,
+            location_id=location_id,
+            start_at=start_at,
+            run_id=run_id,
+            stalls=stalls,
+            requested_at=_requested_at(),
+            resume=resume,
+            turn=turn,
+            busy=busy,
+        )
 
 
 def _requested_at() -> datetime | None:

@@ -11,6 +11,13 @@ A rate limit pauses the run (``waiting``): a delayed message continues the same 
 allow, from the page it stopped at (``resume``), so that a quota smaller than the locations
 still gets through and the record tells the truth about the whole sync. A rate limit never
 ends a run: it is waited out as long as the provider asks.
+
+A continuation, or the sync of one location, that finds another run of its capability under way
+waits too, as long as it takes: neither the provider's waits nor the lock's are dramatiq
+retries, which would run out and drop the sync. Each wait is a fresh delayed message, and the
+run's row keeps it (``continuation``) in the transaction that sends it, so the scheduler sends
+it again if the broker loses it (``services.sync.continuations``). Its ``turn`` tells the current
+message from an older copy, which does nothing.
 """
 
 from __future__ import annotations
@@ -52,11 +59,9 @@ MAX_STALLS = 8
 INTERRUPTED = "Interrupted"
 
 
-class SyncBusy(Exception):
-    """Another run of this capability holds the lock, and this message must not be dropped:
-    ask again in ``retry_in`` seconds."""
-
-    retry_in = 2.0
+# A sync waiting for the lock looks again after the setting's wait, doubled each time up to this
+# many times it: a long run holding the lock is not asked about every two seconds.
+MAX_LOCK_WAIT_FACTOR = 16
 
 
 @contextmanager
@@ -80,6 +85,8 @@ def sync(
     requested_at: datetime | None = None,
     today: date | None = None,
     resume: dict[str, Any] | None = None,
+    turn: int | None = None,
+    busy: int = 0,
 ) -> SyncRun | None:
     """Run one sync, of every location or (after a push) of one; returns its record, or None
     when there was nothing to sync. ``session`` comes from `dedicated_session`.
@@ -89,6 +96,8 @@ def sync(
     was asked for: a run of every location that started since then has done what was asked,
     so a second message for the same request (the scheduler's and "sync now") does nothing.
     ``today`` is the day date-bound capabilities are judged by (None: today, UTC).
+    ``turn`` is the continuation this message is (None: any), ``busy`` how many times in a row
+    it has found the lock held.
     """
     opened = _open(session, connection_id, capability, run_id, today)
     if opened is None:
@@ -96,16 +105,24 @@ def sync(
     connection, account = opened
     with _sync_lock(session, connection_id, capability) as held:
         if not held:
-            if location_id is not None or run_id is not None:
-                # The running sync may already be past this location: look again shortly.
-                raise SyncBusy("a sync of this connection is running")
-            return None  # a duplicate message: another worker is syncing this right now
-        run = _claim_run(session, connection, capability, location_id, run_id, requested_at)
+            if location_id is None and run_id is None:
+                return None  # a duplicate message: another worker is syncing this right now
+            # The running sync may already be past this location: wait for it to end.
+            asked = _Message(run_id, start_at, stalls, resume, turn, busy)
+            return _wait_for_lock(session, connection.id, capability, location_id, asked)
+        run = _claim_run(session, connection, capability, location_id, run_id, requested_at, turn)
         if run is None:
             session.commit()
             return None
         return _run(
-            session, connection, account, run, start_at=start_at, stalls=stalls, resume=resume
+            session,
+            connection,
+            account,
+            run,
+            start_at=start_at,
+            stalls=stalls,
+            resume=resume,
+            turn=turn,
         )
 
 
@@ -133,6 +150,117 @@ def _open(
     return connection, account
 
 
+@dataclass(frozen=True)
+class _Message:
+    """What a message that continues a run carries (the actor's keyword arguments)."""
+
+    run_id: int | None
+    start_at: int | None
+    stalls: int
+    resume: dict[str, Any] | None
+    turn: int | None
+    busy: int
+
+
+def _wait_for_lock(
+    session: Session,
+    connection_id: int,
+    capability: str,
+    location_id: int | None,
+    asked: _Message,
+) -> SyncRun | None:
+    """Another run of this capability holds the lock: this run waits for it, recorded, and its
+    message comes back after a wait that grows with each look. The sync of one location that
+    has no run yet gets one, unless one is already waiting to sync that location from its top."""
+    if asked.run_id is not None:
+        # Locked: the run's own messages and a lost run's takeover must not cross here.
+        run = session.get(SyncRun, asked.run_id, with_for_update=True)
+        if run is None or not _continues(run, asked.turn):
+            session.commit()
+            return None  # it ended meanwhile, or this is an older copy of its message
+        kwargs = _continuation(run.id, asked.start_at, asked.stalls, asked.resume, asked.turn)
+    else:
+        waiting = _waiting_from_the_top(session, connection_id, capability, location_id)
+        if waiting is not None:
+            session.commit()
+            return waiting  # it will read this location when the lock is free
+        run = SyncRun(
+            connection_id=connection_id,
+            location_id=location_id,
+            capability=capability,
+            status=SyncRunStatus.WAITING,
+            started_at=datetime.now(UTC),
+            errors=[],
+        )
+        session.add(run)
+        session.flush()
+        kwargs = _continuation(run.id, None, 0, None, None)
+    base = get_settings().sync_lock_wait_seconds
+    wait = base * min(2**asked.busy, MAX_LOCK_WAIT_FACTOR)
+    where = (connection_id, capability, location_id)
+    _continue_later(session, run, where, {**kwargs, "busy": asked.busy + 1}, wait)
+    session.commit()
+    return run
+
+
+def _waiting_from_the_top(
+    session: Session, connection_id: int, capability: str, location_id: int | None
+) -> SyncRun | None:
+    """A run of this location waiting that has not begun reading it (its continuation starts
+    at no location): it will read everything a second one would."""
+    waiting = session.scalars(
+        select(SyncRun).where(
+            SyncRun.connection_id == connection_id,
+            SyncRun.capability == capability,
+            SyncRun.location_id == location_id,
+            SyncRun.status == SyncRunStatus.WAITING,
+        )
+    )
+    return next((r for r in waiting if (r.continuation or {}).get("start_at") is None), None)
+
+
+def _continues(run: SyncRun, turn: int | None) -> bool:
+    """Whether a message of this turn (None: a message that does not say) continues ``run``."""
+    if run.status != SyncRunStatus.WAITING:
+        return False
+    return turn is None or (run.continuation or {}).get("turn") == turn
+
+
+def _continuation(
+    run_id: int,
+    start_at: int | None,
+    stalls: int,
+    resume: dict[str, Any] | None,
+    turn: int | None,
+) -> dict[str, Any]:
+    """The keyword arguments of the next message of a run; its turn follows this message's."""
+    kwargs: dict[str, Any] = {
+        "start_at": start_at,
+        "run_id": run_id,
+        "stalls": stalls,
+        "turn": (turn or 0) + 1,
+    }
+    if resume is not None:
+        kwargs["resume"] = resume
+    return kwargs
+
+
+def _continue_later(
+    session: Session,
+    run: SyncRun,
+    where: tuple[int, str, int | None],
+    kwargs: dict[str, Any],
+    wait: float,
+) -> None:
+    """Pause ``run`` for ``wait`` seconds: its row keeps the message that continues it, sent
+    once this transaction commits (and again by the scheduler if the broker loses it).
+    ``where`` is the message's connection, capability and location."""
+    run.status = SyncRunStatus.WAITING
+    run.resumes_at = datetime.now(UTC) + timedelta(seconds=wait)
+    run.continuation = kwargs
+    send_after_commit(session, SYNC, *where, delay_ms=int(wait * 1000), **kwargs)
+
+
 @contextmanager
 def _sync_lock(session: Session, connection_id: int, capability: str) -> Iterator[bool]:
     """A session-level advisory lock: it outlives the per-page commits of this run."""
@@ -152,6 +280,7 @@ def _claim_run(
     location_id: int | None,
     run_id: int | None,
     requested_at: datetime | None,
+    turn: int | None,
 ) -> SyncRun | None:
     """The run this message carries on, a new one, or None when there is nothing to do.
     Called with the sync's lock held: no other run of this capability is alive."""
@@ -164,9 +293,11 @@ def _claim_run(
         _end(dead, SyncRunStatus.FAILED, error_class=INTERRUPTED, at=now)
     if run_id is not None:
         run = session.get(SyncRun, run_id)
-        if run is None or run.status != SyncRunStatus.WAITING:
-            return None  # it ended meanwhile (given up, or taken over as lost)
-        run.status, run.resumes_at = SyncRunStatus.RUNNING, None
+        if run is None or not _continues(run, turn):
+            # It ended meanwhile (given up, or taken over as lost), or another copy of this
+            # message continued it already.
+            return None
+        run.status, run.resumes_at, run.continuation = SyncRunStatus.RUNNING, None, None
         return run
     if location_id is None:
         latest = session.scalars(
@@ -230,6 +361,7 @@ def _run(
     start_at: int | None,
     stalls: int,
     resume: dict[str, Any] | None = None,
+    turn: int | None = None,
 ) -> SyncRun:
     session.commit()
     # Kept apart from the rows: a rollback expires them, and the record is written regardless.
@@ -258,19 +390,9 @@ def _run(
             run.finished_at = datetime.now(UTC)
         if progress.pause is not None:
             # Keep what was done: the next message continues this run where it stopped.
-            within = {"resume": progress.position} if progress.position is not None else {}
-            send_after_commit(
-                session,
-                SYNC,
-                connection_id,
-                capability,
-                location_id,
-                start_at=progress.resume_at,
-                run_id=run.id,
-                stalls=stalls,
-                delay_ms=int(progress.pause * 1000),
-                **within,
-            )
+            kwargs = _continuation(run.id, progress.resume_at, stalls, progress.position, turn)
+            where = (connection_id, capability, location_id)
+            _continue_later(session, run, where, kwargs, progress.pause)
         session.add(run)
         session.commit()
     return run
@@ -342,7 +464,6 @@ def _settle(
             progress.pause = exc.retry_after or 5.0
             progress.rate_limited = isinstance(exc, errors.RateLimited)
             run.status = SyncRunStatus.WAITING
-            run.resumes_at = datetime.now(UTC) + timedelta(seconds=progress.pause)
             log.info(
                 "sync %s of connection %s waits %.0fs: %s", run.capability, connection.id,
                 progress.pause, type(exc).__name__,
@@ -362,7 +483,8 @@ def _give_up(session: Session, run_id: int | None) -> None:
 
 
 def _end(run: SyncRun, status: str, *, error_class: str, at: datetime) -> None:
-    run.status, run.error_class, run.finished_at, run.resumes_at = status, error_class, at, None
+    run.status, run.error_class, run.finished_at = status, error_class, at
+    run.resumes_at = run.continuation = None
 
 
 def _set_capability(connection: Connection, capability: str, state: str, message: str) -> None:
