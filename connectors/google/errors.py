@@ -30,6 +30,18 @@ _BY_STATUS: dict[int, Action] = {
 }
 
 
+def _without_access(error: dict[str, Any]) -> str | None:
+    """The service whose quota is 0, if Google named one: "If `quota_limit_value` is "0", the
+    project has not been granted GBP API access" (PROVIDERS.md §0, §G.3). That 429 is no rate
+    limit: waiting never ends it, only Google granting the project access does."""
+    for entry in error.get("details") or []:
+        metadata = entry.get("metadata") if isinstance(entry, dict) else None
+        if isinstance(metadata, dict) and str(metadata.get("quota_limit_value")) == "0":
+            service = metadata.get("service")
+            return service if isinstance(service, str) and service else "the Business Profile APIs"
+    return None
+
+
 def _reasons(error: dict[str, Any]) -> set[str]:
     found = set()
     for entry in list(error.get("details") or []) + list(error.get("errors") or []):
@@ -46,6 +58,13 @@ class GoogleErrors:
         message = f"Google {failure.status} {status_text}".strip()
         if isinstance(error.get("message"), str):
             message += f": {error['message'][:300]}"
+        service = _without_access(error)
+        if service is not None:
+            return Action.MISSING_PERMISSION, (
+                f"Google has not granted plaudit's Google Cloud project access to {service} "
+                "(its quota is 0): the deployment's operator must apply for Business Profile API "
+                "access; reconnecting or a quota increase will not help"
+            )
         reasons = _reasons(error)
         if reasons & _RATE_REASONS or status_text == "RESOURCE_EXHAUSTED":
             return Action.RATE_LIMITED, message
