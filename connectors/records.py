@@ -52,7 +52,8 @@ class ItemRecord:
     # False: the read could not tell whether there is a reply (Facebook can list a story's
     # comments as empty although the page answered, PROVIDERS.md §G.5); the stored one is kept.
     reply_known: bool = True
-    media: list[dict[str, str]] | None = None  # [{"thumbnail_url", "video_url"}], keys optional
+    # [{"thumbnail_url", "video_url", "thumbnail_label"}], keys optional
+    media: list[dict[str, str]] | None = None
 
     def __post_init__(self) -> None:
         _make_storable(self)

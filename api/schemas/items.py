@@ -77,6 +77,9 @@ class MediaItem(BaseModel):
 
     thumbnail_url: str | None = None
     video_url: str | None = None
+    thumbnail_label: str | None = Field(
+        None, description="The provider's text for the thumbnail (Google's `thumbnailLabel`)"
+    )
 
 
 class ReplyRef(BaseModel):

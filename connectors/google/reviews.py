@@ -20,7 +20,12 @@ _ORIGINAL_FIRST = re.compile(
 )
 
 
-_MEDIA_KEYS = {"thumbnailUrl": "thumbnail_url", "videoUrl": "video_url"}
+# One client also reads `thumbnailLabel` (§G.1): kept as text, the others as URLs.
+_MEDIA_KEYS = {
+    "thumbnailUrl": "thumbnail_url",
+    "videoUrl": "video_url",
+    "thumbnailLabel": "thumbnail_label",
+}
 
 
 def reply_state(reply: dict[str, Any]) -> str | None:
@@ -43,7 +48,7 @@ def policy_violation(reply: dict[str, Any]) -> str | None:
 
 def media_items(record: dict[str, Any]) -> list[dict[str, str]] | None:
     """ReviewMediaItem objects, whose fields are unconfirmed: every one optional, others
-    ignored, and nothing that is not a URL string kept."""
+    ignored, and nothing that is not a non-empty string kept."""
     raw = record.get("reviewMediaItems")
     if not isinstance(raw, list):
         return None
@@ -56,7 +61,7 @@ def media_items(record: dict[str, Any]) -> list[dict[str, str]] | None:
             for theirs, ours in _MEDIA_KEYS.items()
             if isinstance(entry.get(theirs), str) and entry[theirs]
         }
-        if item:
+        if item.keys() - {"thumbnail_label"}:  # a label alone shows nothing
             items.append(item)
     return items or None
 

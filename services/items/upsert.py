@@ -136,12 +136,25 @@ def upsert_items(
 def _params(records: Sequence[ItemRecord], policy: Policy) -> dict[str, list[Any]]:
     params = {name: [getattr(r, name) for r in records] for name, _ in _COLUMNS}
     # As JSON text: psycopg2 would send a list of dicts as an array of arrays.
-    params["media"] = [None if m is None else json.dumps(m) for m in params["media"]]
+    params["media"] = [
+        None if m is None else json.dumps(_redacted_media(m, policy)) for m in params["media"]
+    ]
     for name in _REDACTED:
         params[name] = [
             None if value is None else redacted_text(value, policy) for value in params[name]
         ]
     return params
+
+
+def _redacted_media(media: list[dict[str, str]], policy: Policy) -> list[dict[str, str]]:
+    """A media item's label is free text whose author Google does not document (the reviewer's
+    caption, perhaps): redacted as the review's text is. The URLs are Google's own."""
+    return [
+        {**m, "thumbnail_label": redacted_text(m["thumbnail_label"], policy)}
+        if m.get("thumbnail_label")
+        else m
+        for m in media
+    ]
 
 
 def _upsert_page(

@@ -32,7 +32,7 @@ def test_media_reply_url_and_a_rejected_reply_are_shown(
         reply_url="https://business.google.com/reviews/reply?review=r1",
         media=[
             {"thumbnail_url": "https://t/1", "video_url": "https://v/1"},
-            {"thumbnail_url": "x"},
+            {"thumbnail_url": "x", "thumbnail_label": "Breakfast"},
         ],
     )
     plain = make_item(org, connection_id=connection.id, location_id=north.id, posted_at=DAY)
@@ -50,8 +50,8 @@ def test_media_reply_url_and_a_rejected_reply_are_shown(
 
     detail = client.get(f"{ITEMS}/{item.id}", headers=owner.headers).json()
     assert detail["media"] == [
-        {"thumbnail_url": "https://t/1", "video_url": "https://v/1"},
-        {"thumbnail_url": "x", "video_url": None},
+        {"thumbnail_url": "https://t/1", "video_url": "https://v/1", "thumbnail_label": None},
+        {"thumbnail_url": "x", "video_url": None, "thumbnail_label": "Breakfast"},
     ]
     assert detail["reply_url"] == "https://business.google.com/reviews/reply?review=r1"
     assert detail["reply"]["state"] == "rejected"
