@@ -2,6 +2,11 @@
 
 The page answers a mention with a comment on the post; the post's newest comments come nested
 in the listing, and the page's latest is the mention's reply.
+
+A mention in a comment comes only by webhook: ``/tagged`` lists posts, and no edge lists such
+comments (PROVIDERS.md §E). So a full pass looks up each mention its listing did not show
+before calling it gone; the look-up reads the comment and its replies, among which is the
+page's answer.
 """
 
 from __future__ import annotations
@@ -9,6 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from connectors import errors
 from connectors.base import IncrementalPass, Stream
 from connectors.facebook.records import (
     ANSWER_FIELDS,
@@ -22,6 +28,8 @@ from connectors.paging import CursorPaginator
 from connectors.records import ItemRecord
 
 FIELDS = f"id,message,created_time,updated_time,from{{id,name}},permalink_url,{ANSWER_FIELDS}"
+# What both a post and a comment have (a comment has no updated_time: asking is an error #100).
+LOOK_UP_FIELDS = f"id,message,created_time,from{{id,name}},permalink_url,{ANSWER_FIELDS}"
 
 
 class FacebookTagged(Stream):
@@ -30,6 +38,7 @@ class FacebookTagged(Stream):
     records_key = "data"
     paginator = CursorPaginator
     page_id = ""  # set by read(): the page's own comments on the post are its answers
+    reconciles = True  # mentions in comments are in no listing
 
     def path(self, location: str) -> str:
         return f"{location}/tagged"
@@ -62,3 +71,10 @@ class FacebookTagged(Stream):
     ) -> IncrementalPass:
         self.page_id = location
         return super().read(location, cursor, resume)
+
+    def look_up(self, location: str, external_id: str) -> dict[str, Any] | None:
+        self.page_id = location
+        try:
+            return self.client.request("GET", external_id, params={"fields": LOOK_UP_FIELDS})
+        except errors.NotFound:
+            return None

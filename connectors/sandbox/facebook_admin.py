@@ -16,6 +16,7 @@ from connectors.sandbox.admin import error_response, json_body
 from connectors.sandbox.facebook_state import Comment, FacebookState
 from connectors.sandbox.facebook_webhooks import (
     comment_change,
+    comment_mention_change,
     deliver,
     envelope,
     mention_change,
@@ -74,12 +75,19 @@ def routes(fb: FacebookState) -> list[BaseRoute]:
     async def mentions(request: Request) -> Response:
         body = await json_body(request)
         author = body.get("from") or {"id": "100000000000999", "name": "Tess Tagger"}
+        message = body.get("message") or "Look!"
         try:
-            post = fb.add_tagged(body["page_id"], body.get("message") or "Look!", author)
+            if body.get("in") == "comment":  # on someone's own post, which the page cannot list
+                post, comment = fb.add_comment_mention(body["page_id"], message, author)
+                change = comment_mention_change(comment, post.id)
+            else:
+                post = fb.add_tagged(body["page_id"], message, author)
+                change = mention_change(post)
         except KeyError:
             return error_response(404, "unknown page_id")
-        status = await deliver(fb, envelope(body["page_id"], [mention_change(post)]))
-        return JSONResponse({"id": post.id, "delivered": status}, 201)
+        status = await deliver(fb, envelope(body["page_id"], [change]))
+        mentioned = comment.id if body.get("in") == "comment" else post.id
+        return JSONResponse({"id": mentioned, "post_id": post.id, "delivered": status}, 201)
 
     async def replies(request: Request) -> Response:
         return JSONResponse({"replies": fb.page_replies()})

@@ -263,9 +263,10 @@ def _object(
     if target is None or (isinstance(target, Comment) and target.deleted):
         raise GraphError(100, f"(#100) Object with ID '{object_id}' does not exist", 33)
     if method == "GET":
+        nested = Nested.parse(params.get("fields"))
         resources: dict[type, Callable[[Any], dict[str, Any]]] = {
-            Comment: lambda c: c.resource(False),
-            Post: lambda p: p.resource(),
+            Comment: lambda c: c.expanded(nested),
+            Post: lambda p: p.resource(nested),
             Rating: lambda r: r.resource(),
         }
         return resources[type(target)](target)

@@ -100,6 +100,15 @@ class Comment:
     def live_replies(self) -> list[Comment]:
         return [r for r in self.replies if not r.deleted]
 
+    def expanded(self, nested: Nested | None) -> dict[str, Any]:
+        """The comment read on its own (``GET /{comment-id}``), its replies as a field
+        expansion of ``comments`` asks for them."""
+        data = self.resource(False)
+        block = nested.block(self.replies) if nested else None
+        if block is not None:
+            data["comments"] = block
+        return data
+
 
 @dataclass(eq=False)
 class Post:
@@ -414,6 +423,19 @@ class FacebookState:
             page.tagged.sort(key=lambda p: p.created, reverse=True)
             self.objects[post.id] = post
             return post
+
+    def add_comment_mention(
+        self, page_id: str, message: str, author: dict[str, str], created: int | None = None
+    ) -> tuple[Post, Comment]:
+        """A mention of the page in a comment on someone's own post: no edge the page reads
+        lists it (it is not in ``/tagged``); only the ``mention`` webhook tells of it."""
+        with self.lock:
+            if page_id not in self.pages:
+                raise KeyError(page_id)
+            created = created or int(time.time())
+            post = Post(f"{author['id']}_{self.next_id()}", page_id, "", created, created, author)
+            self.objects[post.id] = post
+            return post, self.add_comment(post.id, message, author, created)
 
     def _post_of(self, comment: Comment) -> Post | None:
         parent = self.objects.get(comment.parent_id)

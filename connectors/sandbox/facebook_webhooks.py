@@ -70,6 +70,21 @@ def mention_change(post: Post, verb: str = "add") -> dict[str, Any]:
     }
 
 
+def comment_mention_change(comment: Comment, post_id: str, verb: str = "add") -> dict[str, Any]:
+    """A mention in a comment; the sender is left out, as Meta may (PROVIDERS.md §E)."""
+    return {
+        "field": "mention",
+        "value": {
+            "item": "comment",
+            "verb": verb,
+            "post_id": post_id,
+            "comment_id": comment.id,
+            "message": comment.message,
+            "created_time": comment.created,
+        },
+    }
+
+
 def signed(payload: dict[str, Any], secret: str) -> tuple[bytes, dict[str, str]]:
     body = json.dumps(payload, separators=(",", ":")).encode()  # ensure_ascii, as Meta
     headers = {
