@@ -135,7 +135,7 @@ def test_a_sync_stopped_by_the_quota_continues_later_from_the_location_it_stoppe
         (
             "sync.capability",
             [connection.id, "google_reviews", None],
-            {"start_at": second.id, "run_id": run.id, "stalls": 0},
+            {"start_at": second.id, "run_id": run.id, "stalls": 0, "turn": 1},
         )
     ]
     assert delayed[0]["options"]["eta"] > time.time() * 1000 + 5_000
