@@ -79,10 +79,18 @@ def test_timestamps_with_0_to_9_fraction_digits(digits):
     assert parse_timestamp(f"2014-10-02T15:01:23{digits}Z").year == 2014
 
 
+def _quota_refusal(limit: str) -> dict:
+    info = {"reason": "RATE_LIMIT_EXCEEDED", "metadata": {"quota_limit_value": limit}}
+    return {"error": {"code": 429, "status": "RESOURCE_EXHAUSTED", "details": [info]}}
+
+
 @pytest.mark.parametrize(
     "status,body,action",
     [
         (429, {"error": {"code": 429, "status": "RESOURCE_EXHAUSTED"}}, Action.RATE_LIMITED),
+        # A quota of 0 is no access granted (PROVIDERS.md §0), not a window to wait out.
+        (429, _quota_refusal("0"), Action.MISSING_PERMISSION),
+        (429, _quota_refusal("300"), Action.RATE_LIMITED),
         (
             403,
             {"error": {"code": 403, "details": [{"reason": "RATE_LIMIT_EXCEEDED"}]}},
@@ -103,6 +111,16 @@ def test_timestamps_with_0_to_9_fraction_digits(digits):
 )
 def test_google_error_table(status, body, action):
     assert GoogleErrors().classify(Failure(status, body))[0] is action
+
+
+def test_media_items_keep_urls_and_label_and_drop_what_shows_nothing():
+    media = [
+        {"thumbnailUrl": "https://t/1", "thumbnailLabel": "Menu", "unknown": 1},
+        {"thumbnailLabel": "a label alone"},
+        {"videoUrl": 3, "thumbnailUrl": ""},
+    ]
+    item = parse(review(reviewMediaItems=media))
+    assert item.media == [{"thumbnail_url": "https://t/1", "thumbnail_label": "Menu"}]
 
 
 def test_text_postgresql_cannot_hold_is_made_storable():
