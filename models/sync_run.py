@@ -61,7 +61,7 @@ class SyncRun(IdMixin, Base):
     # When a waiting run's continuation is due.
     resumes_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # The keyword arguments of the message that continues a waiting run (None otherwise).
-    continuation: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    continuation: Mapped[dict[str, Any] | None] = mapped_column(JSONB(none_as_null=True))
     # The class of the error that failed the run (or, for a partial one, a location).
     error_class: Mapped[str | None] = mapped_column(String(60))
     errors: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)

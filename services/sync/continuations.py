@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from core.settings import get_settings
@@ -24,20 +24,20 @@ from services.sync.run import SYNC
 BATCH = 500
 
 
-def _lost(now: datetime) -> Select[tuple[SyncRun]]:
+def _lost(now: datetime) -> list[ColumnElement[bool]]:
     overdue = now - timedelta(seconds=get_settings().sync_lease_seconds)
-    return select(SyncRun).where(
+    return [
         SyncRun.status == SyncRunStatus.WAITING,
         SyncRun.resumes_at < overdue,
         SyncRun.continuation.is_not(None),
-    )
+    ]
 
 
 def organisations_with_lost(session: Session, *, now: datetime) -> list[int]:
     query = (
-        _lost(now)
-        .join(Connection, Connection.id == SyncRun.connection_id)
-        .with_only_columns(Connection.organisation_id)
+        select(Connection.organisation_id)
+        .join_from(SyncRun, Connection, Connection.id == SyncRun.connection_id)
+        .where(*_lost(now))
         .distinct()
         .limit(BATCH)
     )
@@ -47,9 +47,9 @@ def organisations_with_lost(session: Session, *, now: datetime) -> list[int]:
 def resend_lost(session: Session, *, organisation_id: int, now: datetime) -> int:
     """Send the lost continuations of one organisation's runs again; returns how many."""
     runs = session.scalars(
-        _lost(now)
+        select(SyncRun)
         .join(Connection, Connection.id == SyncRun.connection_id)
-        .where(Connection.organisation_id == organisation_id)
+        .where(*_lost(now), Connection.organisation_id == organisation_id)
         .order_by(SyncRun.resumes_at)
         .limit(BATCH)
         .with_for_update(of=SyncRun, skip_locked=True)
