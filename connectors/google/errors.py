@@ -63,7 +63,7 @@ class GoogleErrors:
             return Action.MISSING_PERMISSION, (
                 f"Google has not granted plaudit's Google Cloud project access to {service} "
                 "(its quota is 0): the deployment's operator must apply for Business Profile API "
-                "access; reconnecting or a quota increase will not help"
+                "access, which a quota increase request does not give"
             )
         reasons = _reasons(error)
         if reasons & _RATE_REASONS or status_text == "RESOURCE_EXHAUSTED":
