@@ -207,7 +207,10 @@ def _waiting_from_the_top(
     session: Session, connection_id: int, capability: str, location_id: int | None
 ) -> SyncRun | None:
     """A run of this location waiting that has not begun reading it (its continuation starts
-    at no location): it will read everything a second one would."""
+    at no location): it will read everything a second one would. Until this transaction ends,
+    no other message of this location looks (or adds one)."""
+    key = {"key": f"sync-wait:{connection_id}:{capability}:{location_id}"}
+    session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), key)
     waiting = session.scalars(
         select(SyncRun).where(
             SyncRun.connection_id == connection_id,
