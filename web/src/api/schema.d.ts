@@ -2095,6 +2095,11 @@ export interface components {
             thumbnail_url?: string | null;
             /** Video Url */
             video_url?: string | null;
+            /**
+             * Thumbnail Label
+             * @description The provider's text for the thumbnail (Google's `thumbnailLabel`)
+             */
+            thumbnail_label?: string | null;
         };
         /** MemberList */
         MemberList: {
