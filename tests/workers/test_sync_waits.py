@@ -108,6 +108,55 @@ def test_a_location_sync_waits_for_the_lock_past_the_retry_budget_then_reads_onc
     assert dead_letters() == 0
 
 
+def test_a_paused_syncs_continuation_waits_out_a_held_lock_past_the_retry_budget(
+    db, sandbox, configure
+):
+    # Given a first sync paused by a rate limit, whose continuation is due
+    configure(sync_lock_wait_seconds=0.05)
+    connection = connect_google(db)
+    this_runs_broker().flush_all()
+    admin(
+        sandbox,
+        "POST",
+        "/faults",
+        json={"path": REVIEWS_PATH, "status": 429, "retry_after": 120, "times": 1},
+    )
+    paused = sync(connection.id, CAPABILITY)
+    (message,) = delayed_messages()
+    this_runs_broker().flush_all()
+    actor = this_runs_broker().get_actor("sync.capability")
+    budget = actor.options["max_retries"]
+    worker = start_worker(threads=2)
+    try:
+        with another_run_holds_the_lock(connection.id):
+            # When the continuation comes while another run of the capability holds the lock
+            actor.send_with_options(args=message["args"], kwargs=message["kwargs"])
+
+            # Then the run keeps waiting, past as many looks as the actor has retries
+            def waited_past_the_budget() -> bool:
+                """the paused run has found the lock held more times than max_retries"""
+                (run,) = runs_of(db, None)
+                return (run.continuation or {}).get("busy", 0) > budget
+
+            wait_for(waited_past_the_budget, timeout=60)
+
+        # And once the lock is free, it carries on
+        def finished() -> SyncRun | None:
+            """the paused run has ended"""
+            (run,) = runs_of(db, None)
+            return run if run.status not in ("waiting", "running") else None
+
+        run = wait_for(finished, timeout=30)
+    finally:
+        worker.stop()
+
+    # Then the same run finished the sync, with every review read and stored once
+    assert run.id == paused.id and run.status == "succeeded" and run.errors == []
+    assert run.written == 60 and run.rate_limit_waits == 1
+    assert len(db.scalars(select(Item.id)).all()) == 60
+    assert dead_letters() == 0
+
+
 def test_a_paused_sync_whose_message_the_broker_lost_is_sent_again_and_finishes(db, sandbox):
     # Given a first sync paused by a two-minute rate-limit window, its row keeping its message
     connection = connect_google(db)
