@@ -136,12 +136,18 @@ class ReplyOutbox(outbox.Outbox[Reply]):
                 mark_needs_reauth(session, connection_id=item.connection_id, message=str(exc))
             return Later(str(exc))
         if isinstance(exc, errors.RateLimited):
+            # Refused for its rate, so not applied (a write is only ever refused, never cut off,
+            # by a rate limit): not an attempt the budget counts. A rate limit is waited out as
+            # long as the provider asks, as a sync's is, or a busy location would fail replies.
+            row.attempts -= 1
             item = session.get_one(Item, row.item_id)
             connection = session.get_one(Connection, item.connection_id)
             pacer = pacer_for(connection.provider, item, _location(session, item))
             if pacer is not None:
                 # The location's edits limit: hold back its writes, and only its, a window.
-                return Retry(str(exc), after=pacer.back_off())
+                return Wait(str(exc), after=pacer.back_off())
+            after = exc.retry_after or self.budget.backoff(row.attempts + 1).total_seconds()
+            return Wait(str(exc), after=after)
         if isinstance(exc, errors.Transient):
             return Retry(str(exc), after=exc.retry_after)
         if isinstance(exc, errors.ProviderError):
