@@ -20,6 +20,7 @@ import requests
 import urllib3.exceptions
 
 from connectors import errors
+from connectors.capability import Answering, Push
 from connectors.paging import Paginator
 from connectors.records import ItemRecord, MalformedRecord, Page
 
@@ -245,37 +246,54 @@ def _json_or_empty(response: requests.Response) -> dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
-class Stream(ABC):
-    """A listing of one location's records, newest-updated first (the providers' default).
+class Listing:
+    """Where a listing's records are and how they page: ``path`` (a template of ``{location}``),
+    ``query``, the key of the records in a page, the paginator, and the key of a record's id."""
 
-    Subclasses declare ``name``, ``kind``, ``records_key`` and ``paginator`` and implement ``path``,
-    ``parse`` and ``record_id``; the reading loop and the cursor rule live here.
-    """
-
-    name: ClassVar[str]
-    kind: ClassVar[str]  # the kind of item it yields; a full pass marks unseen ones deleted
-    records_key: ClassVar[str]
+    path_template: ClassVar[str]
+    query: ClassVar[dict[str, Any]] = {}
+    records_key: ClassVar[str] = "data"
     paginator: ClassVar[type[Paginator]]
-    # A listing that can miss records (Google's paging issue): before a full pass concludes a
-    # record is gone, it looks it up with ``look_up``.
-    reconciles: ClassVar[bool] = False
+    id_key: ClassVar[str] = "id"
 
     def __init__(self, client: ProviderClient) -> None:
         self.client = client
 
-    @abstractmethod
-    def path(self, location: str) -> str: ...
+    def path(self, location: str) -> str:
+        return self.path_template.format(location=location)
 
     def params(self) -> dict[str, Any]:
-        return {}
+        return dict(self.query)
+
+    def record_id(self, record: Any) -> str | None:
+        """The record's id if it can be found even in a malformed record."""
+        value = record.get(self.id_key) if isinstance(record, dict) else None
+        return value if isinstance(value, str) and value else None
+
+
+class Stream(Listing, ABC):
+    """One capability: a listing of one location's records, newest-updated first (the
+    providers' default), and what else it declares (``connectors.capability``).
+
+    Subclasses declare ``name``, ``kind`` and the listing, and implement ``parse``; the reading
+    loop and the cursor rule live in ``connectors.passes``.
+    """
+
+    name: ClassVar[str]
+    kind: ClassVar[str]  # the kind of item it yields; a full pass marks unseen ones deleted
+    # How the owner answers its items (None: read-only).
+    answering: ClassVar[Answering | None] = None
+    # The setting (a field of ``core.settings.Settings``) that turns it on; None: always on.
+    enabled_by: ClassVar[str | None] = None
+    # How the provider's pushes map to its records (None: it is only polled).
+    push: ClassVar[Push | None] = None
+    # A listing that can miss records (Google's paging issue): before a full pass concludes a
+    # record is gone, it looks it up with ``look_up``.
+    reconciles: ClassVar[bool] = False
 
     @abstractmethod
     def parse(self, record: dict[str, Any]) -> ItemRecord:
         """Normalise one record; raise MalformedRecord when it cannot be understood."""
-
-    @abstractmethod
-    def record_id(self, record: Any) -> str | None:
-        """The record's id if it can be found even in a malformed record."""
 
     def look_up(self, location: str, external_id: str) -> dict[str, Any] | None:
         """One record by id, or None when the provider says it is gone (``reconciles``)."""

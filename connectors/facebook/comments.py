@@ -15,7 +15,10 @@ from datetime import datetime
 from typing import Any
 
 from connectors.base import Stream, iso_time, later_time
+from connectors.capability import Push
+from connectors.facebook.push import Change, PageChange, text, written
 from connectors.facebook.records import graph_time, optional_text, person, required_id
+from connectors.facebook.replies import PAGE_ANSWERS
 from connectors.paging import CursorPaginator
 from connectors.records import ItemRecord, MalformedRecord, Page
 
@@ -31,15 +34,12 @@ COMMENT_FIELDS = (
 class FacebookComments(Stream):
     name = "facebook_comments"
     kind = "comment"
-    records_key = "data"
+    path_template = "{location}/feed"
+    query = {"fields": POST_FIELDS, "limit": 100}
     paginator = CursorPaginator
+    answering = PAGE_ANSWERS
+    push = Push(("feed",), lambda page_id, verb, value: pushed(page_id, verb, value))
     page_id = ""  # set by read(): the page's own comments are its replies
-
-    def path(self, location: str) -> str:
-        return f"{location}/feed"
-
-    def params(self) -> dict[str, Any]:
-        return {"fields": POST_FIELDS, "limit": 100}
 
     def comment_params(self) -> dict[str, Any]:
         return {
@@ -48,10 +48,6 @@ class FacebookComments(Stream):
             "order": "reverse_chronological",
             "limit": 100,
         }
-
-    def record_id(self, record: Any) -> str | None:
-        value = record.get("id") if isinstance(record, dict) else None
-        return value if isinstance(value, str) and value else None
 
     def parse(self, record: dict[str, Any]) -> ItemRecord:
         return self.thread(record)[0]
@@ -206,3 +202,25 @@ class CommentsPass:
             page.seen_ids.extend(item.external_id for item in thread)
         self.skipped += page.skipped
         return page
+
+
+def pushed(page_id: str, verb: str, value: dict[str, Any]) -> PageChange | None:
+    if value.get("item") != "comment":
+        return None
+    comment_id = value.get("comment_id")
+    author = value.get("from") if isinstance(value.get("from"), dict) else {}
+    if not isinstance(comment_id, str) or str(author.get("id")) == page_id:
+        # The page's own comment is a reply: the thread is read back to attach it.
+        return PageChange(page_id, Change.SYNC, FacebookComments.name)
+
+    def record() -> ItemRecord:
+        return ItemRecord(
+            kind="comment",
+            external_id=comment_id,
+            posted_at=graph_time(value.get("created_time")),
+            author_name=text(author, "name"),
+            author_external_id=str(author["id"]) if author.get("id") else None,
+            text=text(value, "message"),
+        )
+
+    return written(page_id, FacebookComments.name, verb, comment_id, record)

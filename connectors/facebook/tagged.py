@@ -10,6 +10,8 @@ from datetime import datetime
 from typing import Any
 
 from connectors.base import IncrementalPass, Stream
+from connectors.capability import Push
+from connectors.facebook.push import Change, PageChange, text, written
 from connectors.facebook.records import (
     ANSWER_FIELDS,
     graph_time,
@@ -18,6 +20,7 @@ from connectors.facebook.records import (
     required_id,
     with_answer,
 )
+from connectors.facebook.replies import PAGE_ANSWERS
 from connectors.paging import CursorPaginator
 from connectors.records import ItemRecord
 
@@ -27,19 +30,12 @@ FIELDS = f"id,message,created_time,updated_time,from{{id,name}},permalink_url,{A
 class FacebookTagged(Stream):
     name = "facebook_tagged"
     kind = "mention"
-    records_key = "data"
+    path_template = "{location}/tagged"
+    query = {"fields": FIELDS, "limit": 100}
     paginator = CursorPaginator
+    answering = PAGE_ANSWERS  # a comment under the post (or the comment) that mentions it
+    push = Push(("mention",), lambda page_id, verb, value: pushed(page_id, verb, value))
     page_id = ""  # set by read(): the page's own comments on the post are its answers
-
-    def path(self, location: str) -> str:
-        return f"{location}/tagged"
-
-    def params(self) -> dict[str, Any]:
-        return {"fields": FIELDS, "limit": 100}
-
-    def record_id(self, record: Any) -> str | None:
-        value = record.get("id") if isinstance(record, dict) else None
-        return value if isinstance(value, str) and value else None
 
     def parse(self, record: dict[str, Any]) -> ItemRecord:
         post_id = required_id(record)
@@ -62,3 +58,22 @@ class FacebookTagged(Stream):
     ) -> IncrementalPass:
         self.page_id = location
         return super().read(location, cursor, resume)
+
+
+def pushed(page_id: str, verb: str, value: dict[str, Any]) -> PageChange:
+    mention_id = value.get("comment_id") or value.get("post_id")
+    if not isinstance(mention_id, str):
+        return PageChange(page_id, Change.SYNC, FacebookTagged.name)
+
+    def record() -> ItemRecord:
+        return ItemRecord(
+            kind="mention",
+            external_id=mention_id,
+            posted_at=graph_time(value.get("created_time")),
+            # Mention comment events may lack the sender (PROVIDERS.md §E).
+            author_name=text(value, "sender_name"),
+            author_external_id=str(value["sender_id"]) if value.get("sender_id") else None,
+            text=text(value, "message"),
+        )
+
+    return written(page_id, FacebookTagged.name, verb, mention_id, record)

@@ -21,9 +21,11 @@ from connectors.base import Limiter, ProviderClient
 from connectors.google.client import discovery_client
 from connectors.google.errors import GoogleErrors
 from connectors.google.locations import executor
+from connectors.google.reviews import GoogleReviews
 from core.settings import get_settings
 
-REVIEW_TYPES = ("NEW_REVIEW", "UPDATED_REVIEW")
+# The notification types the reviews capability declares (the only pushed one).
+REVIEW_TYPES: tuple[str, ...] = GoogleReviews.push.topics if GoogleReviews.push else ()
 
 
 class PushRefused(Exception):
