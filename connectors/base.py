@@ -6,7 +6,6 @@ how to parse one record, and which error table classifies its failures.
 
 from __future__ import annotations
 
-import enum
 import logging
 import random
 import time
@@ -17,54 +16,20 @@ from datetime import datetime
 from typing import Any, ClassVar, Protocol
 
 import requests
-import urllib3.exceptions
 
 from connectors import errors
 from connectors.capability import Answering, Push
+from connectors.failures import RAISES, Action, ErrorTable, Failure, ProviderFailure
 from connectors.paging import Paginator
 from connectors.records import ItemRecord, MalformedRecord, Page
 
 log = logging.getLogger(__name__)
 
 
-class Action(enum.Enum):
-    RETRY = "retry"
-    RATE_LIMITED = "rate_limited"
-    NEEDS_REAUTH = "needs_reauth"
-    MISSING_PERMISSION = "missing_permission"
-    RETIRED = "retired"
-    NOT_FOUND = "not_found"
-    FAIL = "fail"
-    # A write that may or may not have been applied: never repeated in place.
-    OUTCOME_UNKNOWN = "outcome_unknown"
-
-
-_RAISES: dict[Action, type[errors.ProviderError]] = {
-    Action.RETRY: errors.Transient,
-    Action.RATE_LIMITED: errors.RateLimited,
-    Action.NEEDS_REAUTH: errors.NeedsReauth,
-    Action.MISSING_PERMISSION: errors.MissingPermission,
-    Action.RETIRED: errors.CapabilityRetired,
-    Action.NOT_FOUND: errors.NotFound,
-    Action.FAIL: errors.Rejected,
-    Action.OUTCOME_UNKNOWN: errors.OutcomeUnknown,
-}
 # Methods that change nothing at the provider; every other one is a write.
 READ_METHODS = frozenset({"GET", "HEAD"})
 
-
-@dataclass(frozen=True)
-class Failure:
-    """A provider's answer that was not a success, before classification."""
-
-    status: int
-    body: dict[str, Any]
-    retry_after: float | None = None
-
-
-class ErrorTable(Protocol):
-    def classify(self, failure: Failure) -> tuple[Action, str]:
-        """The action to take and a message safe to store (no tokens, no personal data)."""
+__all__ = ["Action", "ErrorTable", "Failure", "ProviderFailure"]  # re-exported for connectors
 
 
 class Limiter(Protocol):
@@ -77,44 +42,66 @@ class Unlimited:
         return None
 
 
-class _FailedResponse(Exception):
-    def __init__(self, failure: Failure) -> None:
-        self.failure = failure
+@dataclass(frozen=True)
+class Call:
+    """One request by path: what ``ProviderClient.request`` hands its transport."""
+
+    method: str
+    path: str
+    params: dict[str, Any] | None = None
+    json: dict[str, Any] | None = None
 
 
-def never_sent(exc: requests.RequestException) -> bool:
-    """True when the request cannot have reached the provider: no connection was made."""
-    if isinstance(exc, requests.ConnectTimeout):
+class Transport(Protocol):
+    """How one client library sends a request: a ``Call``, or a request that library prepared
+    (a googleapiclient ``HttpRequest``, a facebook-sdk operation). It returns the answer's body
+    and raises ``ProviderFailure`` for an error answer; anything else it raises goes to the
+    error table (network errors, token refresh failures)."""
+
+    def send(self, request: Any) -> Any: ...
+
+    def refresh(self) -> bool:
+        """Renew the access token after the provider refused it; False: nothing to renew."""
+        ...
+
+
+class SessionTransport:
+    """Plain HTTP through a ``requests`` session (google-auth's ``AuthorizedSession`` for
+    Google's APIs without a discovery document)."""
+
+    def __init__(
+        self,
+        session: requests.Session,
+        base_url: str,
+        *,
+        timeout: float = 30.0,
+        refresh: Callable[[], None] | None = None,
+    ) -> None:
+        self.session = session
+        self.base_url = base_url if base_url.endswith("/") else base_url + "/"
+        self.timeout = timeout
+        self._refresh = refresh
+
+    def send(self, request: Call) -> dict[str, Any]:
+        url = self.base_url + request.path.lstrip("/")
+        response = self.session.request(
+            request.method, url, params=request.params, json=request.json, timeout=self.timeout
+        )
+        if response.status_code >= 400:
+            raise ProviderFailure(
+                Failure(
+                    response.status_code,
+                    json_or_empty(response),
+                    retry_after_seconds(response.headers.get("Retry-After")),
+                )
+            )
+        return json_or_empty(response)
+
+    def refresh(self) -> bool:
+        if self._refresh is None:
+            return False
+        self._refresh()
         return True
-    if isinstance(exc, requests.ConnectionError):
-        # requests wraps urllib3's MaxRetryError, whose ``reason`` is the real cause; a refused
-        # connection or a failed name lookup is a NewConnectionError (a reset is not).
-        cause = exc.args[0] if exc.args else None
-        cause = getattr(cause, "reason", cause)
-        return isinstance(cause, urllib3.exceptions.NewConnectionError)
-    return False
-
-
-def classify_failure(
-    exc: Exception, error_table: ErrorTable, *, write: bool
-) -> tuple[Action, str, float | None]:
-    """What to do about one failed attempt: the action, a message safe to store, the wait asked.
-
-    A read is retried after any transient failure. A write is retried only when the provider
-    cannot have applied it: a refusal (429, or a throttling code), or a connection never made.
-    A 5xx or a connection lost after sending leaves its outcome unknown.
-    """
-    if isinstance(exc, _FailedResponse):
-        action, message = error_table.classify(exc.failure)
-        if write and action is Action.RETRY:
-            return Action.OUTCOME_UNKNOWN, message, None
-        return action, message, exc.failure.retry_after
-    if isinstance(exc, requests.RequestException):
-        message = f"network error: {type(exc).__name__}"
-        if write and not never_sent(exc):
-            return Action.OUTCOME_UNKNOWN, message, None
-        return Action.RETRY, message, None
-    raise TypeError(f"not a provider failure: {type(exc).__name__}")
 
 
 def retry_after_seconds(value: str | None) -> float | None:
@@ -127,18 +114,21 @@ def retry_after_seconds(value: str | None) -> float | None:
 
 
 class ProviderClient:
-    """Sends requests for one connection; retries what the error table says is worth it.
+    """Sends requests for one connection through its transport; retries what the error table
+    says is worth it, renews a refused token once, and never repeats a write blind.
 
     Short waits happen here; a wait longer than ``max_wait`` is handed back to the worker as
     ``RateLimited``/``Transient`` so that it can re-enqueue the job instead of holding a thread.
+    ``session``/``base_url`` are a shorthand for a ``SessionTransport``.
     """
 
     def __init__(
         self,
+        transport: Transport | None = None,
         *,
-        session: requests.Session | None = None,
-        base_url: str,
         error_table: ErrorTable,
+        session: requests.Session | None = None,
+        base_url: str = "",
         limiter: Limiter | None = None,
         timeout: float = 30.0,
         max_attempts: int = 4,
@@ -146,11 +136,13 @@ class ProviderClient:
         max_wait: float = 30.0,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self.session = session
-        self.base_url = base_url if base_url.endswith("/") else base_url + "/"
+        if transport is None:
+            if session is None:
+                raise TypeError("a ProviderClient needs a transport (or a session to send with)")
+            transport = SessionTransport(session, base_url, timeout=timeout)
+        self.transport = transport
         self.error_table = error_table
         self.limiter = limiter or Unlimited()
-        self.timeout = timeout
         self.max_attempts = max_attempts
         self.base_backoff = base_backoff
         self.max_wait = max_wait
@@ -168,36 +160,16 @@ class ProviderClient:
         write: bool | None = None,
         wait_out_rate_limits: bool = True,
     ) -> dict[str, Any]:
-        """One call; ``write`` defaults to "anything but GET/HEAD" (see :meth:`call`)."""
-        assert self.session is not None, "this client only classifies calls made elsewhere"
-        session = self.session
-        url = self.base_url + path.lstrip("/")
-
-        def attempt() -> dict[str, Any]:
-            response = session.request(method, url, params=params, json=json, timeout=self.timeout)
-            if response.status_code >= 400:
-                raise _FailedResponse(
-                    Failure(
-                        response.status_code,
-                        _json_or_empty(response),
-                        retry_after_seconds(response.headers.get("Retry-After")),
-                    )
-                )
-            return _json_or_empty(response)
-
+        """One call by path; ``write`` defaults to "anything but GET/HEAD" (see :meth:`send`)."""
         if write is None:
             write = method.upper() not in READ_METHODS
-        return self.call(attempt, write=write, wait_out_rate_limits=wait_out_rate_limits)
+        answer: dict[str, Any] = self.send(
+            Call(method, path, params, json), write=write, wait_out_rate_limits=wait_out_rate_limits
+        )
+        return answer
 
-    def call(
-        self,
-        attempt: Callable[[], Any],
-        *,
-        write: bool = False,
-        wait_out_rate_limits: bool = True,
-    ) -> Any:
-        """Run one provider call with classification and retries. ``attempt`` raises
-        ``_FailedResponse`` (see :meth:`failure`) for a provider error answer.
+    def send(self, request: Any, *, write: bool = False, wait_out_rate_limits: bool = True) -> Any:
+        """Send one request through the transport, with classification and retries.
 
         A ``write`` is never repeated blind: after a failure that leaves its outcome unknown it
         raises ``OutcomeUnknown`` at once, and the caller reads the provider's state back before
@@ -207,38 +179,56 @@ class ProviderClient:
         for the caller to pace and re-enqueue, rather than slept on here (per-location writes,
         whose limit a short in-place wait would only meet again).
         """
+        refreshed = False
         for number in range(1, self.max_attempts + 1):
             self.limiter.acquire()
             self.requests_made += 1
             try:
-                return attempt()
-            except (_FailedResponse, requests.RequestException) as exc:
-                action, message, wait = classify_failure(exc, self.error_table, write=write)
+                return self.transport.send(request)
             except errors.ProviderError:
                 raise
+            except Exception as exc:
+                decided = self.error_table.decide(exc, write=write)
+                if decided is None:
+                    raise
+                action, message, wait = decided
+            if action is Action.REFRESH_THEN_RETRY and not refreshed:
+                refreshed = self._refresh()
+                if refreshed:
+                    continue  # at once: the request was refused, not failed
             if action not in (Action.RETRY, Action.RATE_LIMITED):
-                raise _RAISES[action](message)
+                raise RAISES[action](message)
             wait = wait if wait is not None else self._backoff(number)
             held_back = action is Action.RATE_LIMITED and not wait_out_rate_limits
             if held_back or number == self.max_attempts or wait > self.max_wait:
-                raise _RAISES[action](message, retry_after=wait)
+                raise RAISES[action](message, retry_after=wait)  # type: ignore[call-arg]
             log.info("provider asked to wait %.1fs (%s), attempt %d", wait, action.value, number)
             if action is Action.RATE_LIMITED:
                 self.rate_limit_waits += 1
             self.sleep(wait)
         raise AssertionError("unreachable")
 
-    @staticmethod
-    def failure(status: int, body: dict[str, Any], retry_after: float | None = None) -> Exception:
-        """For attempts made through another client library (googleapiclient)."""
-        return _FailedResponse(Failure(status, body, retry_after))
+    def _refresh(self) -> bool:
+        """Renew the token once; a renewal that fails is classified like any failure."""
+        try:
+            return self.transport.refresh()
+        except errors.ProviderError:
+            raise
+        except Exception as exc:
+            decided = self.error_table.decide(exc, write=False)
+            if decided is None:
+                raise
+            action, message, wait = decided
+            if action in (Action.RETRY, Action.RATE_LIMITED):
+                raise RAISES[action](message, retry_after=wait) from None  # type: ignore[call-arg]
+            raise RAISES[action](message) from None
 
     def _backoff(self, attempt: int) -> float:
         # Full jitter keeps many workers from retrying in lockstep.
         return random.uniform(0, self.base_backoff * 2 ** (attempt - 1))
 
 
-def _json_or_empty(response: requests.Response) -> dict[str, Any]:
+def json_or_empty(response: requests.Response) -> dict[str, Any]:
     try:
         body = response.json()
     except ValueError:

@@ -71,7 +71,7 @@ def graph_failure(code: int, subcode: int | None = None, **extra) -> Failure:
         (12, None, Action.RETIRED),
         (1, None, Action.RETRY),
         (2, None, Action.RETRY),
-        (100, 33, Action.NOT_FOUND),
+        (100, 33, Action.SKIP),
         (100, None, Action.FAIL),
         (506, None, Action.FAIL),
     ],
