@@ -10,7 +10,7 @@ import logging
 import random
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, Protocol
@@ -21,7 +21,8 @@ from connectors import errors
 from connectors.capability import Answering, Push
 from connectors.failures import RAISES, Action, ErrorTable, Failure, ProviderFailure
 from connectors.paging import Paginator
-from connectors.records import ItemRecord, MalformedRecord, Page
+from connectors.passes import ChildPass, IncrementalPass, Pass
+from connectors.records import ItemRecord, MalformedRecord
 
 log = logging.getLogger(__name__)
 
@@ -248,6 +249,7 @@ class Listing:
 
     def __init__(self, client: ProviderClient) -> None:
         self.client = client
+        self.location = ""  # set by ``read``: the location the pass is over
 
     def path(self, location: str) -> str:
         return self.path_template.format(location=location)
@@ -291,96 +293,45 @@ class Stream(Listing, ABC):
 
     def read(
         self, location: str, cursor: datetime | None, resume: dict[str, Any] | None = None
-    ) -> IncrementalPass:
+    ) -> Pass:
         """``resume``: a stopped pass's ``position``, to carry on from there."""
+        self.location = location
         return IncrementalPass(self, location, cursor, resume)
 
 
-class IncrementalPass:
-    """One pass over a location, newest-updated first.
+class ChildStream(Stream):
+    """A capability whose records hang under the records of a parent listing (Facebook:
+    comments under posts): the parents are listed, and the children of every parent changed
+    since the cursor are read (``connectors.passes.ChildPass``).
 
-    The listing is sorted by update time, descending, so everything at or after the cursor
-    comes first: the pass stops at the first older record. ``new_cursor`` is only set once the
-    pass is complete; an interrupted pass leaves the old cursor, and the next one starts again
-    from the top (upserts are idempotent, so re-reading is harmless). With ``cursor=None`` the
-    pass reads everything: a first sync, or a full pass that finds deletions.
+    ``parent``: the parents' listing, newest-updated first; ``parent_updated``: when anything
+    under a parent last changed (the cursor is the latest of these); ``child_path_template``
+    (of ``{parent}``), ``child_query``: the children's listing, paged like the parent's.
     """
 
-    def __init__(
-        self,
-        stream: Stream,
-        location: str,
-        cursor: datetime | None,
-        resume: dict[str, Any] | None = None,
-    ) -> None:
-        self.stream = stream
+    parent: ClassVar[type[Listing]]
+    child_path_template: ClassVar[str]
+    child_query: ClassVar[dict[str, Any]] = {}
+
+    @abstractmethod
+    def parent_updated(self, record: dict[str, Any]) -> datetime:
+        """Raise MalformedRecord when the parent cannot be understood."""
+
+    def parent_id(self, record: Any) -> str:
+        found = self.parent.record_id(self.parent(self.client), record)
+        if found is None:
+            raise MalformedRecord("parent has no id")
+        return found
+
+    def child_path(self, parent_id: str) -> str:
+        return self.child_path_template.format(parent=parent_id)
+
+    def parse_all(self, record: dict[str, Any]) -> list[ItemRecord]:
+        """Every item one child record holds (a comment and its thread, say)."""
+        return [self.parse(record)]
+
+    def read(
+        self, location: str, cursor: datetime | None, resume: dict[str, Any] | None = None
+    ) -> Pass:
         self.location = location
-        self.cursor = cursor
-        self.new_cursor: datetime | None = None
-        self.complete = False
-        self.skipped = 0
-        self.resume = resume if stream.paginator.resumable else None
-        # Where to carry on after the pages yielded so far (None: from the top), for a pass
-        # the provider stopped; only listings with resumable cursors have one.
-        self.position: dict[str, Any] | None = self.resume
-
-    def pages(self) -> Iterator[Page]:
-        stream = self.stream
-        paginator = stream.paginator()
-        params = stream.params()
-        highest = self.cursor
-        if self.resume is not None:
-            params = {**params, **self.resume["params"]}
-            highest = later_time(highest, self.resume.get("highest"))
-        while True:
-            body = stream.client.request("GET", stream.path(self.location), params=params)
-            page, reached_cursor = self._page(body.get(stream.records_key) or [])
-            for item in page.items:
-                if item.provider_updated_at and (
-                    highest is None or item.provider_updated_at > highest
-                ):
-                    highest = item.provider_updated_at
-            self.skipped += page.skipped
-            yield page
-            next_params = None if reached_cursor else paginator.next_params(body)
-            if next_params is None:
-                break
-            params = {**params, **next_params}
-            if paginator.resumable:
-                self.position = {"params": next_params, "highest": iso_time(highest)}
-        self.complete = True
-        self.new_cursor = highest
-
-    def _page(self, records: list[Any]) -> tuple[Page, bool]:
-        page = Page(items=[])
-        for record in records:
-            record_id = self.stream.record_id(record)
-            try:
-                item = self.stream.parse(record)
-            except MalformedRecord as exc:
-                # The content may hold personal data: log the id and the reason only.
-                log.warning(
-                    "skipped a malformed %s record %s: %s", self.stream.name, record_id, exc
-                )
-                page.skipped += 1
-                if record_id:
-                    page.seen_ids.append(record_id)
-                continue
-            updated = item.provider_updated_at or item.posted_at
-            if self.cursor is not None and updated < self.cursor:
-                return page, True
-            page.items.append(item)
-            page.seen_ids.append(item.external_id)
-        return page, False
-
-
-def iso_time(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment is not None else None
-
-
-def later_time(moment: datetime | None, iso: str | None) -> datetime | None:
-    """The later of a time and a position's stored one."""
-    stored = datetime.fromisoformat(iso) if iso else None
-    if moment is None or stored is None:
-        return moment or stored
-    return max(moment, stored)
+        return ChildPass(self, location, cursor, resume)

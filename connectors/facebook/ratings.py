@@ -10,10 +10,9 @@ not one per rating), and the page's latest is the recommendation's reply.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from connectors.base import IncrementalPass, Stream
+from connectors.base import Stream
 from connectors.capability import Push
 from connectors.facebook.push import Change, PageChange, text, written
 from connectors.facebook.records import (
@@ -45,7 +44,6 @@ class FacebookRatings(Stream):
     paginator = CursorPaginator
     answering = PAGE_ANSWERS  # under the story: its id is the recommendation's external id
     push = Push(("ratings",), lambda page_id, verb, value: pushed(page_id, verb, value))
-    page_id = ""  # set by read(): the page's own comments on a story are its answers
 
     def record_id(self, record: Any) -> str | None:
         # Replies go to the story, so the story is what identifies a recommendation.
@@ -77,13 +75,7 @@ class FacebookRatings(Stream):
             rating=rating or RECOMMENDATION_STARS.get(recommendation),
             text=optional_text(record, "review_text"),
         )
-        return with_answer(item, record["open_graph_story"].get("comments"), self.page_id)
-
-    def read(
-        self, location: str, cursor: datetime | None, resume: dict[str, Any] | None = None
-    ) -> IncrementalPass:
-        self.page_id = location
-        return super().read(location, cursor, resume)
+        return with_answer(item, record["open_graph_story"].get("comments"), self.location)
 
 
 def pushed(page_id: str, verb: str, value: dict[str, Any]) -> PageChange:

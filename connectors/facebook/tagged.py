@@ -6,10 +6,9 @@ in the listing, and the page's latest is the mention's reply.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from connectors.base import IncrementalPass, Stream
+from connectors.base import Stream
 from connectors.capability import Push
 from connectors.facebook.push import Change, PageChange, text, written
 from connectors.facebook.records import (
@@ -35,7 +34,6 @@ class FacebookTagged(Stream):
     paginator = CursorPaginator
     answering = PAGE_ANSWERS  # a comment under the post (or the comment) that mentions it
     push = Push(("mention",), lambda page_id, verb, value: pushed(page_id, verb, value))
-    page_id = ""  # set by read(): the page's own comments on the post are its answers
 
     def parse(self, record: dict[str, Any]) -> ItemRecord:
         post_id = required_id(record)
@@ -51,13 +49,7 @@ class FacebookTagged(Stream):
             author_external_id=author_id,
             text=optional_text(record, "message"),
         )
-        return with_answer(item, record.get("comments"), self.page_id)
-
-    def read(
-        self, location: str, cursor: datetime | None, resume: dict[str, Any] | None = None
-    ) -> IncrementalPass:
-        self.page_id = location
-        return super().read(location, cursor, resume)
+        return with_answer(item, record.get("comments"), self.location)
 
 
 def pushed(page_id: str, verb: str, value: dict[str, Any]) -> PageChange:

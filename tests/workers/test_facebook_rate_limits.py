@@ -89,10 +89,10 @@ def test_a_comment_sync_stopped_by_the_pages_limit_resumes_at_the_page_it_stoppe
         resume = message["kwargs"]["resume"]
         assert message["kwargs"]["run_id"] == run.id
         assert message["kwargs"]["start_at"] == location.id
-        assert resume["post"] == oldest and resume["comments"]["after"]
+        assert resume["parent"] == oldest and resume["children"]["after"]
         refused_request = graph_log(server)[-1]
         assert refused_request["path"].endswith(f"/{oldest}/comments")
-        assert after_of(refused_request) == resume["comments"]["after"]
+        assert after_of(refused_request) == resume["children"]["after"]
         this_runs_broker().flush_all()
 
         # When Facebook's wait is over and the continuation runs
