@@ -146,7 +146,9 @@ class IncrementalPass:
 class ChildPass:
     """Parents, then the children of every parent changed since the cursor.
 
-    ``position`` is the parents' page being read, the parent whose
+    The parents are listed newest-updated first, so once a page of parents reaches the cursor
+    (it lists one unchanged since), the pages after it hold nothing new: a pass with nothing
+    new costs one request. ``position`` is the parents' page being read, the parent whose
     children were being read and the ``after`` of their next page, and the latest parent time
     seen so far.
     """
@@ -191,6 +193,7 @@ class ChildPass:
                 else:
                     children_after = {}
                 from_parent = None
+            reached_cursor = False
             for parent in parents:
                 try:
                     parent_id = stream.parent_id(parent)
@@ -205,10 +208,11 @@ class ChildPass:
                     # Nothing under it since the last pass. (A change in the very second that
                     # pass read is left to the webhook or the daily full pass: times are
                     # seconds.)
+                    reached_cursor = True
                     continue
                 yield from self._children(parent_id, children_after, after, highest)
                 children_after = {}
-            following = paginator.next_params(body)
+            following = None if reached_cursor else paginator.next_params(body)
             if following is None:
                 break
             after = following

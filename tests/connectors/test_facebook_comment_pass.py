@@ -174,6 +174,28 @@ def test_an_expired_page_token_ends_the_pass_without_moving_the_cursor(scripted,
     assert not one_pass.complete and one_pass.new_cursor is None
 
 
+def test_the_feed_is_read_only_until_a_page_reaches_the_cursor(scripted, comments):
+    # Given a feed of two pages, newest-updated first, whose first page ends with a post
+    # unchanged since the last pass
+    scripted.answer(
+        edge_page([post("p1", 30), post("p2", 10)], after="f2"),
+        edge_page([comment("c9", 29)]),  # p1's
+    )
+    one_pass, items = read(comments, cursor=at(20))
+
+    # Then the second page is never asked for: everything on it is older still
+    assert [i.external_id for i in items] == ["c9"]
+    assert paths(scripted) == [f"/v22.0/{PAGE}/feed", "/v22.0/p1/comments"]
+    assert one_pass.complete and one_pass.new_cursor == at(30)
+
+
+def test_with_nothing_new_a_feed_of_many_pages_costs_one_request(scripted, comments):
+    scripted.answer(edge_page([post("p1", 20), post("p2", 10)], after="f2"))
+    one_pass, items = read(comments, cursor=at(20))
+    assert items == [] and paths(scripted) == [f"/v22.0/{PAGE}/feed"]
+    assert one_pass.complete and one_pass.new_cursor == at(20)
+
+
 def test_a_stopped_pass_resumes_at_the_post_and_comment_page_it_was_reading(scripted, comments):
     # Given a pass stopped by a throttle while reading p2's second page of comments
     scripted.answer(
