@@ -7,7 +7,7 @@ from datetime import date
 
 from connectors import errors
 from connectors.account import LocationRef, ProviderAccount, Tokens
-from connectors.base import Limiter, ProviderClient, Stream
+from connectors.base import Limiter, Listing, ProviderClient, Stream
 from connectors.facebook import versions
 from connectors.facebook.comments import FacebookComments
 from connectors.facebook.graph import GraphClient
@@ -28,7 +28,7 @@ class FacebookAccount(ProviderAccount):
 
     @classmethod
     def retired(cls, capability: str, *, today: date) -> str | None:
-        return versions.retired_reason(capability, today)
+        return versions.retired_reason(version_bound(cls.streams[capability]), today)
 
     def _client(
         self,
@@ -53,14 +53,15 @@ class FacebookAccount(ProviderAccount):
 
     def stream(self, capability: str, location: LocationRef) -> Stream:
         stream = self.streams[capability]
-        if versions.capability_ends_on(capability) is None:
+        bound = version_bound(stream)
+        if versions.capability_ends_on(bound) is None:
             return stream(self._page_client(location))
         # Through the newest version still serving it, whatever the pin (recommendations: v22.0
         # and later answer error 12); none left: retired without a call.
         today = self.current_day()
-        graph_version = versions.version_for(capability, today)
+        graph_version = versions.version_for(bound, today)
         if graph_version is None:
-            raise errors.CapabilityRetired(versions.retired_reason(capability, today) or "")
+            raise errors.CapabilityRetired(versions.retired_reason(bound, today) or "")
         return stream(self._page_client(location, graph_version))
 
     def account_label(self, *, fetch: bool = True) -> str | None:
@@ -92,6 +93,16 @@ class FacebookAccount(ProviderAccount):
     @property
     def clients(self) -> list[ProviderClient]:
         return list(self._clients)
+
+
+def version_bound(stream: type[Listing]) -> str:
+    """The capability whose Graph versions serve this one: itself, or (for a child capability)
+    the capability its parents are listed by (comments on recommendations' stories are read
+    through the versions that still serve recommendations)."""
+    parent = getattr(stream, "parent", None)
+    if isinstance(parent, type) and issubclass(parent, Stream):
+        return version_bound(parent)
+    return getattr(stream, "name", "")
 
 
 def webhook_fields() -> str:
