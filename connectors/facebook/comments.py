@@ -15,7 +15,7 @@ from typing import Any
 from connectors.base import ChildStream, Listing
 from connectors.capability import Push
 from connectors.facebook.push import Change, PageChange, text, written
-from connectors.facebook.records import graph_time, optional_text, person, required_id
+from connectors.facebook.records import comment, graph_time, required_id
 from connectors.facebook.replies import PAGE_ANSWERS
 from connectors.paging import CursorPaginator
 from connectors.records import ItemRecord
@@ -57,32 +57,18 @@ class FacebookComments(ChildStream):
     def parse_all(self, record: dict[str, Any]) -> list[ItemRecord]:
         """A top-level comment with the page's latest answer as its reply, then the answers
         other people gave in its thread."""
-        comment = self._comment(record)
+        top = comment(record)
         others = []
         replies = record.get("comments") or {}
         for reply in replies.get("data") or [] if isinstance(replies, dict) else []:
-            answer = self._comment(reply)
+            answer = comment(reply)
             if answer.author_external_id == self.location:
-                if comment.reply_updated_at is None or answer.posted_at >= comment.reply_updated_at:
-                    comment.reply_text, comment.reply_updated_at = answer.text, answer.posted_at
-                    comment.reply_external_id = answer.external_id
+                if top.reply_updated_at is None or answer.posted_at >= top.reply_updated_at:
+                    top.reply_text, top.reply_updated_at = answer.text, answer.posted_at
+                    top.reply_external_id = answer.external_id
             else:
                 others.append(answer)
-        return [comment, *others]
-
-    def _comment(self, record: Any) -> ItemRecord:
-        comment_id = required_id(record)
-        author_id, author_name = person(record)
-        created = graph_time(record.get("created_time"))
-        return ItemRecord(
-            kind="comment",
-            external_id=comment_id,
-            posted_at=created,
-            provider_updated_at=created,
-            author_name=author_name,
-            author_external_id=author_id,
-            text=optional_text(record, "message"),
-        )
+        return [top, *others]
 
 
 def pushed(page_id: str, verb: str, value: dict[str, Any]) -> PageChange | None:
