@@ -318,7 +318,7 @@ class ChildStream(Stream):
         """Raise MalformedRecord when the parent cannot be understood."""
 
     def parent_id(self, record: Any) -> str:
-        found = self.parent.record_id(self.parent(self.client), record)
+        found = self.parent(self.client).record_id(record)
         if found is None:
             raise MalformedRecord("parent has no id")
         return found

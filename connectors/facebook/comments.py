@@ -15,7 +15,7 @@ from typing import Any
 from connectors.base import ChildStream, Listing
 from connectors.capability import Push
 from connectors.facebook.push import Change, PageChange, text, written
-from connectors.facebook.records import comment, graph_time, required_id
+from connectors.facebook.records import comment, graph_time
 from connectors.facebook.replies import PAGE_ANSWERS
 from connectors.paging import CursorPaginator
 from connectors.records import ItemRecord
@@ -48,7 +48,6 @@ class FacebookComments(ChildStream):
     push = Push(("feed",), lambda page_id, verb, value: pushed(page_id, verb, value))
 
     def parent_updated(self, record: dict[str, Any]) -> datetime:
-        required_id(record)
         return graph_time(record.get("updated_time") or record.get("created_time"))
 
     def parse(self, record: dict[str, Any]) -> ItemRecord:
