@@ -111,7 +111,7 @@ def test_a_comment_sync_stopped_by_the_pages_limit_resumes_at_the_page_it_stoppe
         # And it read only what was left: the feed (to find the post), then the refused page on
         requests = [(r["path"].rsplit("/", 2)[-2], after_of(r)) for r in graph_log(server)]
         assert requests[0] == (page["id"], None)
-        assert requests[1] == (oldest, resume["comments"]["after"])
+        assert requests[1] == (oldest, resume["children"]["after"])
         assert [post for post, _ in requests[1:]] == [oldest, oldest]
         assert newest not in {post for post, _ in requests}
 
