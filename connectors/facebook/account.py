@@ -13,13 +13,14 @@ from connectors.facebook.comments import FacebookComments
 from connectors.facebook.graph import GraphClient
 from connectors.facebook.pages import list_pages
 from connectors.facebook.ratings import FacebookRatings
+from connectors.facebook.story_comments import FacebookStoryComments
 from connectors.facebook.tagged import FacebookTagged
 from connectors.records import LocationRecord
 
 
 class FacebookAccount(ProviderAccount):
     provider = "facebook"
-    capabilities = (FacebookRatings, FacebookComments, FacebookTagged)
+    capabilities = (FacebookRatings, FacebookComments, FacebookTagged, FacebookStoryComments)
 
     def __init__(self, tokens: Tokens, *, limiter: Limiter | None = None) -> None:
         self._tokens = tokens
