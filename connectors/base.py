@@ -1,7 +1,10 @@
-"""The part every connector shares: requests with retries and rate limits, paging, checkpoints.
+"""The part every connector shares: one client over each library's transport (retries, rate
+limits, a refused token renewed once, writes never repeated blind), and the declarations a
+capability is made of (a ``Listing``, a ``Stream``, a ``ChildStream``).
 
-A provider capability only declares what is specific to it: where its records are, how to page,
-how to parse one record, and which error table classifies its failures.
+A provider capability only declares what is specific to it: where its records are, how they
+page, how to parse one record, and what ``connectors.capability`` lists; the passes over its
+listing are ``connectors.passes``, the failures' actions ``connectors.failures``.
 """
 
 from __future__ import annotations
