@@ -3,7 +3,7 @@
 Prints, in one run: comments/s and Graph requests of the first sync of the comments capability
 (feed, then each post's comments with their reply threads, upserted into PostgreSQL), beside the
 time to only fetch the same pages with one keep-alive client; and the cost of a second sync
-with nothing new (target: the feed pages only, no writes).
+with nothing new (target: the first feed page only, no writes).
 
     .venv/bin/python bench/sync_facebook.py [--posts 200] [--comments 50]
 """
@@ -79,8 +79,9 @@ def raw_fetch(graph_url: str, page_id: str, token: str) -> tuple[float, int, int
             params = {**params, "after": paging["cursors"]["after"]}
 
     started = time.perf_counter()
-    for post in edge(stream.path(page_id), stream.params()):
-        for comment in edge(f"{post['id']}/comments", stream.comment_params()):
+    posts = stream.parent(client=None)  # type: ignore[arg-type]
+    for post in edge(posts.path(page_id), posts.params()):
+        for comment in edge(stream.child_path(post["id"]), stream.child_query):
             records += 1 + len((comment.get("comments") or {}).get("data") or [])
     return time.perf_counter() - started, requests_made, records
 

@@ -11,10 +11,11 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from connectors.base import ProviderClient, Stream
 from connectors.records import LocationRecord
+from core.settings import get_settings
 
 
 @dataclass(frozen=True)
@@ -103,11 +104,26 @@ class Replier(ABC):
 
 
 class ProviderAccount(ABC):
-    """Built as ``Account(tokens, limiter=…)``: the limiter is shared by every worker process."""
+    """Built as ``Account(tokens, limiter=…)``: the limiter is shared by every worker process.
+
+    ``capabilities`` are the provider's declared streams; the scheduler syncs each available
+    one, and what they declare (``connectors.capability``) decides repliers and enable flags.
+    """
 
     provider: ClassVar[str]
-    # capability name -> stream class; the scheduler syncs each available one.
+    capabilities: ClassVar[tuple[type[Stream], ...]]
+    # capability name -> stream class, derived from ``capabilities``.
     streams: ClassVar[dict[str, type[Stream]]]
+    # item kind -> the capability that yields it (a kind belongs to one capability).
+    by_kind: ClassVar[dict[str, type[Stream]]]
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        if "capabilities" in cls.__dict__:
+            cls.streams = {stream.name: stream for stream in cls.capabilities}
+            cls.by_kind = {stream.kind: stream for stream in cls.capabilities}
+            assert len(cls.by_kind) == len(cls.capabilities), "one capability per item kind"
+
     # The day capabilities that end on a known date are judged by (None: today, UTC); a job
     # may set its own, so that tests can stand on either side of such a date.
     today: date | None = None
@@ -132,7 +148,10 @@ class ProviderAccount(ABC):
     @classmethod
     def enabled(cls, capability: str) -> bool:
         """False when plaudit's settings turn a capability off for every connection."""
-        return capability in cls.streams
+        stream = cls.streams.get(capability)
+        if stream is None:
+            return False
+        return stream.enabled_by is None or bool(getattr(get_settings(), stream.enabled_by))
 
     def subscribe(self, location: LocationRef) -> bool:
         """Ask the provider to push this location's changes; True if it will."""
@@ -141,9 +160,17 @@ class ProviderAccount(ABC):
     @abstractmethod
     def stream(self, capability: str, location: LocationRef) -> Stream: ...
 
-    @abstractmethod
     def replier(self, kind: str) -> Replier | None:
         """None when items of this kind cannot be replied to."""
+        stream = self.by_kind.get(kind)
+        if stream is None or stream.answering is None:
+            return None
+        replier: Replier = stream.answering.replier(self.reply_context(stream))
+        return replier
+
+    @abstractmethod
+    def reply_context(self, capability: type[Stream]) -> Any:
+        """What this provider's repliers are built with (``Answering.replier``)."""
 
     @abstractmethod
     def tokens(self) -> Tokens:

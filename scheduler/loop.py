@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from connectors.capabilities import BY_PROVIDER
+from connectors.providers import BY_PROVIDER
 from core.settings import get_settings
 from models import CapabilityState, Connection, ConnectionStatus
 from models.db import session_scope

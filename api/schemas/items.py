@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import re
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal, Self
@@ -11,11 +12,16 @@ from sqlalchemy import Row
 
 from api.schemas.common import Id, Input, SafeText
 from api.schemas.replies import ModerationState, ReplyOut, ReplyState
-from models import Item, ItemStatus, Kind, ReplyMode, Source
+from connectors.providers import KINDS
+from models import Item, ItemStatus, ReplyMode, Source
+from models import Kind as StoredKind
 from services.inbox.inbox import InboxFilters, Sort
 from services.replies.replies import reply_modes, single_reply
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+# The kinds of item: each provider capability's, as declared, then plaudit's own feedback.
+Kind = enum.StrEnum("Kind", {kind.upper(): kind for kind in [*KINDS, StoredKind.FEEDBACK]})
 
 
 def _instant(value: object) -> datetime | date:

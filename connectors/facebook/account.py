@@ -2,34 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
-from typing import ClassVar
 
 from connectors import errors
-from connectors.account import LocationRef, ProviderAccount, Replier, Tokens
-from connectors.base import Limiter, ProviderClient, Stream
+from connectors.account import LocationRef, ProviderAccount, Tokens
+from connectors.base import Limiter, Listing, ProviderClient, Stream
 from connectors.facebook import versions
 from connectors.facebook.comments import FacebookComments
 from connectors.facebook.graph import GraphClient
 from connectors.facebook.pages import list_pages
 from connectors.facebook.ratings import FacebookRatings
-from connectors.facebook.replies import FacebookReplies
+from connectors.facebook.story_comments import FacebookStoryComments
 from connectors.facebook.tagged import FacebookTagged
 from connectors.records import LocationRecord
-
-# A mention is a post or comment of someone else's: the page answers it with a comment too.
-REPLIABLE = frozenset({"comment", "recommendation", "mention"})
-WEBHOOK_FIELDS = "feed,mention,ratings"
 
 
 class FacebookAccount(ProviderAccount):
     provider = "facebook"
-    streams: ClassVar[dict[str, type[Stream]]] = {
-        FacebookRatings.name: FacebookRatings,
-        FacebookComments.name: FacebookComments,
-        FacebookTagged.name: FacebookTagged,
-    }
+    capabilities = (FacebookRatings, FacebookComments, FacebookTagged, FacebookStoryComments)
 
     def __init__(self, tokens: Tokens, *, limiter: Limiter | None = None) -> None:
         self._tokens = tokens
@@ -38,7 +29,7 @@ class FacebookAccount(ProviderAccount):
 
     @classmethod
     def retired(cls, capability: str, *, today: date) -> str | None:
-        return versions.retired_reason(capability, today)
+        return versions.retired_reason(version_bound(cls.streams[capability]), today)
 
     def _client(
         self,
@@ -62,15 +53,17 @@ class FacebookAccount(ProviderAccount):
         return list_pages(self._client(self._tokens.access_token))
 
     def stream(self, capability: str, location: LocationRef) -> Stream:
-        if capability == FacebookRatings.name:
-            # Through the newest version still serving them, whatever the pin (v22.0 and later
-            # answer error 12); none left: retired without a call.
-            today = self.current_day()
-            graph_version = versions.version_for(capability, today)
-            if graph_version is None:
-                raise errors.CapabilityRetired(versions.retired_reason(capability, today) or "")
-            return FacebookRatings(self._page_client(location, graph_version))
-        return self.streams[capability](self._page_client(location))
+        stream = self.streams[capability]
+        bound = version_bound(stream)
+        if versions.capability_ends_on(bound) is None:
+            return stream(self._page_client(location))
+        # Through the newest version still serving it, whatever the pin (recommendations: v22.0
+        # and later answer error 12); none left: retired without a call.
+        today = self.current_day()
+        graph_version = versions.version_for(bound, today)
+        if graph_version is None:
+            raise errors.CapabilityRetired(versions.retired_reason(bound, today) or "")
+        return stream(self._page_client(location, graph_version))
 
     def account_label(self, *, fetch: bool = True) -> str | None:
         """The person's name on Facebook (whose user token this is): one call, so only asked for
@@ -81,15 +74,16 @@ class FacebookAccount(ProviderAccount):
         name = me.get("name")
         return name if isinstance(name, str) and name else None
 
-    def replier(self, kind: str) -> Replier | None:
-        return FacebookReplies(self._page_client) if kind in REPLIABLE else None
+    def reply_context(self, capability: type[Stream]) -> Callable[[LocationRef], GraphClient]:
+        return self._page_client
 
     def subscribe(self, location: LocationRef) -> bool:
+        """Subscribes to the webhook fields the capabilities declare."""
         client = self._page_client(location)
         answer = client.request(
             "POST",
             f"{location.external_id}/subscribed_apps",
-            json={"subscribed_fields": WEBHOOK_FIELDS},
+            json={"subscribed_fields": webhook_fields()},
         )
         return bool(answer.get("success"))
 
@@ -100,3 +94,18 @@ class FacebookAccount(ProviderAccount):
     @property
     def clients(self) -> list[ProviderClient]:
         return list(self._clients)
+
+
+def version_bound(stream: type[Listing]) -> str:
+    """The capability whose Graph versions serve this one: itself, or (for a child capability)
+    the capability its parents are listed by (comments on recommendations' stories are read
+    through the versions that still serve recommendations)."""
+    parent = getattr(stream, "parent", None)
+    if isinstance(parent, type) and issubclass(parent, Stream):
+        return version_bound(parent)
+    return getattr(stream, "name", "")
+
+
+def webhook_fields() -> str:
+    fields = [t for c in FacebookAccount.capabilities if c.push for t in c.push.topics]
+    return ",".join(sorted(set(fields)))

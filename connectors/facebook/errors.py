@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from connectors.base import Action, Failure
+from connectors.failures import Action, ErrorTable, Failure
 
 _BY_CODE: dict[int, Action] = {
     1: Action.RETRY,  # unknown error, "please retry"
@@ -18,7 +18,9 @@ _BY_CODE: dict[int, Action] = {
     32: Action.RATE_LIMITED,  # page request limit
     613: Action.RATE_LIMITED,  # calls to this API exceeded the rate limit
     80001: Action.RATE_LIMITED,  # Pages business-use-case limit
-    190: Action.NEEDS_REAUTH,  # invalid or expired token, whatever the subcode (458–467)
+    # Invalid or expired token, whatever the subcode (458–467): long-lived tokens are not
+    # refreshed, a person reconnects.
+    190: Action.NEEDS_REAUTH,
     10: Action.MISSING_PERMISSION,
     12: Action.RETIRED,  # deprecated for this Graph API version (ratings since v22)
 }
@@ -31,7 +33,9 @@ def graph_error(body: dict[str, Any]) -> dict[str, Any]:
     return error if isinstance(error, dict) else {}
 
 
-class FacebookErrors:
+class FacebookErrors(ErrorTable):
+    """facebook-sdk sends with ``requests``: its network errors are the shared table's."""
+
     def classify(self, failure: Failure) -> tuple[Action, str]:
         error = graph_error(failure.body)
         code = error.get("code") if isinstance(error.get("code"), int) else None
@@ -46,7 +50,7 @@ class FacebookErrors:
         elif code in _PERMISSION_CODES:
             action = Action.MISSING_PERMISSION
         elif code == 100 and subcode == _UNKNOWN_OBJECT_SUBCODE:
-            action = Action.NOT_FOUND
+            action = Action.SKIP
         elif error.get("is_transient") is True:
             action = Action.RETRY
         else:

@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 import facebook
 import requests
 
-from connectors.base import READ_METHODS, Limiter, ProviderClient
+from connectors.base import Call, Failure, Limiter, ProviderClient, ProviderFailure
 from connectors.facebook import versions
 from connectors.facebook.errors import FacebookErrors
 from connectors.facebook.usage import Usage, share_usage, usage_scopes
@@ -75,6 +75,49 @@ def graph_api(
     return graph
 
 
+class GraphTransport:
+    """facebook-sdk: a ``Call`` by path (under the client's version) or an SDK operation
+    (``lambda graph: graph.extend_access_token(…)``); its ``GraphAPIError`` becomes the answer
+    to classify, and every answer's usage figures are shared with the other processes."""
+
+    def __init__(
+        self,
+        graph: facebook.GraphAPI,
+        session: GraphSession,
+        gate: UsageGate | None,
+        page_id: str | None,
+    ) -> None:
+        self.graph, self.session, self.gate, self.page_id = graph, session, gate, page_id
+
+    def send(self, request: Call | Callable[[facebook.GraphAPI], Any]) -> Any:
+        operation = self._by_path(request) if isinstance(request, Call) else request
+        try:
+            answer = operation(self.graph)
+        except facebook.GraphAPIError as exc:
+            body = exc.result if isinstance(exc.result, dict) else {}
+            usage = self.session.usage
+            if self.gate is not None:
+                share_usage(self.gate, usage, body, page_id=self.page_id)
+            retry_after = usage.regain_seconds if usage.regain_seconds > 0 else None
+            raise ProviderFailure(Failure(self.session.last_status, body, retry_after)) from None
+        if self.gate is not None:
+            share_usage(self.gate, self.session.usage, None, page_id=self.page_id)
+        return answer
+
+    def _by_path(self, call: Call) -> Callable[[facebook.GraphAPI], Any]:
+        """``path`` without the version; ``json`` is sent as form fields, as the SDK does."""
+        full_path = f"{self.graph.version}/{call.path.lstrip('/')}"
+        return lambda graph: graph.request(
+            full_path,
+            args=dict(call.params or {}),
+            post_args=dict(call.json) if call.json is not None else None,
+            method=call.method,
+        )
+
+    def refresh(self) -> bool:
+        return False  # long-lived tokens are not refreshed: a refused one needs a person
+
+
 class GraphClient(ProviderClient):
     """One token's Graph API calls, through facebook-sdk, classified and retried."""
 
@@ -96,59 +139,19 @@ class GraphClient(ProviderClient):
         self.gate = limiter if isinstance(limiter, UsageGate) else None
         if self.gate is not None:
             limiter = self.gate.scoped(usage_scopes(page_id))
-        super().__init__(
-            session=session,
-            base_url=settings.facebook_graph_url,
-            error_table=FacebookErrors(),
-            limiter=limiter,
-            timeout=settings.provider_timeout_seconds,
-            sleep=sleep,
-        )
         self.graph_session = session
         self.graph = graph_api(access_token, session, graph_version)
+        super().__init__(
+            GraphTransport(self.graph, session, self.gate, page_id),
+            error_table=FacebookErrors(),
+            limiter=limiter,
+            sleep=sleep,
+        )
 
     def sdk(self, call: Callable[[facebook.GraphAPI], T], *, write: bool = False) -> T:
         """Run one facebook-sdk call with classification and retries (none blind for a write)."""
-
-        def attempt() -> T:
-            try:
-                answer = call(self.graph)
-            except facebook.GraphAPIError as exc:
-                body = exc.result if isinstance(exc.result, dict) else {}
-                usage = self.graph_session.usage
-                if self.gate is not None:
-                    share_usage(self.gate, usage, body, page_id=self.page_id)
-                raise self.failure(
-                    self.graph_session.last_status,
-                    body,
-                    usage.regain_seconds if usage.regain_seconds > 0 else None,
-                ) from None
-            if self.gate is not None:
-                share_usage(self.gate, self.graph_session.usage, None, page_id=self.page_id)
-            return answer
-
-        return self.call(attempt, write=write)
-
-    def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: dict[str, Any] | None = None,
-        json: dict[str, Any] | None = None,
-        write: bool | None = None,
-    ) -> dict[str, Any]:
-        """``path`` without the version; ``json`` is sent as form fields, as the SDK does."""
-        full_path = f"{self.graph.version}/{path.lstrip('/')}"
-        return self.sdk(
-            lambda graph: graph.request(
-                full_path,
-                args=dict(params or {}),
-                post_args=dict(json) if json is not None else None,
-                method=method,
-            ),
-            write=method.upper() not in READ_METHODS if write is None else write,
-        )
+        answer: T = self.send(call, write=write)
+        return answer
 
 
 def edge(client: ProviderClient, path: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:

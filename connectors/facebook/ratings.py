@@ -10,10 +10,11 @@ not one per rating), and the page's latest is the recommendation's reply.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from connectors.base import IncrementalPass, Stream
+from connectors.base import Stream
+from connectors.capability import Push
+from connectors.facebook.push import Change, PageChange, text, written
 from connectors.facebook.records import (
     ANSWER_FIELDS,
     graph_time,
@@ -21,6 +22,7 @@ from connectors.facebook.records import (
     person,
     with_answer,
 )
+from connectors.facebook.replies import PAGE_ANSWERS
 from connectors.paging import CursorPaginator
 from connectors.records import ItemRecord, MalformedRecord
 
@@ -37,15 +39,11 @@ RECOMMENDATION_STARS = {"positive": 5, "negative": 1}
 class FacebookRatings(Stream):
     name = "facebook_ratings"
     kind = "recommendation"
-    records_key = "data"
+    path_template = "{location}/ratings"
+    query = {"fields": FIELDS, "limit": 100}
     paginator = CursorPaginator
-    page_id = ""  # set by read(): the page's own comments on a story are its answers
-
-    def path(self, location: str) -> str:
-        return f"{location}/ratings"
-
-    def params(self) -> dict[str, Any]:
-        return {"fields": FIELDS, "limit": 100}
+    answering = PAGE_ANSWERS  # under the story: its id is the recommendation's external id
+    push = Push(("ratings",), lambda page_id, verb, value: pushed(page_id, verb, value))
 
     def record_id(self, record: Any) -> str | None:
         # Replies go to the story, so the story is what identifies a recommendation.
@@ -77,10 +75,26 @@ class FacebookRatings(Stream):
             rating=rating or RECOMMENDATION_STARS.get(recommendation),
             text=optional_text(record, "review_text"),
         )
-        return with_answer(item, record["open_graph_story"].get("comments"), self.page_id)
+        return with_answer(item, record["open_graph_story"].get("comments"), self.location)
 
-    def read(
-        self, location: str, cursor: datetime | None, resume: dict[str, Any] | None = None
-    ) -> IncrementalPass:
-        self.page_id = location
-        return super().read(location, cursor, resume)
+
+def pushed(page_id: str, verb: str, value: dict[str, Any]) -> PageChange:
+    story_id = value.get("open_graph_story_id")
+    if not isinstance(story_id, str):
+        return PageChange(page_id, Change.SYNC, FacebookRatings.name)
+
+    def record() -> ItemRecord:
+        rating = value.get("rating")
+        return ItemRecord(
+            kind="recommendation",
+            external_id=story_id,
+            posted_at=graph_time(value.get("created_time")),
+            author_name=text(value, "reviewer_name"),
+            author_external_id=str(value["reviewer_id"]) if value.get("reviewer_id") else None,
+            rating=rating
+            if isinstance(rating, int) and 1 <= rating <= 5
+            else RECOMMENDATION_STARS.get(value.get("recommendation_type")),
+            text=text(value, "review_text"),
+        )
+
+    return written(page_id, FacebookRatings.name, verb, story_id, record)

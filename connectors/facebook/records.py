@@ -54,6 +54,22 @@ def optional_text(record: dict[str, Any], key: str) -> str | None:
     return value or None
 
 
+def comment(record: Any, kind: str = "comment") -> ItemRecord:
+    """A Graph comment (``id``, ``message``, ``created_time``, ``from``) as an item of ``kind``."""
+    comment_id = required_id(record)
+    author_id, author_name = person(record)
+    created = graph_time(record.get("created_time"))
+    return ItemRecord(
+        kind=kind,
+        external_id=comment_id,
+        posted_at=created,
+        provider_updated_at=created,
+        author_name=author_name,
+        author_external_id=author_id,
+        text=optional_text(record, "message"),
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Answer:
     """A comment of the page's own under one of its items: the page's answer to it."""

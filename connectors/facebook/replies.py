@@ -23,6 +23,7 @@ from typing import Any
 
 from connectors import errors
 from connectors.account import LocationRef, PostedReply, Replier, WriteMarker
+from connectors.capability import Answering, ReplyLimit
 from connectors.facebook.graph import GraphClient, edge
 from connectors.records import MalformedRecord, parse_timestamp
 
@@ -123,3 +124,8 @@ class FacebookReplies(Replier):
         if target is not None:
             marker.reply_id = str(target["id"])
             self.client_for(location).request("DELETE", marker.reply_id)
+
+
+# The page answers a comment, a mention or a recommendation the same way: a comment of its own
+# (limited to 8,000 characters), any number of them.
+PAGE_ANSWERS = Answering(ReplyLimit(8000, "characters"), FacebookReplies, several=True)

@@ -11,11 +11,12 @@ page's answer.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from connectors import errors
-from connectors.base import IncrementalPass, Stream
+from connectors.base import Stream
+from connectors.capability import Push
+from connectors.facebook.push import Change, PageChange, text, written
 from connectors.facebook.records import (
     ANSWER_FIELDS,
     graph_time,
@@ -24,6 +25,7 @@ from connectors.facebook.records import (
     required_id,
     with_answer,
 )
+from connectors.facebook.replies import PAGE_ANSWERS
 from connectors.paging import CursorPaginator
 from connectors.records import ItemRecord
 
@@ -35,20 +37,12 @@ LOOK_UP_FIELDS = f"id,message,created_time,from{{id,name}},permalink_url,{ANSWER
 class FacebookTagged(Stream):
     name = "facebook_tagged"
     kind = "mention"
-    records_key = "data"
+    path_template = "{location}/tagged"
+    query = {"fields": FIELDS, "limit": 100}
     paginator = CursorPaginator
-    page_id = ""  # set by read(): the page's own comments on the post are its answers
+    answering = PAGE_ANSWERS  # a comment under the post (or the comment) that mentions it
+    push = Push(("mention",), lambda page_id, verb, value: pushed(page_id, verb, value))
     reconciles = True  # mentions in comments are in no listing
-
-    def path(self, location: str) -> str:
-        return f"{location}/tagged"
-
-    def params(self) -> dict[str, Any]:
-        return {"fields": FIELDS, "limit": 100}
-
-    def record_id(self, record: Any) -> str | None:
-        value = record.get("id") if isinstance(record, dict) else None
-        return value if isinstance(value, str) and value else None
 
     def parse(self, record: dict[str, Any]) -> ItemRecord:
         post_id = required_id(record)
@@ -64,17 +58,29 @@ class FacebookTagged(Stream):
             author_external_id=author_id,
             text=optional_text(record, "message"),
         )
-        return with_answer(item, record.get("comments"), self.page_id)
-
-    def read(
-        self, location: str, cursor: datetime | None, resume: dict[str, Any] | None = None
-    ) -> IncrementalPass:
-        self.page_id = location
-        return super().read(location, cursor, resume)
+        return with_answer(item, record.get("comments"), self.location)
 
     def look_up(self, location: str, external_id: str) -> dict[str, Any] | None:
-        self.page_id = location
+        self.location = location
         try:
             return self.client.request("GET", external_id, params={"fields": LOOK_UP_FIELDS})
         except errors.NotFound:
             return None
+
+def pushed(page_id: str, verb: str, value: dict[str, Any]) -> PageChange:
+    mention_id = value.get("comment_id") or value.get("post_id")
+    if not isinstance(mention_id, str):
+        return PageChange(page_id, Change.SYNC, FacebookTagged.name)
+
+    def record() -> ItemRecord:
+        return ItemRecord(
+            kind="mention",
+            external_id=mention_id,
+            posted_at=graph_time(value.get("created_time")),
+            # Mention comment events may lack the sender (PROVIDERS.md §E).
+            author_name=text(value, "sender_name"),
+            author_external_id=str(value["sender_id"]) if value.get("sender_id") else None,
+            text=text(value, "message"),
+        )
+
+    return written(page_id, FacebookTagged.name, verb, mention_id, record)

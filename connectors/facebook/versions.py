@@ -16,13 +16,11 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from connectors.facebook.ratings import FacebookRatings
-
 log = logging.getLogger(__name__)
 
 # How long before a version's end the pin (or a capability) is warned about.
 WARN_WITHIN = timedelta(days=90)
-RATINGS = FacebookRatings.name
+RATINGS = "facebook_ratings"  # FacebookRatings.name (ratings.py reaches this module through graph)
 _NAMES = {RATINGS: "recommendations"}  # what a person calls each capability
 
 

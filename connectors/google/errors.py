@@ -1,10 +1,15 @@
-"""Google's failures, classified once (status and google.rpc reason → what to do)."""
+"""Google's failures, classified once: status and google.rpc reason → what to do, and what
+google-auth and googleapiclient raise instead of answering (a refresh refused or failed, a
+network error under httplib2)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from connectors.base import Action, Failure
+import httplib2
+from google.auth.exceptions import RefreshError, TransportError
+
+from connectors.failures import Action, ErrorTable, Failure
 
 # Reasons Google puts in error.details[].reason or error.errors[].reason.
 _RATE_REASONS = {
@@ -17,9 +22,9 @@ _RETIRED_REASONS = {"SERVICE_DISABLED", "API_DISABLED"}
 
 _BY_STATUS: dict[int, Action] = {
     400: Action.FAIL,
-    401: Action.NEEDS_REAUTH,  # the session already refreshed once and still got 401
+    401: Action.REFRESH_THEN_RETRY,  # a second 401 after the renewal needs a person
     403: Action.MISSING_PERMISSION,
-    404: Action.NOT_FOUND,
+    404: Action.SKIP,
     409: Action.FAIL,
     410: Action.RETIRED,
     429: Action.RATE_LIMITED,
@@ -50,7 +55,21 @@ def _reasons(error: dict[str, Any]) -> set[str]:
     return found
 
 
-class GoogleErrors:
+class GoogleErrors(ErrorTable):
+    def classify_error(self, exc: BaseException) -> tuple[Action, str] | None:
+        if isinstance(exc, RefreshError) and not exc.retryable:
+            return Action.NEEDS_REAUTH, "Google refused the refresh token (revoked or expired)"
+        if isinstance(exc, RefreshError | TransportError):
+            return Action.RETRY, f"token refresh failed: {type(exc).__name__}"
+        if isinstance(exc, httplib2.HttpLib2Error | OSError):
+            return Action.RETRY, f"network error: {type(exc).__name__}"  # googleapiclient's
+        return super().classify_error(exc)
+
+    def never_sent(self, exc: BaseException) -> bool:
+        # A refresh happens before the request it is for; a failed name lookup sends nothing.
+        unsent = RefreshError | TransportError | httplib2.ServerNotFoundError
+        return isinstance(exc, unsent) or super().never_sent(exc)
+
     def classify(self, failure: Failure) -> tuple[Action, str]:
         error = failure.body.get("error") if isinstance(failure.body, dict) else None
         error = error if isinstance(error, dict) else {}

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
-from google.auth.exceptions import RefreshError, TransportError
 from google.oauth2.credentials import Credentials
-from googleapiclient.errors import HttpError
 
-from connectors.base import Limiter, ProviderClient
-from connectors.google.client import discovery_client, raise_for_refresh
-from connectors.google.errors import GoogleErrors
+from connectors.base import Limiter
+from connectors.google.client import discovery_client
 from connectors.records import LocationRecord
 from core.settings import get_settings
 
@@ -22,14 +18,16 @@ READ_MASK = "name,title,storeCode,metadata"
 class GoogleLocations:
     def __init__(self, creds: Credentials, *, limiter: Limiter | None = None) -> None:
         settings = get_settings()
-        self.accounts_api = discovery_client(
-            "mybusinessaccountmanagement", creds, settings.google_account_management_url
+        self.accounts_api, self.client = discovery_client(
+            "mybusinessaccountmanagement",
+            creds,
+            settings.google_account_management_url,
+            limiter=limiter,
         )
-        self.info_api = discovery_client(
+        # Both services' requests go through the one client (its transport executes any).
+        self.info_api, _ = discovery_client(
             "mybusinessbusinessinformation", creds, settings.google_business_information_url
         )
-        # googleapiclient sends the requests; the shared client only classifies and retries.
-        self.client = ProviderClient(base_url="", error_table=GoogleErrors(), limiter=limiter)
         # The first account's ``accountName``, once a listing has seen it (the person's own).
         self.first_account_name: str | None = None
 
@@ -44,7 +42,7 @@ class GoogleLocations:
 
     def account_name(self) -> str | None:
         """The first account's name: the person's own account comes first (PROVIDERS.md §C)."""
-        body = self.client.call(executor(self.accounts_api.accounts().list(pageSize=1)))
+        body = self.client.send(self.accounts_api.accounts().list(pageSize=1))
         for account in body.get("accounts") or []:
             self._note_name(account)
             break
@@ -57,31 +55,9 @@ class GoogleLocations:
 
     def _all(self, resource: Any, request: Any, key: str) -> Iterator[dict[str, Any]]:
         while request is not None:
-            body = self.client.call(executor(request))
+            body = self.client.send(request)
             yield from body.get(key) or []
             request = resource.list_next(request, body)
-
-
-def executor(request: Any) -> Callable[[], dict[str, Any]]:
-    def execute() -> dict[str, Any]:
-        try:
-            return request.execute(num_retries=0)
-        except HttpError as exc:
-            try:
-                body = json.loads(exc.content or b"{}")
-            except ValueError:
-                body = {}
-            retry_after = exc.resp.get("retry-after") if exc.resp is not None else None
-            raise ProviderClient.failure(
-                exc.status_code,
-                body if isinstance(body, dict) else {},
-                float(retry_after) if retry_after and retry_after.isdigit() else None,
-            ) from None
-        except (RefreshError, TransportError) as exc:
-            raise_for_refresh(exc)
-            raise
-
-    return execute
 
 
 def _location(account_name: str, location: dict[str, Any]) -> LocationRecord:

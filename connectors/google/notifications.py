@@ -17,13 +17,13 @@ from typing import Any
 import jwt
 from google.oauth2.credentials import Credentials
 
-from connectors.base import Limiter, ProviderClient
+from connectors.base import Limiter
 from connectors.google.client import discovery_client
-from connectors.google.errors import GoogleErrors
-from connectors.google.locations import executor
+from connectors.google.reviews import GoogleReviews
 from core.settings import get_settings
 
-REVIEW_TYPES = ("NEW_REVIEW", "UPDATED_REVIEW")
+# The notification types the reviews capability declares (the only pushed one).
+REVIEW_TYPES: tuple[str, ...] = GoogleReviews.push.topics if GoogleReviews.push else ()
 
 
 class PushRefused(Exception):
@@ -100,10 +100,12 @@ class NotificationSettings:
     """Point an account's review notifications at plaudit's Pub/Sub topic."""
 
     def __init__(self, creds: Credentials, *, limiter: Limiter | None = None) -> None:
-        self.api = discovery_client(
-            "mybusinessnotifications", creds, get_settings().google_notifications_url
+        self.api, self.client = discovery_client(
+            "mybusinessnotifications",
+            creds,
+            get_settings().google_notifications_url,
+            limiter=limiter,
         )
-        self.client = ProviderClient(base_url="", error_table=GoogleErrors(), limiter=limiter)
 
     def enable(self, account: str, topic: str) -> bool:
         name = f"{account}/notificationSetting"
@@ -112,5 +114,5 @@ class NotificationSettings:
             updateMask="pubsubTopic,notificationTypes",
             body={"name": name, "pubsubTopic": topic, "notificationTypes": list(REVIEW_TYPES)},
         )
-        answer = self.client.call(executor(request), write=True)
+        answer = self.client.send(request, write=True)
         return answer.get("pubsubTopic") == topic

@@ -12,6 +12,7 @@ from typing import Any
 
 from connectors.account import LocationRef, PostedReply, Replier, WriteMarker
 from connectors.base import Action, Failure, ProviderClient, Stream
+from connectors.capability import Answering, ReplyLimit
 from connectors.google.errors import GoogleErrors
 from connectors.paging import PageTokenPaginator
 from connectors.records import ItemRecord, MalformedRecord, parse_timestamp
@@ -37,18 +38,16 @@ def v1_location(location: str) -> str:
 class GoogleQuestions(Stream):
     name = "google_qanda"
     kind = "question"
+    query = {"pageSize": 10, "answersPerQuestion": 10, "orderBy": "update_time desc"}
     records_key = "questions"
     paginator = PageTokenPaginator
+    id_key = "name"
+    # Answering a question is answers.upsert (one answer of the owner's per question).
+    answering = Answering(ReplyLimit(4096, "characters"), lambda client: QandaAnswers(client))
+    enabled_by = "qanda_enabled"  # behind a flag since Google discontinued the API (§B)
 
     def path(self, location: str) -> str:
         return f"v1/{v1_location(location)}/questions"
-
-    def params(self) -> dict[str, Any]:
-        return {"pageSize": 10, "answersPerQuestion": 10, "orderBy": "update_time desc"}
-
-    def record_id(self, record: Any) -> str | None:
-        name = record.get("name") if isinstance(record, dict) else None
-        return name if isinstance(name, str) and name else None
 
     def parse(self, record: dict[str, Any]) -> ItemRecord:
         name = self.record_id(record)

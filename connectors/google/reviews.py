@@ -7,8 +7,10 @@ from typing import Any
 
 from connectors import errors
 from connectors.base import Stream
+from connectors.capability import Answering, Push, ReplyLimit
+from connectors.google.review_replies import GoogleReviewReplies, policy_violation, reply_state
 from connectors.paging import PageTokenPaginator
-from connectors.records import ItemRecord, MalformedRecord, ReplyState, parse_timestamp, storable
+from connectors.records import ItemRecord, MalformedRecord, parse_timestamp, storable
 
 STARS = {"ONE": 1, "TWO": 2, "THREE": 3, "FOUR": 4, "FIVE": 5, "STAR_RATING_UNSPECIFIED": None}
 
@@ -26,24 +28,6 @@ _MEDIA_KEYS = {
     "videoUrl": "video_url",
     "thumbnailLabel": "thumbnail_label",
 }
-
-
-def reply_state(reply: dict[str, Any]) -> str | None:
-    """The moderation state of a reply (§G.1): the field's name and members are unconfirmed,
-    so `reviewReplyState`, else `state`; only PENDING and REJECTED are not published."""
-    if not reply:
-        return None
-    raw = reply.get("reviewReplyState", reply.get("state"))
-    if raw == "PENDING":
-        return ReplyState.PENDING
-    if raw == "REJECTED":
-        return ReplyState.REJECTED
-    return ReplyState.PUBLISHED
-
-
-def policy_violation(reply: dict[str, Any]) -> str | None:
-    value = reply.get("policyViolation")
-    return storable(value) if isinstance(value, str) and value else None
 
 
 def media_items(record: dict[str, Any]) -> list[dict[str, str]] | None:
@@ -78,22 +62,17 @@ def split_translation(comment: str) -> tuple[str, str | None]:
 class GoogleReviews(Stream):
     name = "google_reviews"
     kind = "review"
+    path_template = "v4/{location}/reviews"
+    query = {"pageSize": 50, "orderBy": "updateTime desc"}
     records_key = "reviews"
     paginator = PageTokenPaginator
+    id_key = "reviewId"
+    # Google documents 4,096 bytes for a review reply.
+    answering = Answering(ReplyLimit(4096, "bytes"), GoogleReviewReplies)
+    push = Push(("NEW_REVIEW", "UPDATED_REVIEW"))
     # "pages subsequent to the first page might not always return a completely consistent
     # set of results" (PROVIDERS.md §G.2): absence from a listing is not deletion.
     reconciles = True
-
-    def path(self, location: str) -> str:
-        return f"v4/{location}/reviews"
-
-    def params(self) -> dict[str, Any]:
-        return {"pageSize": 50, "orderBy": "updateTime desc"}
-
-    def record_id(self, record: Any) -> str | None:
-        if isinstance(record, dict) and isinstance(record.get("reviewId"), str):
-            return record["reviewId"]
-        return None
 
     def parse(self, record: dict[str, Any]) -> ItemRecord:
         if not isinstance(record, dict):
@@ -139,26 +118,8 @@ class GoogleReviews(Stream):
             media=media_items(record),
         )
 
-    # The owner's reply. updateReply is an upsert, yet even so it is not repeated blind: after a
-    # lost answer the outbox reads the review back first.
-    def get(self, review_name: str) -> dict[str, Any]:
-        return self.client.request("GET", f"v4/{review_name}")
-
     def look_up(self, location: str, external_id: str) -> dict[str, Any] | None:
         try:
-            return self.get(f"{location}/reviews/{external_id}")
+            return self.client.request("GET", f"v4/{location}/reviews/{external_id}")
         except errors.NotFound:
             return None
-
-    # A 429 on a reply write is the location's edits limit (§G.3): raised at once, for the outbox
-    # to back that location off, instead of slept on in the worker.
-    def put_reply(self, review_name: str, comment: str) -> dict[str, Any]:
-        return self.client.request(
-            "PUT",
-            f"v4/{review_name}/reply",
-            json={"comment": comment},
-            wait_out_rate_limits=False,
-        )
-
-    def delete_reply(self, review_name: str) -> None:
-        self.client.request("DELETE", f"v4/{review_name}/reply", wait_out_rate_limits=False)

@@ -13,13 +13,14 @@ enqueued until a manager approves it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from connectors import providers
+from connectors.capability import ReplyLimit as Limit
 from core.errors import Conflict, Invalid
 from models import (
     ApprovalStatus,
@@ -38,44 +39,20 @@ from services.jobs import send_after_commit
 from services.privacy.settings import check_reply_text
 from services.scope import Scope, get_in_scope, in_scope
 
-
-@dataclass(frozen=True)
-class Limit:
-    size: int
-    unit: str  # "bytes" (of UTF-8) or "characters"
-
-    def measure(self, text: str) -> int:
-        return len(text.encode("utf-8")) if self.unit == "bytes" else len(text)
-
-
-# The kinds of item a reply can be sent to, with the provider's limit. Google documents 4,096
-# bytes for a review reply; Facebook replies are comments, limited to 8,000 characters.
+# The kinds of item a reply can be sent to, with the provider's limit: what each capability
+# declares (``connectors.providers``), and plaudit's own feedback answers, whose reply is
+# e-mailed to the reviewer (workers.reviewer_notice).
 REPLY_LIMITS: dict[tuple[str, str], Limit] = {
-    (Source.GOOGLE, Kind.REVIEW): Limit(4096, "bytes"),
-    # Answering a question is answers.upsert (Q&A API, discontinued by Google in 2025).
-    (Source.GOOGLE, Kind.QUESTION): Limit(4096, "characters"),
-    (Source.FACEBOOK, Kind.RECOMMENDATION): Limit(8000, "characters"),
-    (Source.FACEBOOK, Kind.COMMENT): Limit(8000, "characters"),
-    (Source.FACEBOOK, Kind.MENTION): Limit(8000, "characters"),
-    # First-party feedback: the reply is e-mailed to the reviewer (workers.reviewer_notice).
+    **providers.REPLY_LIMITS,
     (Source.PLAUDIT, Kind.FEEDBACK): Limit(5000, "characters"),
 }
 _PROVIDER_NAMES = {Source.GOOGLE: "Google", Source.FACEBOOK: "Facebook"}
-# Where the page's answers are comments of its own, any number of them; elsewhere an item has
-# one reply at most.
-SEVERAL_ANSWERS = frozenset(
-    {
-        (Source.FACEBOOK, Kind.RECOMMENDATION),
-        (Source.FACEBOOK, Kind.COMMENT),
-        (Source.FACEBOOK, Kind.MENTION),
-    }
-)
 _ACTIONS = {ReplyMode.ADD: ReplyAction.POST, ReplyMode.EDIT: ReplyAction.UPDATE}
 
 
 def single_reply(item: Item) -> bool:
     """True where the provider keeps one reply per item (a write creates or replaces it)."""
-    return (item.source, item.kind) not in SEVERAL_ANSWERS
+    return (item.source, item.kind) not in providers.SEVERAL_ANSWERS
 
 
 def reply_modes(item: Item) -> list[ReplyMode]:

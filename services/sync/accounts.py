@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy.orm import Session
 
 from connectors.account import LocationRef, ProviderAccount, Tokens
-from connectors.capabilities import ACCOUNTS
+from connectors.providers import ACCOUNTS
 from models import CapabilityState, Connection, ConnectionStatus, Location
 from services.sync.limits import limiter_for
 from services.webhooks.emit import emit

@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 
 from connectors import errors
 from connectors.account import TokenSet
-from connectors.capabilities import BY_PROVIDER
 from connectors.facebook import oauth as facebook_oauth
 from connectors.google import oauth as google_oauth
+from connectors.providers import BY_PROVIDER
 from core.settings import get_settings
 from models import CapabilityState, Connection, ConnectionStatus, OAuthState, Provider
 from services.jobs import send_after_commit

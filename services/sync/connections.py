@@ -14,9 +14,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from connectors.capabilities import BY_PROVIDER
 from connectors.facebook import oauth as facebook_oauth
 from connectors.google import oauth as google_oauth
+from connectors.providers import BY_PROVIDER
 from core.errors import BadRequest, Conflict, NotFound
 from core.settings import get_settings
 from models import (

@@ -1,5 +1,5 @@
 """One location's pass over one capability: pages upserted and committed as they arrive, the
-cursor moved only after a complete pass (see ``connectors.base.IncrementalPass``)."""
+cursor moved only after a complete pass (see ``connectors.passes.IncrementalPass``)."""
 
 from __future__ import annotations
 

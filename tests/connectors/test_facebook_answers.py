@@ -45,7 +45,7 @@ def rating(story: dict) -> dict:
 
 def ratings_stream() -> FacebookRatings:
     stream = FacebookRatings(client=None)
-    stream.page_id = PAGE
+    stream.location = PAGE
     return stream
 
 
@@ -102,7 +102,7 @@ def test_a_page_answer_without_text_still_counts_as_an_answer():
 
 def test_a_mention_takes_the_pages_latest_comment_on_the_post():
     stream = FacebookTagged(client=None)
-    stream.page_id = PAGE
+    stream.location = PAGE
     item = stream.parse(
         {
             "id": "42_1",

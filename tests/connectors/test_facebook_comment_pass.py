@@ -1,5 +1,5 @@
-"""The Facebook comment pass (``connectors.facebook.comments.CommentsPass``): the feed, then
-the comments of the posts updated since the cursor, against hand-built Graph answers.
+"""The Facebook comment pass (``FacebookComments``, a ``connectors.passes.ChildPass``): the
+feed, then the comments of the posts updated since the cursor, against hand-built answers.
 
 The Graph client is the real one (facebook-sdk through ``GraphSession``) pointed at a scripted
 loopback server, so the requests it makes are the ones Facebook would receive.
@@ -172,3 +172,71 @@ def test_an_expired_page_token_ends_the_pass_without_moving_the_cursor(scripted,
     with pytest.raises(errors.NeedsReauth):
         list(one_pass.pages())
     assert not one_pass.complete and one_pass.new_cursor is None
+
+
+def test_the_feed_is_read_only_until_a_page_reaches_the_cursor(scripted, comments):
+    # Given a feed of two pages, newest-updated first, whose first page ends with a post
+    # unchanged since the last pass
+    scripted.answer(
+        edge_page([post("p1", 30), post("p2", 10)], after="f2"),
+        edge_page([comment("c9", 29)]),  # p1's
+    )
+    one_pass, items = read(comments, cursor=at(20))
+
+    # Then the second page is never asked for: everything on it is older still
+    assert [i.external_id for i in items] == ["c9"]
+    assert paths(scripted) == [f"/v22.0/{PAGE}/feed", "/v22.0/p1/comments"]
+    assert one_pass.complete and one_pass.new_cursor == at(30)
+
+
+def test_with_nothing_new_a_feed_of_many_pages_costs_one_request(scripted, comments):
+    scripted.answer(edge_page([post("p1", 20), post("p2", 10)], after="f2"))
+    one_pass, items = read(comments, cursor=at(20))
+    assert items == [] and paths(scripted) == [f"/v22.0/{PAGE}/feed"]
+    assert one_pass.complete and one_pass.new_cursor == at(20)
+
+
+def test_a_stopped_pass_resumes_at_the_post_and_comment_page_it_was_reading(scripted, comments):
+    # Given a pass stopped by a throttle while reading p2's second page of comments
+    scripted.answer(
+        edge_page([post("p1", 30), post("p2", 20)], after="f2"),
+        edge_page([comment("c1", 25)]),
+        edge_page([comment("c2", 15)], after="k2"),
+        # Refused on every attempt the client makes
+        *[Reply(400, {"error": {"code": 80001, "message": "too many calls"}})] * 4,
+    )
+    stopped = comments.read(PAGE, None)
+    with pytest.raises(errors.RateLimited):
+        list(stopped.pages())
+    assert stopped.position == {
+        "parents": {},
+        "parent": "p2",
+        "children": {"after": "k2"},
+        "highest": at(30).isoformat(),
+    }
+
+    # When the next pass starts from that position
+    scripted.answer(
+        edge_page([post("p1", 30), post("p2", 20)], after="f2"),
+        edge_page([comment("c3", 14)]),  # p2's second page
+        edge_page([post("p3", 10)]),
+        edge_page([comment("c4", 5)]),
+    )
+    resumed, items = read_from(comments, stopped.position)
+
+    # Then it reads p2's comments from their second page on, and the rest of the feed
+    assert [i.external_id for i in items] == ["c3", "c4"]
+    assert paths(scripted) == [
+        f"/v22.0/{PAGE}/feed",
+        "/v22.0/p2/comments",
+        f"/v22.0/{PAGE}/feed",
+        "/v22.0/p3/comments",
+    ]
+    assert scripted.received[1].query["after"] == "k2"
+    assert resumed.complete and resumed.new_cursor == at(30)
+
+
+def read_from(stream: FacebookComments, position):
+    one_pass = stream.read(PAGE, None, position)
+    pages = list(one_pass.pages())
+    return one_pass, [item for p in pages for item in p.items]

@@ -9,41 +9,13 @@ import facebook
 import pytest
 
 from connectors.base import Action, Failure
-from connectors.errors import ProviderError
 from connectors.facebook.comments import FacebookComments
 from connectors.facebook.errors import FacebookErrors
 from connectors.facebook.graph import GraphClient, GraphSession
 from connectors.facebook.ratings import FacebookRatings
 from connectors.facebook.usage import Level, Usage
 from connectors.facebook.webhooks import Change, changes, sign, signature_valid
-from connectors.paging import CursorPaginator
 from connectors.records import MalformedRecord
-
-
-def page(after: str, next_url: str | None) -> dict:
-    paging: dict = {"cursors": {"before": "b", "after": after}}
-    if next_url:
-        paging["next"] = next_url
-    return {"data": [], "paging": paging}
-
-
-def test_cursor_paging_follows_after_until_next_is_missing():
-    paginator = CursorPaginator()
-    assert paginator.next_params(page("c1", "https://graph/…?after=c1")) == {"after": "c1"}
-    # An empty page that still announces more is not the end.
-    assert paginator.next_params(page("c2", "https://graph/…?after=c2")) == {"after": "c2"}
-    # Cursors are still there on the last page; only the missing `next` ends it.
-    assert paginator.next_params(page("c3", None)) is None
-    assert CursorPaginator().next_params({"data": []}) is None
-
-
-def test_cursor_paging_refuses_a_repeated_cursor_and_a_next_without_one():
-    paginator = CursorPaginator()
-    paginator.next_params(page("same", "n"))
-    with pytest.raises(ProviderError, match="same page token"):
-        paginator.next_params(page("same", "n"))
-    with pytest.raises(ProviderError, match="after cursor"):
-        CursorPaginator().next_params({"data": [], "paging": {"next": "n"}})
 
 
 def graph_failure(code: int, subcode: int | None = None, **extra) -> Failure:
@@ -71,7 +43,7 @@ def graph_failure(code: int, subcode: int | None = None, **extra) -> Failure:
         (12, None, Action.RETIRED),
         (1, None, Action.RETRY),
         (2, None, Action.RETRY),
-        (100, 33, Action.NOT_FOUND),
+        (100, 33, Action.SKIP),
         (100, None, Action.FAIL),
         (506, None, Action.FAIL),
     ],
@@ -133,8 +105,8 @@ def test_a_recommendation_is_keyed_by_its_story_and_keeps_yes_or_no_as_the_scale
 
 def test_a_comment_thread_takes_the_pages_latest_answer_as_its_reply():
     stream = FacebookComments(client=None)
-    stream.page_id = "P"
-    thread = stream.thread(
+    stream.location = "P"
+    thread = stream.parse_all(
         {
             "id": "c1",
             "message": "Open on Sunday?",

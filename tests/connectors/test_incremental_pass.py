@@ -1,4 +1,4 @@
-"""The cursor rule of an incremental pass (``connectors.base.IncrementalPass``), on Google's
+"""The cursor rule of an incremental pass (``connectors.passes.IncrementalPass``), on Google's
 review listing, against hand-built pages served by a scripted loopback server.
 
 The listing is newest-updated first, so a pass stops at the first record older than the

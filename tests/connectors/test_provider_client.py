@@ -14,7 +14,7 @@ import requests
 from google.oauth2.credentials import Credentials
 
 from connectors import errors
-from connectors.base import ProviderClient
+from connectors.base import Failure, ProviderClient, ProviderFailure
 from connectors.google.client import GoogleTokens, authorized_client, current_tokens
 from connectors.google.errors import GoogleErrors
 from tests.connectors.scripted import Reply, ScriptedServer
@@ -42,9 +42,22 @@ def client_for(server: ScriptedServer, slept: list[float], **options: object) ->
     )
 
 
-def bare_client(slept: list[float]) -> ProviderClient:
-    """For attempts made elsewhere (``call``): no session of its own."""
-    return ProviderClient(base_url="http://unused/", error_table=GoogleErrors(), sleep=slept.append)
+class Attempts:
+    """A transport that makes each attempt with a function: what another client library
+    (googleapiclient, facebook-sdk) does behind ``send``."""
+
+    def __init__(self, attempt) -> None:
+        self.attempt = attempt
+
+    def send(self, request: object) -> dict:
+        return self.attempt()
+
+    def refresh(self) -> bool:
+        return False
+
+
+def bare_client(slept: list[float], attempt) -> ProviderClient:
+    return ProviderClient(Attempts(attempt), error_table=GoogleErrors(), sleep=slept.append)
 
 
 def test_a_read_sends_its_method_path_and_query_and_returns_the_body(scripted, slept):
@@ -208,21 +221,25 @@ def test_a_write_whose_answer_was_lost_after_sending_has_an_unknown_outcome(slep
         attempts.append(1)
         raise lost
 
-    client = bare_client(slept)
+    client = bare_client(slept, attempt)
     with pytest.raises(errors.OutcomeUnknown, match="network error"):
-        client.call(attempt, write=True)
+        client.send("a write", write=True)
     assert len(attempts) == 1 and slept == []
 
     # The same loss on a read is just retried.
     attempts.clear()
     with pytest.raises(errors.Transient):
-        client.call(attempt, write=False)
+        client.send("a read", write=False)
     assert len(attempts) == client.max_attempts
 
 
-def test_an_attempt_through_another_library_reports_failures_with_failure(slept):
-    # googleapiclient calls raise ``ProviderClient.failure`` for an error answer.
-    answers = [ProviderClient.failure(503, {}), ProviderClient.failure(429, {}, 2.5), {"ok": 1}]
+def test_an_attempt_through_another_library_reports_failures_with_provider_failure(slept):
+    # A transport over googleapiclient raises ``ProviderFailure`` for an error answer.
+    answers = [
+        ProviderFailure(Failure(503, {})),
+        ProviderFailure(Failure(429, {}, 2.5)),
+        {"ok": 1},
+    ]
 
     def attempt() -> dict:
         answer = answers.pop(0)
@@ -230,8 +247,8 @@ def test_an_attempt_through_another_library_reports_failures_with_failure(slept)
             raise answer
         return answer
 
-    client = bare_client(slept)
-    assert client.call(attempt) == {"ok": 1}
+    client = bare_client(slept, attempt)
+    assert client.send("a read") == {"ok": 1}
     assert len(slept) == 2 and slept[1] == 2.5
 
 
@@ -242,9 +259,9 @@ def test_a_classified_error_raised_inside_an_attempt_passes_through_untouched(sl
         calls.append(1)
         raise errors.NeedsReauth("refused")
 
-    client = bare_client(slept)
+    client = bare_client(slept, attempt)
     with pytest.raises(errors.NeedsReauth):
-        client.call(attempt)
+        client.send("a read")
     assert calls == [1] and slept == []
 
 
@@ -252,14 +269,15 @@ def test_anything_else_an_attempt_raises_is_a_bug_not_a_provider_failure(slept):
     def attempt() -> dict:
         raise KeyError("bug")
 
-    client = bare_client(slept)
+    client = bare_client(slept, attempt)
     with pytest.raises(KeyError):
-        client.call(attempt)
+        client.send("a read")
     assert slept == []
 
 
-# The token hand-off: Google's client library refreshes an access token that the API refuses,
-# and ``tokens()`` hands the new one to the worker to save; a refused refresh is NeedsReauth.
+# The token hand-off: an access token the API refuses is renewed once (REFRESH_THEN_RETRY, the
+# error table's), and ``tokens()`` hands the new one to the worker to save; a refused refresh is
+# NeedsReauth.
 
 
 def google_client(server: ScriptedServer, slept: list[float], expiry: datetime | None):
@@ -293,8 +311,8 @@ def test_a_refused_access_token_is_refreshed_once_and_the_new_tokens_are_handed_
     assert token.path == "/token" and token.form()["grant_type"] == "refresh_token"
     assert token.form()["refresh_token"] == "the-refresh-token"
     assert retried.headers["authorization"] == "Bearer new-access"
-    # One call for the provider client: the refresh is the library's, not a retry of ours.
-    assert client.requests_made == 1 and slept == []
+    # Two API requests, both counted against the quota; the renewal waits for nothing.
+    assert client.requests_made == 2 and slept == []
     saved = current_tokens(creds)
     assert saved.access_token == "new-access" and saved.refresh_token == "the-refresh-token"
     assert saved.expires_at is not None and saved.expires_at > datetime.now(UTC)

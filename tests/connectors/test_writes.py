@@ -15,11 +15,19 @@ import requests
 from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError
 
 from connectors import errors
-from connectors.base import Action, ProviderClient, classify_failure
+from connectors.base import Action, ErrorTable, Failure, ProviderClient, ProviderFailure
 from connectors.facebook.errors import FacebookErrors
 from connectors.google.errors import GoogleErrors
 
 SCOPE = "https://www.googleapis.com/auth/business.manage"
+
+
+def decide(failure: BaseException, table: ErrorTable, *, write: bool):
+    decided = table.decide(failure, write=write)
+    assert decided is not None
+    return decided
+
+
 REPLY_PATH = r"^/mybusiness/v4/.*/reply$"
 
 refused = requests.ConnectionError(
@@ -37,27 +45,27 @@ reset = requests.ConnectionError(
         (reset, Action.RETRY, Action.OUTCOME_UNKNOWN),
         (requests.ReadTimeout("read timed out"), Action.RETRY, Action.OUTCOME_UNKNOWN),
         (requests.exceptions.ChunkedEncodingError("cut"), Action.RETRY, Action.OUTCOME_UNKNOWN),
-        (ProviderClient.failure(500, {}), Action.RETRY, Action.OUTCOME_UNKNOWN),
-        (ProviderClient.failure(503, {}), Action.RETRY, Action.OUTCOME_UNKNOWN),
+        (ProviderFailure(Failure(500, {})), Action.RETRY, Action.OUTCOME_UNKNOWN),
+        (ProviderFailure(Failure(503, {})), Action.RETRY, Action.OUTCOME_UNKNOWN),
         # Never reached the provider: safe to send again.
         (refused, Action.RETRY, Action.RETRY),
         (requests.ConnectTimeout("connect timed out"), Action.RETRY, Action.RETRY),
         # The provider refused it: definitive, whatever the method.
-        (ProviderClient.failure(429, {}, 2.0), Action.RATE_LIMITED, Action.RATE_LIMITED),
-        (ProviderClient.failure(400, {}), Action.FAIL, Action.FAIL),
-        (ProviderClient.failure(404, {}), Action.NOT_FOUND, Action.NOT_FOUND),
+        (ProviderFailure(Failure(429, {}, 2.0)), Action.RATE_LIMITED, Action.RATE_LIMITED),
+        (ProviderFailure(Failure(400, {})), Action.FAIL, Action.FAIL),
+        (ProviderFailure(Failure(404, {})), Action.SKIP, Action.SKIP),
     ],
 )
 def test_google_failures_of_reads_and_writes(failure, as_read, as_write) -> None:
     table = GoogleErrors()
-    assert classify_failure(failure, table, write=False)[0] is as_read
-    assert classify_failure(failure, table, write=True)[0] is as_write
+    assert decide(failure, table, write=False)[0] is as_read
+    assert decide(failure, table, write=True)[0] is as_write
 
 
 def test_a_write_refused_for_a_while_keeps_the_wait_and_a_lost_one_waits_for_nothing() -> None:
     table = GoogleErrors()
-    assert classify_failure(ProviderClient.failure(429, {}, 2.0), table, write=True)[2] == 2.0
-    action, message, wait = classify_failure(reset, table, write=True)
+    assert decide(ProviderFailure(Failure(429, {}, 2.0)), table, write=True)[2] == 2.0
+    action, message, wait = decide(reset, table, write=True)
     assert action is Action.OUTCOME_UNKNOWN and wait is None
     assert message == "network error: ConnectionError"
 
@@ -72,8 +80,8 @@ def test_a_write_refused_for_a_while_keeps_the_wait_and_a_lost_one_waits_for_not
     ],
 )
 def test_facebook_error_codes_of_a_write(code: int, as_write: Action) -> None:
-    failure = ProviderClient.failure(500 if code < 3 else 400, {"error": {"code": code}})
-    assert classify_failure(failure, FacebookErrors(), write=True)[0] is as_write
+    failure = ProviderFailure(Failure(500 if code < 3 else 400, {"error": {"code": code}}))
+    assert decide(failure, FacebookErrors(), write=True)[0] is as_write
 
 
 # -- over real HTTP, against the sandbox -------------------------------------------------------

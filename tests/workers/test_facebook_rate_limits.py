@@ -89,10 +89,10 @@ def test_a_comment_sync_stopped_by_the_pages_limit_resumes_at_the_page_it_stoppe
         resume = message["kwargs"]["resume"]
         assert message["kwargs"]["run_id"] == run.id
         assert message["kwargs"]["start_at"] == location.id
-        assert resume["post"] == oldest and resume["comments"]["after"]
+        assert resume["parent"] == oldest and resume["children"]["after"]
         refused_request = graph_log(server)[-1]
         assert refused_request["path"].endswith(f"/{oldest}/comments")
-        assert after_of(refused_request) == resume["comments"]["after"]
+        assert after_of(refused_request) == resume["children"]["after"]
         this_runs_broker().flush_all()
 
         # When Facebook's wait is over and the continuation runs
@@ -111,7 +111,7 @@ def test_a_comment_sync_stopped_by_the_pages_limit_resumes_at_the_page_it_stoppe
         # And it read only what was left: the feed (to find the post), then the refused page on
         requests = [(r["path"].rsplit("/", 2)[-2], after_of(r)) for r in graph_log(server)]
         assert requests[0] == (page["id"], None)
-        assert requests[1] == (oldest, resume["comments"]["after"])
+        assert requests[1] == (oldest, resume["children"]["after"])
         assert [post for post, _ in requests[1:]] == [oldest, oldest]
         assert newest not in {post for post, _ in requests}
 

@@ -9,6 +9,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from connectors.sandbox.server import SandboxServer, base_urls
+from connectors.sandbox.state import SandboxState
 from models import Checkpoint, Connection, Item, Reply, ReplyAction, ReplyStatus
 from tests.service_calls import deliver, sync
 from tests.support import delayed_messages, this_runs_broker
@@ -186,3 +188,31 @@ def test_our_reply_to_a_comment_can_be_edited_and_deleted(db, sandbox, facebook)
     assert deliver(_reply(db, comment, "", ReplyAction.DELETE).id) == "sent"
     assert ours() == []
     assert items(db, id=comment.id)[0].reply_text is None
+
+
+def test_an_incremental_comment_sync_with_nothing_new_reads_one_feed_page_of_several(db, configure):
+    # Given a page with 250 posts: three pages of feed
+    state = SandboxState.seeded(seed=5, facebook_pages=1, posts_per_page=250, comments_per_post=1)
+    with SandboxServer(state) as server:
+        configure(**base_urls(server.url))
+        use_facebook_app(configure, facebook_graph_version="v21.0")
+        connection = connect_facebook(db)
+        assert sync(connection.id, "facebook_comments").status == "succeeded"  # the full pass
+        assert graph_requests(server, r".*/feed$") == 3
+        reset_requests(server)
+
+        # When nothing is new, the next pass costs one request: the feed's first page
+        run = sync(connection.id, "facebook_comments")
+        assert run.status == "succeeded" and run.written == 0
+        assert graph_requests(server) == 1
+
+        # And a new comment on the newest post costs that post's comments besides
+        (page,) = fb_admin(server, "GET", "/summary")["pages"]
+        fb_admin(
+            server, "POST", "/comments", json={"parent_id": page["posts"][0], "message": "New!"}
+        )
+        reset_requests(server)
+        run = sync(connection.id, "facebook_comments")
+        assert run.written == 1 and [i.text for i in items(db, text="New!")] == ["New!"]
+        assert graph_requests(server, r".*/feed$") == 1
+        assert graph_requests(server, r".*/comments$") == 1

@@ -2008,7 +2008,7 @@ export interface components {
          * Kind
          * @enum {string}
          */
-        Kind: "review" | "question" | "recommendation" | "comment" | "mention" | "feedback";
+        Kind: "review" | "question" | "recommendation" | "comment" | "mention" | "story_comment" | "feedback";
         /** LocationList */
         LocationList: {
             /** Locations */

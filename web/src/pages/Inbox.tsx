@@ -12,7 +12,7 @@ type Query = NonNullable<paths["/api/v1/items"]["get"]["parameters"]["query"]>;
 const PAGE = 50;
 const SELECTS = {
   source: [["google", "Google"], ["facebook", "Facebook"], ["plaudit", "Feedback"]],
-  kind: [["review", "Reviews"], ["question", "Questions"], ["recommendation", "Recommendations"], ["comment", "Comments"], ["mention", "Mentions"], ["feedback", "Feedback"]],
+  kind: [["review", "Reviews"], ["question", "Questions"], ["recommendation", "Recommendations"], ["comment", "Comments"], ["mention", "Mentions"], ["story_comment", "Story comments"], ["feedback", "Feedback"]],
   rating: [["5", "5 stars"], ["4", "4 stars"], ["3", "3 stars"], ["2", "2 stars"], ["1", "1 star"]],
   replied: [["false", "Not replied"], ["true", "Replied"]],
   status: [["open", "Open"], ["closed", "Closed"], ["archived", "Archived"]],
