@@ -11,7 +11,7 @@ export function TimeChart(props: { label: string; periods: number[]; counts: num
     const element = box.current;
     if (!element) return;
     const width = () => Math.max(280, element.clientWidth);
-    const step = periods.length > 1 ? periods[1] - periods[0] : 86_400;
+    const step = periods.length > 1 ? periods[1]! - periods[0]! : 86_400;
     const chart = new uPlot(
       {
         width: width(),
