@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -139,6 +139,11 @@ def page_statement(
     return ordered(query, sort=sort, after=after).limit(limit + 1)
 
 
+# How far a search walks the sort's order before it asks the full-text index instead: enough
+# for a page of a word in one item in twenty, a few milliseconds when it finds less.
+NEARBY_ROWS = 1000
+
+
 def _searched(
     *,
     scope: Scope,
@@ -152,34 +157,56 @@ def _searched(
     Walking the sort's index and testing ``@@`` on each row finds a page fast when the words are
     common, but walks every item when they are rare or match nothing (24-31 s at a million),
     and the planner cannot tell the two apart for a word outside its statistics (a prefix being
-    typed). So the statement asks the full-text index first: ``hits`` takes the matches past the
-    page's position, at most ``inbox_search_sort_limit`` of them (a bitmap of the GIN index;
-    the LIMIT stops reading the table there). Fewer than that are every match: the page is
-    those sorted (branch one, a sort of at most that many keys). As many means the words are
-    common past this position, and the ordered walk finds its page soon (branch two). Each
-    branch is gated on the count by a one-time filter, so only one of them runs."""
+    typed). So the walk is bounded, and the full-text index answers the rest:
+
+    1. ``nearby``: the first ``limit + 1`` matches among the next ``NEARBY_ROWS`` rows of the
+       walk. A full page there is the page (a common word: a few hundred rows read).
+    2. Otherwise ``hits``: the matches past the page's position from the GIN index, at most
+       ``inbox_search_sort_limit`` of them (the LIMIT stops reading the table there). Fewer than
+       that are every match, and the page is those sorted.
+    3. As many: the words are common past this position but sparse near it, and the unbounded
+       walk finds its page.
+
+    Each step is gated on the one before by a one-time filter, so a step not needed never
+    runs."""
     cap = get_settings().inbox_search_sort_limit
     key = sort_key(sort)
     names = ["posted_at", "id"] if len(key) == 2 else ["rating_key", "posted_at", "id"]
-    where = [*conditions(scope=scope, filters=filters), *_past(key, sort=sort, after=after)]
-    hits = (
-        select(*(c.label(n) for c, n in zip(key, names, strict=True)))
-        .where(*where)
-        .limit(cap)
-        .cte("hits")
+    descending = _descending(sort)
+    past = _past(key, sort=sort, after=after)
+    where = [*conditions(scope=scope, filters=filters), *past]
+    keys = [c.label(n) for c, n in zip(key, names, strict=True)]
+
+    others = conditions(scope=scope, filters=replace(filters, search=None))
+    window = (
+        select(*keys, Item.search_vector.label("search_vector"))
+        .where(*others, *past)
+        .order_by(*(c.desc() if descending else c.asc() for c in key))
+        .limit(NEARBY_ROWS)
+        .subquery("walked")
+    )
+    # No ORDER BY here: the LIMIT takes rows as the window's walk yields them, in its order,
+    # and stops the walk once it has them (a sort would read the whole window first).
+    nearby = (
+        select(window.c.id)
+        .where(matches(window.c.search_vector, filters.search))
+        .limit(limit + 1)
+        .cte("nearby")
         .prefix_with("MATERIALIZED")
     )
+    found_nearby = select(func.count()).select_from(nearby).scalar_subquery() > limit
+    hits = select(*keys).where(*where).limit(cap).cte("hits").prefix_with("MATERIALIZED")
     counted = select(func.count()).select_from(hits).scalar_subquery()
-    descending = _descending(sort)
     first = (
         select(hits.c.id)
-        .where(counted < cap)
+        .where(~found_nearby, counted < cap)
         .order_by(*(hits.c[n].desc() if descending else hits.c[n].asc() for n in names))
         .limit(limit + 1)
     )
+    near = _PAGE.where(Item.id.in_(select(nearby.c.id).where(found_nearby)))
     few = _PAGE.where(Item.id.in_(first))
-    many = ordered(_PAGE.where(*where, counted >= cap), sort=sort, after=None).limit(limit + 1)
-    both = union_all(few, many).subquery("found")
+    many = ordered(_PAGE.where(*where, ~found_nearby, counted >= cap), sort=sort, after=None)
+    both = union_all(near, few, many.limit(limit + 1)).subquery("found")
     return select(*both.c).order_by(*page_order(sort, both)).limit(limit + 1)
 
 
@@ -294,10 +321,7 @@ def conditions(*, scope: Scope, filters: InboxFilters) -> list[ColumnElement[boo
     if filters.language is not None:
         where.append(Item.language == filters.language)
     if filters.search:
-        # websearch syntax ("quoted phrases", -excluded, or) never raises on odd input.
-        config = cast(literal(SEARCH_CONFIG), REGCONFIG)
-        query = func.websearch_to_tsquery(config, filters.search)
-        where.append(Item.search_vector.bool_op("@@")(query))
+        where.append(matches(Item.search_vector, filters.search))
     if filters.since is not None:
         where.append(Item.posted_at >= start_of(filters.since))
     if filters.until is not None and (bound := end_of(filters.until)) is not None:
@@ -305,6 +329,13 @@ def conditions(*, scope: Scope, filters: InboxFilters) -> list[ColumnElement[boo
     if not filters.include_deleted:
         where.append(Item.deleted.is_(False))
     return where
+
+
+def matches(vector: ColumnElement[Any], search: str) -> ColumnElement[bool]:
+    """Whether a search vector matches the words; websearch syntax ("quoted phrases",
+    -excluded, or) never raises on odd input."""
+    config = cast(literal(SEARCH_CONFIG), REGCONFIG)
+    return vector.bool_op("@@")(func.websearch_to_tsquery(config, search))
 
 
 def filtered(query: Select[Any], *, scope: Scope, filters: InboxFilters) -> Select[Any]:

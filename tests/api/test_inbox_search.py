@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from models import Item
+from services.inbox import inbox
 from tests.api.conftest import Person
 
 ITEMS = "/api/v1/items"
@@ -62,13 +63,23 @@ def _by_rating(items: list[Item]) -> list[int]:
     return [i.id for i in ordered]
 
 
-# The sort limit decides which way a page is read: 3 puts "coffee" (20 matches) past it until
-# the last pages, and both words under it once at 1,000.
-@pytest.mark.parametrize("sort_limit", [3, 1000])
-def test_a_search_pages_through_its_matches_once_each_in_order(
-    client: TestClient, owner: Person, corpus, configure, sort_limit: int
-):
+# Which way a page is read: a walk of 1,000 rows finds every page here; one of 2 rows finds
+# none, and then a sort limit of 3 puts "coffee" (20 matches) past it until the last pages, while
+# at 1,000 both words are under it.
+WAYS = [(1000, 1000), (2, 3), (2, 1000)]
+
+
+@pytest.fixture
+def reading(request, configure, monkeypatch) -> None:
+    nearby, sort_limit = request.param
+    monkeypatch.setattr(inbox, "NEARBY_ROWS", nearby)
     configure(inbox_search_sort_limit=sort_limit)
+
+
+@pytest.mark.parametrize("reading", WAYS, indirect=True)
+def test_a_search_pages_through_its_matches_once_each_in_order(
+    client: TestClient, owner: Person, corpus, reading
+):
 
     for word in ("coffee", "tiramisu"):
         expected = _newest_first(corpus[word])
@@ -79,11 +90,10 @@ def test_a_search_pages_through_its_matches_once_each_in_order(
         assert oldest == expected[::-1], word
 
 
-@pytest.mark.parametrize("sort_limit", [1, 5000])
+@pytest.mark.parametrize("reading", [(1000, 5000), (2, 1)], indirect=True)
 def test_a_search_that_matches_nothing_is_one_empty_page(
-    client: TestClient, owner: Person, corpus, configure, sort_limit: int
+    client: TestClient, owner: Person, corpus, reading
 ):
-    configure(inbox_search_sort_limit=sort_limit)
 
     for words in ("ti", "tir", "zzz", "coffee -coffee"):
         page = client.get(ITEMS, params={"q": words}, headers=owner.headers).json()
@@ -91,10 +101,10 @@ def test_a_search_that_matches_nothing_is_one_empty_page(
         assert (page["items"], page["next_cursor"]) == ([], None), words
 
 
+@pytest.mark.parametrize("reading", WAYS, indirect=True)
 def test_a_rare_word_with_other_filters_and_past_a_cursor(
-    client: TestClient, owner: Person, corpus, configure
+    client: TestClient, owner: Person, corpus, reading
 ):
-    configure(inbox_search_sort_limit=3)
     rare = corpus["tiramisu"]
     newest, oldest = _newest_first(rare)
 
