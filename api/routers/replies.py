@@ -63,9 +63,12 @@ _QUEUED = {
         "`reply_sent`, `reply_cancelled`; for an edit also `reply_attempted` (an attempt to "
         "send it began) and `reply_is_delete` (a deletion has no text)",
     },
-    422: {"model": ErrorResponse, "description": "Invalid text (too long for the provider, "
-          "personal data not confirmed), naming `text`"},
-}  # fmt: skip
+    422: {
+        "model": ErrorResponse,
+        "description": "Invalid text (too long for the provider, personal data not "
+        "confirmed), naming `text`",
+    },
+}
 
 
 @router.patch(
