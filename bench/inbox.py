@@ -12,6 +12,8 @@ in one run:
    between; as ratios (the issue's target: 2×) and against DESIGN.md's targets for a
    sub-millisecond baseline (API within 2 ms of its SQL at p50, under 10 ms at p99), and the
    deep page against the first (target 1.5×);
+   Then (``--only search``) searches that match nothing, a prefix being typed, few, rare and
+   common words, each beside the baseline: the ordered walk that searched before;
 2. facet counts over the whole million, through the API and in SQL (target: under 50 ms),
    exact or estimated, an estimate beside the exact counts;
 3. requests/s for the first page under concurrent load from a second process;
@@ -22,7 +24,8 @@ in one run:
 Every part prints the load average it ran under.
 
     .venv/bin/python bench/inbox.py [--items 1000000] [--locations 1000] [--requests 1000]
-        [--clients 8] [--seconds 10] [--reuse] [--only pages|facets|load|analytics|rollups]
+        [--clients 8] [--seconds 10] [--reuse]
+        [--only pages|search|facets|load|analytics|rollups]
 
 ``--reuse`` keeps the database of an earlier run with the same ``--items`` (loading a million
 items takes a minute or two); the database is ``plaudit_bench_inbox`` unless
@@ -483,10 +486,13 @@ def interleaved(
     return timing
 
 
-def sql_only(statement: tuple[str, Any], cursor: Any, count: int) -> list[float]:
+def sql_only(
+    statement: tuple[str, Any], cursor: Any, count: int, *, warm: bool = True
+) -> list[float]:
     sql, params = statement
-    cursor.execute(sql, params)  # warm
-    cursor.fetchall()
+    if warm:
+        cursor.execute(sql, params)
+        cursor.fetchall()
     out = []
     for _ in range(count):
         started = time.perf_counter()
@@ -581,6 +587,85 @@ def report_pages(results: dict[str, Timing], deep_name: str, tenant: Tenant) -> 
         f"  '{RARE_WORD}' matches {matches(tenant.organisation_id, RARE_WORD):,} items, "
         f"'{COMMON_WORD}' {matches(tenant.organisation_id, COMMON_WORD):,}"
     )
+
+
+def filter_matches(organisation_id: int, params: dict[str, Any]) -> int:
+    """How many items the page's filter matches in all."""
+    from sqlalchemy import func, select
+
+    from api.schemas.items import InboxQuery
+    from models import Item
+    from models.db import session_scope
+    from services.inbox.inbox import conditions
+
+    filters = InboxQuery.model_validate({**params, "cursor": None}).filters()
+    with session_scope() as session:
+        where = conditions(scope=_owner(organisation_id), filters=filters)
+        return session.scalar(select(func.count()).select_from(Item).where(*where))
+
+
+def walk_sql(organisation_id: int, params: dict[str, Any]) -> tuple[str, Any]:
+    """The baseline of a search's page: the one ordered walk of the sort's index, testing the
+    words on each row (what a search's statement was before it asked the full-text index)."""
+    from sqlalchemy.dialects import postgresql
+
+    from api.schemas.items import InboxQuery
+    from services.inbox import inbox
+
+    query = InboxQuery.model_validate(params)
+    after = inbox.decode_after(query.cursor, query.sort)
+    where = inbox.filtered(inbox._PAGE, scope=_owner(organisation_id), filters=query.filters())
+    statement = inbox.ordered(where, sort=query.sort, after=after).limit(query.limit + 1)
+    compiled = statement.compile(
+        dialect=postgresql.psycopg2.dialect(), compile_kwargs={"render_postcompile": True}
+    )
+    return str(compiled), compiled.params
+
+
+def bench_search(client: Http, tenant: Tenant, count: int) -> None:
+    """Searches that match nothing, a prefix being typed, few, rare and common words, through
+    the API and in SQL, beside the baseline walk (timed fewer times: it can take seconds)."""
+    location = tenant.location_ids[len(tenant.location_ids) // 2]
+    # A cursor 20 pages into the common word's matches, through the API as a person scrolls.
+    cursor_value = None
+    for _ in range(20):
+        cursor_value = client.json(items_path({"q": COMMON_WORD, **(
+            {"cursor": cursor_value} if cursor_value else {})}))["next_cursor"]  # fmt: skip
+    cases: dict[str, dict[str, Any]] = {
+        "no match 'zqxw'": {"q": "zqxw"},
+        "prefix typed 'ti'": {"q": "ti"},
+        "prefix typed 'tira'": {"q": "tira"},
+        f"rare '{RARE_WORD}'": {"q": RARE_WORD},
+        f"few: '{RARE_WORD}' in one location": {"q": RARE_WORD, "location_id": [location]},
+        f"rare '{RARE_WORD}', lowest rating first": {"q": RARE_WORD, "sort": "rating_asc"},
+        f"common '{COMMON_WORD}'": {"q": COMMON_WORD},
+        f"common '{COMMON_WORD}', page 21": {"q": COMMON_WORD, "cursor": cursor_value},
+        f"common '{COMMON_WORD}' and rare '{RARE_WORD}'": {"q": f"{COMMON_WORD} {RARE_WORD}"},
+    }
+    baseline_count = 2
+    print(
+        f"\nsearches, pages of {PAGE}, in ms: the API over HTTP and its SQL ({count} each, "
+        f"alternately) beside the baseline walk's SQL ({baseline_count} each); {load_average()}\n"
+        f"{'':44} {'matches':>9} {'API p50':>8} {'SQL p50':>8} {'p95':>7}  {'walk min':>9}  "
+        f"{'walk/SQL':>8}"
+    )
+    with closing(raw_connection()) as conn, conn.cursor() as cursor:
+        for name, params in cases.items():
+            params = {"limit": PAGE, **params}
+            statement = inbox_sql(tenant.organisation_id, params)
+            t = interleaved(client, items_path(params), [statement], cursor, count)
+            # Not warmed: the walk reads the same pages each time, and may take seconds.
+            walk = sql_only(
+                walk_sql(tenant.organisation_id, params), cursor, baseline_count, warm=False
+            )
+            walk_p50 = min(walk) * 1000
+            found = filter_matches(tenant.organisation_id, params)
+            print(
+                f"  {name:42} {found:>9,} {t.api_p50:8.1f} {t.sql_p50:8.1f} "
+                f"{t.sql_p95:7.1f}  {walk_p50:9.1f}  {walk_p50 / t.sql_p50:7.1f}x",
+                flush=True,
+            )
+    print(f"  {load_average()}")
 
 
 def bench_facets(client: Http, tenant: Tenant, count: int) -> None:
@@ -857,7 +942,7 @@ def main() -> None:
     parser.add_argument("--load-child", type=int, metavar="PORT")
     parser.add_argument(
         "--only",
-        choices=("pages", "facets", "load", "analytics", "rollups"),
+        choices=("pages", "search", "facets", "load", "analytics", "rollups"),
         help="run one part only (rollups: the triggers' cost to the sync's upsert, only on ask)",
     )
     args = parser.parse_args()
@@ -887,6 +972,8 @@ def main() -> None:
         client = Http(port, token)
         if args.only in (None, "pages"):
             report_pages(*bench_pages(client, tenant, args.requests), tenant)
+        if args.only in (None, "search"):
+            bench_search(client, tenant, max(20, args.requests // 20))
         if args.only in (None, "facets"):
             bench_facets(client, tenant, max(10, args.requests // 50))
         if args.only in (None, "load"):

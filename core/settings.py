@@ -108,6 +108,12 @@ class Settings(BaseSettings):
     webhook_disable_after_failures: int = Field(
         3, description="Deliveries dropped in a row before the webhook is disabled."
     )
+    inbox_search_sort_limit: int = Field(
+        5000,
+        ge=1,
+        description="A search whose matches past a page's position are fewer than this is read"
+        " from the full-text index and sorted; with as many, the inbox's order is walked.",
+    )
     inbox_facets_exact_limit: int = Field(
         20000,
         ge=1,

@@ -22,6 +22,7 @@ class ReplyStatus(enum.StrEnum):
     SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"
+    CANCELLED = "cancelled"  # withdrawn before it was sent; never sent after
 
 
 class ReplyAction(enum.StrEnum):

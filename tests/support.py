@@ -125,15 +125,22 @@ class Process:
             stderr=subprocess.STDOUT,
             text=True,
         )
+        self._terminated = False
 
     def kill(self) -> None:
         """As a crash would: no clean-up, no acknowledgements."""
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(timeout=10)
 
+    def terminate(self) -> None:
+        """Ask it to stop, without waiting: several children shut down side by side."""
+        if self.proc.poll() is None and not self._terminated:
+            self.proc.send_signal(signal.SIGTERM)
+            self._terminated = True
+
     def stop(self) -> str:
         if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
+            self.terminate()
             try:
                 self.proc.wait(timeout=15)
             except subprocess.TimeoutExpired:

@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 
 from api import audit
-from api.deps import CurrentScope, CursorParam, ManagerScope, SessionDep
+from api.deps import CurrentScope, CursorParam, ManagerScope, ResponderScope, SessionDep
 from api.errors import ErrorResponse
 from api.schemas.common import Id
-from api.schemas.replies import ReplyEnvelope, ReplyOut, ReplyPage, ReplyState
+from api.schemas.replies import ReplyEdit, ReplyEnvelope, ReplyOut, ReplyPage, ReplyState
 from services import pagination
 from services.replies import replies
 
@@ -52,6 +52,75 @@ def list_replies(
 @router.get("/{reply_id}", summary="A reply's delivery state", responses=_NOT_FOUND)
 def get_reply(reply_id: Id, scope: CurrentScope, session: SessionDep) -> ReplyEnvelope:
     reply = replies.get_reply(session, scope=scope, reply_id=reply_id)
+    return ReplyEnvelope(reply=ReplyOut.model_validate(reply))
+
+
+_QUEUED = {
+    **_NOT_FOUND,
+    409: {
+        "model": ErrorResponse,
+        "description": "No longer queued: `reply_sending` (the reply worker has it), "
+        "`reply_sent`, `reply_cancelled`; for an edit also `reply_attempted` (an attempt to "
+        "send it began) and `reply_is_delete` (a deletion has no text)",
+    },
+    422: {
+        "model": ErrorResponse,
+        "description": "Invalid text (too long for the provider, personal data not "
+        "confirmed), naming `text`",
+    },
+}
+
+
+@router.patch(
+    "/{reply_id}",
+    summary="Change the text of a reply not yet sent (responder)",
+    description="A queued, awaiting, rejected or failed reply that no attempt has begun to "
+    "send. Where replies need approval and the caller's role does too, the edited reply awaits "
+    "approval again; a rejected or failed one edited is submitted again.",
+    responses=_QUEUED,
+)
+def edit_reply(
+    reply_id: Id, body: ReplyEdit, scope: ResponderScope, session: SessionDep, request: Request
+) -> ReplyEnvelope:
+    reply = replies.edit_queued(
+        session,
+        scope=scope,
+        reply_id=reply_id,
+        text=body.text,
+        confirm_personal_data=body.confirm_personal_data,
+    )
+    audit.record(
+        session,
+        request=request,
+        scope=scope,
+        action="reply.edited",
+        target_type="reply",
+        target_id=reply.id,
+        details={"item_id": reply.item_id, "status": reply.status},
+    )
+    return ReplyEnvelope(reply=ReplyOut.model_validate(reply))
+
+
+@router.post(
+    "/{reply_id}/cancel",
+    summary="Withdraw a reply not yet sent: it is never sent (responder)",
+    description="Cancelling a cancelled reply answers it again, unchanged.",
+    responses=_QUEUED,
+)
+def cancel_reply(
+    reply_id: Id, scope: ResponderScope, session: SessionDep, request: Request
+) -> ReplyEnvelope:
+    reply, cancelled = replies.cancel_queued(session, scope=scope, reply_id=reply_id)
+    if cancelled:
+        audit.record(
+            session,
+            request=request,
+            scope=scope,
+            action="reply.cancelled",
+            target_type="reply",
+            target_id=reply.id,
+            details={"item_id": reply.item_id},
+        )
     return ReplyEnvelope(reply=ReplyOut.model_validate(reply))
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from api.schemas.common import Input, SafeText
-from models import ApprovalStatus, ReplyAction, ReplyMode, ReplyStatus
+from models import ApprovalStatus, Reply, ReplyAction, ReplyMode, ReplyStatus
+from services.replies import replies
 
 # Where a reply is: waiting for a manager (approval flow), then in the outbox.
 ReplyState = ApprovalStatus | ReplyStatus
@@ -42,6 +43,13 @@ class ReplyIn(Input):
     )
 
 
+class ReplyEdit(Input):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"text": "Thank you, Ada!"}]})
+
+    text: Annotated[SafeText, Field(max_length=100_000), AfterValidator(_not_blank)]
+    confirm_personal_data: bool = False
+
+
 class ReplyOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -64,6 +72,23 @@ class ReplyOut(BaseModel):
     policy_violation: str | None = Field(
         description="The provider's reason for rejecting the reply, as it words it"
     )
+    editable: bool = Field(
+        description="Not yet sent and never attempted: `PATCH /replies/{id}` may change its text"
+    )
+    cancellable: bool = Field(description="Not yet sent: `POST /replies/{id}/cancel` withdraws it")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _states(cls, data: Any) -> Any:
+        # Read off the outbox row by the service's rules, so the dashboard offers exactly what
+        # the API would accept.
+        if isinstance(data, Reply):
+            return {
+                **{name: getattr(data, name) for name in cls.model_fields if hasattr(data, name)},
+                "editable": replies.editable(data),
+                "cancellable": replies.cancellable(data),
+            }
+        return data
 
 
 class ReplyEnvelope(BaseModel):

@@ -172,6 +172,106 @@ def decide(
     return reply
 
 
+# Not yet handed to the provider: a reply in these states may be edited (if no attempt began)
+# or cancelled. `sending` and `sent` are the worker's, and a cancelled reply stays cancelled.
+QUEUED = frozenset(
+    {
+        ReplyStatus.PENDING,
+        ApprovalStatus.AWAITING_APPROVAL,
+        ApprovalStatus.REJECTED,
+        ReplyStatus.FAILED,
+    }
+)
+_NOT_QUEUED = {
+    ReplyStatus.SENDING: ("reply_sending", "The reply is being sent; it can no longer change"),
+    ReplyStatus.SENT: ("reply_sent", "The reply was sent; edit or delete it at the item"),
+    ReplyStatus.CANCELLED: ("reply_cancelled", "The reply was cancelled"),
+}
+
+
+def editable(reply: Reply) -> bool:
+    """Whether the reply's text may still change: queued, and never attempted. Once an attempt
+    began its outcome may be unknown, and the next attempt reads back the text it sent to find
+    it at the provider: a changed text would not be found and would be posted a second time."""
+    return (
+        reply.status in QUEUED
+        and reply.attempt_started_at is None
+        and reply.action != ReplyAction.DELETE
+    )
+
+
+def cancellable(reply: Reply) -> bool:
+    return reply.status in QUEUED
+
+
+def edit_queued(
+    session: Session,
+    *,
+    scope: Scope,
+    reply_id: int,
+    text: str,
+    confirm_personal_data: bool = False,
+) -> Reply:
+    """Change the text of a reply not yet sent. A change that the caller's role would have to
+    have approved waits for approval again (an approved text is not another text); a rejected or
+    failed reply edited is submitted again."""
+    reply = _queued(session, scope=scope, reply_id=reply_id)
+    if not editable(reply):
+        if reply.action == ReplyAction.DELETE:
+            raise Conflict("reply_is_delete", "A deletion has no text to edit; cancel it")
+        raise Conflict(
+            "reply_attempted",
+            "An attempt to send this reply has begun, so its text can no longer change; "
+            "cancel it and write another",
+        )
+    item = session.get_one(Item, reply.item_id)
+    check_repliable(item, text=text, action=ReplyAction(reply.action))
+    check_reply_text(
+        session, organisation_id=scope.organisation_id, text=text, confirmed=confirm_personal_data
+    )
+    reply.body = text
+    reply.last_error = None
+    waits = _needs_approval(session, organisation_id=scope.organisation_id, role=scope.role)
+    if reply.status == ApprovalStatus.AWAITING_APPROVAL or waits:
+        # A pending row's message finds it no longer pending and leaves it.
+        reply.status = ApprovalStatus.AWAITING_APPROVAL
+        reply.approved_by_user_id = reply.approved_at = None
+    elif reply.status != ReplyStatus.PENDING:  # rejected or failed: submitted again
+        reply.status = ReplyStatus.PENDING
+        send_after_commit(session, "reply.send", reply.id)
+    # Still pending: its message is already on its way, and the worker reads the new text.
+    return reply
+
+
+def cancel_queued(session: Session, *, scope: Scope, reply_id: int) -> tuple[Reply, bool]:
+    """Withdraw a reply not yet sent, and whether this call did it (False: it already was).
+    A message still on its way for it finds it cancelled and sends nothing."""
+    reply = _queued(session, scope=scope, reply_id=reply_id, cancelling=True)
+    if reply.status == ReplyStatus.CANCELLED:
+        return reply, False
+    reply.status = ReplyStatus.CANCELLED
+    return reply, True
+
+
+def _queued(session: Session, *, scope: Scope, reply_id: int, cancelling: bool = False) -> Reply:
+    """The reply, locked, if it is still queued (a 404 outside the scope, a 409 otherwise)."""
+    get_in_scope(session, scope, Reply, reply_id, what="Reply")
+    # The reply worker holds the row's lock while it claims it and while it sends: a row locked
+    # now is being sent, and waiting for the lock would wait out a provider's call.
+    reply = session.scalar(
+        select(Reply)
+        .where(Reply.id == reply_id)
+        .with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True)
+    )
+    if reply is None:
+        raise Conflict("reply_sending", "The reply is being sent; it can no longer change")
+    if reply.status in QUEUED or (cancelling and reply.status == ReplyStatus.CANCELLED):
+        return reply
+    code, message = _NOT_QUEUED.get(reply.status, ("reply_not_queued", "The reply is not queued"))
+    raise Conflict(code, message)
+
+
 def get_reply(session: Session, *, scope: Scope, reply_id: int) -> Reply:
     return get_in_scope(session, scope, Reply, reply_id, what="Reply")
 

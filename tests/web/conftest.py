@@ -65,6 +65,9 @@ def dashboard(db, sandbox, configure, tmp_path: Path) -> Iterator[Dashboard]:
         wait_for(up, timeout=90)
         yield Dashboard(url=url, api=api, worker=worker)
     finally:
+        # Side by side: each takes a moment to finish what it holds.
+        api.terminate()
+        worker.terminate()
         api.stop()
         worker.stop()
         for name, lines in logs.items():  # shown by pytest when the test failed

@@ -471,6 +471,30 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
+        /**
+         * Change the text of a reply not yet sent (responder)
+         * @description A queued, awaiting, rejected or failed reply that no attempt has begun to send. Where replies need approval and the caller's role does too, the edited reply awaits approval again; a rejected or failed one edited is submitted again.
+         */
+        patch: operations["edit_reply_api_v1_replies__reply_id__patch"];
+        trace?: never;
+    };
+    "/api/v1/replies/{reply_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Withdraw a reply not yet sent: it is never sent (responder)
+         * @description Cancelling a cancelled reply answers it again, unchanged.
+         */
+        post: operations["cancel_reply_api_v1_replies__reply_id__cancel_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
         patch?: never;
         trace?: never;
     };
@@ -2403,6 +2427,21 @@ export interface components {
          * @enum {string}
          */
         ReplyAction: "post" | "update" | "delete";
+        /**
+         * ReplyEdit
+         * @example {
+         *       "text": "Thank you, Ada!"
+         *     }
+         */
+        ReplyEdit: {
+            /** Text */
+            text: string;
+            /**
+             * Confirm Personal Data
+             * @default false
+             */
+            confirm_personal_data: boolean;
+        };
         /** ReplyEnvelope */
         ReplyEnvelope: {
             reply: components["schemas"]["ReplyOut"];
@@ -2483,6 +2522,16 @@ export interface components {
              * @description The provider's reason for rejecting the reply, as it words it
              */
             policy_violation: string | null;
+            /**
+             * Editable
+             * @description Not yet sent and never attempted: `PATCH /replies/{id}` may change its text
+             */
+            editable: boolean;
+            /**
+             * Cancellable
+             * @description Not yet sent: `POST /replies/{id}/cancel` withdraws it
+             */
+            cancellable: boolean;
         };
         /** ReplyPage */
         ReplyPage: {
@@ -2502,7 +2551,7 @@ export interface components {
          * ReplyStatus
          * @enum {string}
          */
-        ReplyStatus: "pending" | "sending" | "sent" | "failed";
+        ReplyStatus: "pending" | "sending" | "sent" | "failed" | "cancelled";
         /**
          * ResetIn
          * @example {
@@ -5147,6 +5196,162 @@ export interface operations {
                 };
             };
             /** @description Invalid input; `field` names the culprit */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    edit_reply_api_v1_replies__reply_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                reply_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReplyEdit"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReplyEnvelope"];
+                };
+            };
+            /** @description Malformed request: an unparseable body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The role, location limit or kind of credential does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such reply here */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No longer queued: `reply_sending` (the reply worker has it), `reply_sent`, `reply_cancelled`; for an edit also `reply_attempted` (an attempt to send it began) and `reply_is_delete` (a deletion has no text) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid text (too long for the provider, personal data not confirmed), naming `text` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    cancel_reply_api_v1_replies__reply_id__cancel_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                reply_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReplyEnvelope"];
+                };
+            };
+            /** @description Malformed request: an unparseable body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The role, location limit or kind of credential does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such reply here */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No longer queued: `reply_sending` (the reply worker has it), `reply_sent`, `reply_cancelled`; for an edit also `reply_attempted` (an attempt to send it began) and `reply_is_delete` (a deletion has no text) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid text (too long for the provider, personal data not confirmed), naming `text` */
             422: {
                 headers: {
                     [name: string]: unknown;

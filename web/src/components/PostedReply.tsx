@@ -12,8 +12,8 @@ const MOVING = new Set(["pending", "sending", "awaiting_approval"]);
 const CHANGES: Record<string, string> = { update: "Edit", delete: "Deletion" };
 
 /** The reply shown at the provider, with its own "Edit reply" and "Delete reply" controls and
- * the outbox state of the latest change to it, as it moves. A queued reply not yet posted has
- * no control here: the API edits and deletes posted replies only. */
+ * the outbox state of the latest change to it, as it moves. A reply still queued is edited or
+ * cancelled in the item's list of our replies (QueuedReply). */
 export function PostedReply({ item }: { item: Item }) {
   const [mode, setMode] = useState<"view" | "edit" | "delete">("view");
   // Newest first: the latest change to the posted reply, if the latest row is one.

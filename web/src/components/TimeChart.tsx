@@ -11,11 +11,14 @@ export function TimeChart(props: { label: string; periods: number[]; counts: num
     const element = box.current;
     if (!element) return;
     const width = () => Math.max(280, element.clientWidth);
+    const step = periods.length > 1 ? periods[1]! - periods[0]! : 86_400;
     const chart = new uPlot(
       {
         width: width(),
         height: 260,
-        scales: { x: { time: true }, count: { range: (_u, _min, max) => [0, Math.max(1, max)] }, stars: { range: [0, 5] } },
+        // Half a period either side: the first and last bars are centred on their period, and
+        // without it half of each was drawn outside the plot.
+        scales: { x: { time: true, range: (_u, min, max) => [min - step / 2, max + step / 2] }, count: { range: (_u, _min, max) => [0, Math.max(1, max)] }, stars: { range: [0, 5] } },
         axes: [
           {},
           { scale: "count", label: "Items" },

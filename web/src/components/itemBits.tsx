@@ -27,6 +27,7 @@ const REPLY_STATES: Record<string, string> = {
   failed: "Failed",
   awaiting_approval: "Awaiting approval",
   rejected: "Rejected",
+  cancelled: "Cancelled",
 };
 
 export function replyStateLabel(status: string): string {

@@ -107,7 +107,7 @@ export function CampaignPage() {
           </div>
           {Object.entries(data.counts).map(([status, n]) => (
             <div key={status}>
-              <dt>{status.replaceAll("_", " ")}</dt>
+              <dt>{label(status)}</dt>
               <dd>{n as number}</dd>
             </div>
           ))}
@@ -181,4 +181,10 @@ export function CampaignPage() {
       </div>
     </section>
   );
+}
+
+/** A status as a figure's label: "not_sent" as "Not sent", beside "Recipients". */
+function label(status: string): string {
+  const words = status.replaceAll("_", " ");
+  return words.charAt(0).toUpperCase() + words.slice(1);
 }

@@ -7,6 +7,7 @@ import { FormError } from "../components/Field";
 import { authorName, measure, ReplyState, SourceBadge, Stars, when } from "../components/itemBits";
 import { Notes, TemplatePicker, Triage } from "../components/ItemWorkflow";
 import { PostedReply } from "../components/PostedReply";
+import { QueuedReply } from "../components/QueuedReply";
 
 // Replies still on their way: the item is read again until each one settles.
 const MOVING = new Set(["pending", "sending"]);
@@ -88,6 +89,7 @@ export function ItemPage() {
                 {r.last_error && (r.status === "failed" || r.status === "rejected") && (
                   <p className="error">{r.last_error}</p>
                 )}
+                <QueuedReply item={data} reply={r} />
               </li>
             ))}
           </ol>
