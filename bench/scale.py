@@ -6,10 +6,17 @@ a round asks for a resync of every connection at once (by default 40 connections
 requests per second; the baseline is one worker in the same run, and the target is ≥ 0.8×
 linear from 1 to 4. The order of worker counts alternates between rounds; medians.
 
+Each round also prints the CPU seconds used by the workers, the sandbox, PostgreSQL's backends
+of the bench's database and the bench itself (``bench/cpu.py``, from /proc), what the rest of
+the machine used, its busy share, and the bound the latency alone puts on syncs/s (a sync
+reads its locations one after another, a thread runs one sync), so that a shortfall says
+whether the cores, the shape of the work or the workers hold it back.
+
 The workers use a RabbitMQ virtual host of their own (created with `rabbitmqctl`), so a test
 run on the same broker never sees their messages.
 
     .venv/bin/python bench/scale.py [--connections 40] [--locations 10] [--rounds 3]
+        [--vhost plaudit-bench-scale]
 """
 
 from __future__ import annotations
