@@ -6,15 +6,23 @@ a round asks for a resync of every connection at once (by default 40 connections
 requests per second; the baseline is one worker in the same run, and the target is ≥ 0.8×
 linear from 1 to 4. The order of worker counts alternates between rounds; medians.
 
+Each round also prints the CPU seconds used by the workers, the sandbox, PostgreSQL's backends
+of the bench's database and the bench itself (``bench/cpu.py``, from /proc), what the rest of
+the machine used, its busy share, and the bound the latency alone puts on syncs/s (a sync
+reads its locations one after another, a thread runs one sync), so that a shortfall says
+whether the cores, the shape of the work or the workers hold it back.
+
 The workers use a RabbitMQ virtual host of their own (created with `rabbitmqctl`), so a test
 run on the same broker never sees their messages.
 
     .venv/bin/python bench/scale.py [--connections 40] [--locations 10] [--rounds 3]
+        [--vhost plaudit-bench-scale]
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import shutil
 import statistics
@@ -25,6 +33,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import cpu
 from bench.common import (
     configure_environment,
     connect_google,
@@ -38,19 +47,19 @@ LATENCY_S = 0.15
 THREADS = 8
 
 
-def _vhost_url() -> str:
+def _vhost_url(vhost: str) -> str:
     if shutil.which("rabbitmqctl") is None:
         raise SystemExit("bench: rabbitmqctl is missing (Debian's rabbitmq-server provides it)")
     listed = subprocess.run(
         ["rabbitmqctl", "-q", "list_vhosts"], capture_output=True, text=True, check=True
     ).stdout.split()
-    if VHOST not in listed:
-        subprocess.run(["rabbitmqctl", "-q", "add_vhost", VHOST], check=True)
+    if vhost not in listed:
+        subprocess.run(["rabbitmqctl", "-q", "add_vhost", vhost], check=True)
         subprocess.run(
-            ["rabbitmqctl", "-q", "set_permissions", "-p", VHOST, "guest", ".*", ".*", ".*"],
+            ["rabbitmqctl", "-q", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"],
             check=True,
         )
-    return f"amqp://guest:guest@127.0.0.1:5672/{VHOST}"
+    return f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
 
 
 def _twins(first_id: int, count: int) -> list[int]:
@@ -84,6 +93,27 @@ def _requests(url: str) -> int:
     return httpx.get(url + "/_admin/requests").json()["total"]
 
 
+def _sandbox_pids() -> list[int]:
+    """The sandbox this bench started (a child process of ours)."""
+    return [
+        pid
+        for pid in cpu.children(os.getpid())
+        if b"connectors.sandbox" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    ]
+
+
+def _backend_pids() -> list[int]:
+    """PostgreSQL's backends serving the bench's database (other databases on the same server,
+    other people's tests, are not the bench's; they show in the machine's figure)."""
+    from sqlalchemy import text
+
+    from models.db import session_scope
+
+    with session_scope() as session:
+        query = "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+        return list(session.scalars(text(query)))
+
+
 def _round(workers: int, connection_ids: list[int], url: str, broker_url: str) -> dict:
     import dramatiq
 
@@ -107,12 +137,22 @@ def _round(workers: int, connection_ids: list[int], url: str, broker_url: str) -
             _send(broker, dramatiq, connection_id)
         _wait_until(lambda: _finished_runs() >= before_runs + workers, processes)
 
+        meter = cpu.Meter(
+            {
+                "workers": lambda: [p.pid for p in processes],
+                "sandbox": _sandbox_pids,
+                "postgres": _backend_pids,
+                "driver": lambda: [os.getpid()],
+            }
+        )
         before_runs, before_requests = _finished_runs(), _requests(url)
+        meter.start()
         started = time.perf_counter()
         for connection_id in connection_ids:
             _send(broker, dramatiq, connection_id)
         _wait_until(lambda: _finished_runs() >= before_runs + len(connection_ids), processes)
         elapsed = time.perf_counter() - started
+        usage = meter.stop()
         requests = _requests(url) - before_requests
     finally:
         for process in processes:
@@ -120,8 +160,18 @@ def _round(workers: int, connection_ids: list[int], url: str, broker_url: str) -
         for process in processes:
             process.wait(timeout=60)
         broker.close()
+    per_sync = usage.seconds["workers"] * 1000 / len(connection_ids)
     return {"seconds": elapsed, "syncs_per_s": len(connection_ids) / elapsed,
-            "requests_per_s": requests / elapsed}  # fmt: skip
+            "requests_per_s": requests / elapsed, "usage": usage,
+            "worker_ms_per_sync": per_sync}  # fmt: skip
+
+
+def _cpu_line(result: dict) -> str:
+    usage: cpu.Usage = result["usage"]
+    groups = ", ".join(f"{name} {seconds:.1f}" for name, seconds in usage.seconds.items())
+    return (f"CPU s: {groups}, other processes {usage.others:.1f}; machine "
+            f"{usage.busy_share * 100:.0f} % busy of {os.cpu_count()} cores; "
+            f"{result['worker_ms_per_sync']:.0f} worker CPU ms a sync")  # fmt: skip
 
 
 def _send(broker, dramatiq, connection_id: int) -> None:
@@ -152,9 +202,10 @@ def main() -> None:
     parser.add_argument("--locations", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workers", default="1,2,4")
+    parser.add_argument("--vhost", default=VHOST, help="RabbitMQ virtual host of the bench's own")
     args = parser.parse_args()
     counts = [int(n) for n in args.workers.split(",")]
-    broker_url = _vhost_url()
+    broker_url = _vhost_url(args.vhost)
     port = free_port()
     with sandbox_process(locations=args.locations, reviews_per_location=20, port=port) as url:
         configure_environment(url)
@@ -177,20 +228,31 @@ def main() -> None:
                 result = _round(workers, connection_ids, url, broker_url)
                 figures[workers].append(result)
                 print(f"  {workers} worker(s): {result['syncs_per_s']:.2f} syncs/s, "
-                      f"{result['requests_per_s']:.1f} requests/s", flush=True)  # fmt: skip
+                      f"{result['requests_per_s']:.1f} requests/s in {result['seconds']:.1f}s; "
+                      f"{_cpu_line(result)}", flush=True)  # fmt: skip
 
     locations = args.connections * args.locations
     print(f"\n{args.connections} connections × {args.locations} locations = {locations} "
           f"locations a round, {LATENCY_S * 1000:.0f} ms a request, {THREADS} threads a "
           f"worker; medians of {args.rounds} rounds (load average now "
           f"{os.getloadavg()[0]:.1f}, {os.cpu_count()} cores):")  # fmt: skip
+    # What the latency alone allows: a sync reads its locations one after another, and each
+    # thread runs one sync, so a round takes ceil(syncs / threads) of those in a row at best.
+    print(f"  (latency bound: {args.locations} × {LATENCY_S * 1000:.0f} ms a sync, "
+          f"ceil({args.connections} / threads) syncs in a row)")  # fmt: skip
     base = statistics.median(r["syncs_per_s"] for r in figures[counts[0]])
     for workers in counts:
         syncs = statistics.median(r["syncs_per_s"] for r in figures[workers])
         requests = statistics.median(r["requests_per_s"] for r in figures[workers])
         scaling = syncs / (base * workers / counts[0])
+        busy = statistics.median(r["usage"].busy_share for r in figures[workers])
+        per_sync = statistics.median(r["worker_ms_per_sync"] for r in figures[workers])
+        waves = math.ceil(args.connections / (workers * THREADS))
+        bound = args.connections / (waves * args.locations * LATENCY_S)
         print(f"  {workers} worker(s): {syncs:6.2f} syncs/s, {requests:7.1f} provider "
-              f"requests/s, {scaling:.2f}× linear")  # fmt: skip
+              f"requests/s, {scaling:.2f}× linear; machine {busy * 100:.0f} % busy, "
+              f"{per_sync:.0f} worker CPU ms a sync; latency bound {bound:.2f} syncs/s "
+              f"({syncs / bound:.2f} of it)")  # fmt: skip
     print("target: ≥ 0.80× linear from 1 to 4 workers")
 
 

@@ -72,8 +72,8 @@ def test_due_locations_are_polled_once_busy_ones_sooner_and_push_ones_rarely(db)
     quiet = a_location(db, shop, reviews_in_90_days=1, due=LAST_TICK - timedelta(hours=1))
     later = a_location(db, shop, reviews_in_90_days=450, due=LAST_TICK + timedelta(minutes=1))
     safety = a_location(db, pushed, reviews_in_90_days=450, due=LAST_TICK)
-    # and enough other locations, not due, that the quota binds: polling every location every
-    # five minutes would take more than 300 requests a minute
+    # and enough other locations, not due, that the quota binds: polling every location at
+    # the shortest interval would take more than 300 requests a minute
     others = a_connection(db, "Others")
     db.execute(
         Location.__table__.insert(),
@@ -89,7 +89,7 @@ def test_due_locations_are_polled_once_busy_ones_sooner_and_push_ones_rarely(db)
                 "days_watched": 90.0,
                 "next_poll_at": LAST_TICK + timedelta(hours=1),
             }
-            for i in range(2000)
+            for i in range(3000)
         ],
     )
     db.commit()
