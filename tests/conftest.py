@@ -69,6 +69,9 @@ COMMITS = "commits"
 COMMITTING_FIXTURES = frozenset({"facebook_api", "idle_api", "live", "dashboard"})
 # Modules that ask the engine for a connection of their own instead of a session.
 ENGINE_USERS = ("services.sync.run", "services.sync.limits", "api.routers.health")
+# `make test` runs the suite in parallel, then the tests with this marker by themselves: they
+# hold a latency or a pace to wall-clock seconds, which cores shared with the others would miss.
+ALONE = "alone"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -77,6 +80,11 @@ def pytest_configure(config: pytest.Config) -> None:
         f"{COMMITS}: the test commits from other threads, connections or processes (workers, a "
         "served API, racing sessions), so it gets an emptied database instead of a rolled-back "
         "transaction",
+    )
+    config.addinivalue_line(
+        "markers",
+        f"{ALONE}: the test holds a latency or a pace to wall-clock seconds, so `make test` runs "
+        "it after the parallel run, by itself",
     )
 
 
