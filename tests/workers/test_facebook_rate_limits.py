@@ -196,7 +196,7 @@ def test_two_workers_syncing_pages_that_share_a_small_budget_drop_nothing(db, co
                 assert not failed, [(r.capability, r.errors) for r in failed]
                 return runs if done else None
 
-            runs = wait_for(finished, timeout=400, interval=0.5)
+            runs = wait_for(finished, timeout=240, interval=0.5)
             elapsed = time.time() - started
         finally:
             for worker in workers:
