@@ -53,11 +53,17 @@ client: venv web/node_modules/.package-lock.json
 run: venv web
 	$(BIN)/plaudit demo --port $(PORT)
 
+# The suite in TEST_PROCESSES processes (pytest-xdist): its tests mostly wait (on the sandbox,
+# worker processes, the browser), so more processes than cores overlap the waits. Each process
+# has its own database, broker namespace and data folder (tests/conftest.py). Then, by
+# themselves, the few tests marked `alone`, which hold a latency or a pace to wall-clock seconds.
 # Each run gets a temporary root of its own: pytest prunes older runs' folders under a shared
 # root, which would pull files from under a run still going beside this one.
+TEST_PROCESSES ?= 4
 test: venv web-check
 	$(BIN)/ruff check .
-	PYTEST_DEBUG_TEMPROOT=$$(mktemp -d) $(BIN)/python -m pytest -q
+	PYTEST_DEBUG_TEMPROOT=$$(mktemp -d) $(BIN)/python -m pytest -q -n $(TEST_PROCESSES) --dist worksteal -m "not alone"
+	PYTEST_DEBUG_TEMPROOT=$$(mktemp -d) $(BIN)/python -m pytest -q -m alone
 
 bench: venv web
 	$(BIN)/python bench/sync_google.py

@@ -6,22 +6,36 @@ broker are read once per process.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 
 from cryptography.fernet import Fernet
 
+# Each test process has its own id: a run, and under pytest-xdist (`make test` runs the suite
+# in several processes) each of its workers, so nothing below is shared between two of them.
 RUN_ID = uuid.uuid4().hex[:8]
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
 ADMIN_URL = os.environ.get(
     "PLAUDIT_TEST_ADMIN_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
 )
-# A database per run, so that two runs on one machine (two developers, CI) never collide.
+# A database per process, so that two runs on one machine (two developers, CI) or two workers
+# of one run never collide; a database named by hand gets the worker's name after it.
 TEST_DB = os.environ.get("PLAUDIT_TEST_DB", f"plaudit_test_{RUN_ID}")
+if "PLAUDIT_TEST_DB" in os.environ and XDIST_WORKER:
+    TEST_DB = f"{TEST_DB}_{XDIST_WORKER}"
+# The data folder (the mailbox back-end's .eml files, filed by organisation id, which every
+# process's database numbers from 1) is the process's own too, not `.plaudit/` in the checkout.
+DATA_DIR = tempfile.mkdtemp(prefix=f"plaudit-test-{RUN_ID}-")
+atexit.register(shutil.rmtree, DATA_DIR, ignore_errors=True)
 os.environ.update(
     {
         "PLAUDIT_DATABASE_URL": ADMIN_URL.rsplit("/", 1)[0] + "/" + TEST_DB,
+        "PLAUDIT_DATA_DIR": DATA_DIR,
         "PLAUDIT_BROKER_URL": os.environ.get(
             "PLAUDIT_TEST_BROKER_URL", "redis://127.0.0.1:6379/15"
         ),
@@ -55,6 +69,9 @@ COMMITS = "commits"
 COMMITTING_FIXTURES = frozenset({"facebook_api", "idle_api", "live", "dashboard"})
 # Modules that ask the engine for a connection of their own instead of a session.
 ENGINE_USERS = ("services.sync.run", "services.sync.limits", "api.routers.health")
+# `make test` runs the suite in parallel, then the tests with this marker by themselves: they
+# hold a latency or a pace to wall-clock seconds, which cores shared with the others would miss.
+ALONE = "alone"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -63,6 +80,11 @@ def pytest_configure(config: pytest.Config) -> None:
         f"{COMMITS}: the test commits from other threads, connections or processes (workers, a "
         "served API, racing sessions), so it gets an emptied database instead of a rolled-back "
         "transaction",
+    )
+    config.addinivalue_line(
+        "markers",
+        f"{ALONE}: the test holds a latency or a pace to wall-clock seconds, so `make test` runs "
+        "it after the parallel run, by itself",
     )
 
 

@@ -143,7 +143,7 @@ def _spend(fb: FacebookState, page_id: str | None) -> None:
         raise GraphError(code, regain_minutes=minutes if page_id is not None else None)
 
 
-def _usage(fb: FacebookState, page_id: str | None, regain: int | None) -> dict[str, str]:
+def _usage(fb: FacebookState, page_id: str | None, regain: float | None) -> dict[str, str]:
     with fb.lock:
         return fb.usage.headers(page_id, regain)
 

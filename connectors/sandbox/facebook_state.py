@@ -250,7 +250,7 @@ class GraphError(Exception):
         *,
         kind: str = "OAuthException",
         status: int = 400,
-        regain_minutes: int | None = None,
+        regain_minutes: float | None = None,
     ) -> None:
         super().__init__(message or _MESSAGES.get(code, "An error occurred"))
         self.code, self.subcode, self.kind, self.status = code, subcode, kind, status

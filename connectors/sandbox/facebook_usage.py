@@ -7,6 +7,10 @@ answer reports the usage as percentages in ``X-App-Usage`` and, for a page token
 Facebook does: 80001 (or the configured 32/613) for a page, 4 for the app, with the page's
 ``estimated_time_to_regain_access`` in whole minutes. Refused calls are not counted.
 
+A window shorter than a minute is a test's stand-in for Facebook's (a minute or longer), and
+its waits are counted in whole windows instead of minutes: a minute's window always announces
+one minute, so a 30 s window announces its 30 s (0.5), and every wait shrinks with the window.
+
 Without a budget the figures are the fixed percentages the admin API sets (``app_usage``,
 ``page_usage``), and nothing is refused.
 """
@@ -63,7 +67,7 @@ class UsageBudget:
             "refused": self.refused,
         }
 
-    def spend(self, page_id: str | None) -> tuple[int, int] | None:
+    def spend(self, page_id: str | None) -> tuple[int, float] | None:
         """Count one call (the caller holds the state's lock); the refusal's code and minutes
         to regain access when the budget is used up, else None."""
         key, budget = ("page:" + page_id, self.page_budget) if page_id else ("app", self.app_budget)
@@ -79,11 +83,14 @@ class UsageBudget:
         self._calls[(key, window)] = self._calls.get((key, window), 0) + 1
         return None
 
-    def regain_minutes(self) -> int:
+    def regain_minutes(self) -> float:
+        if self.window_seconds < 60:
+            # One whole window (never less: rounded up), as a minute's window says one minute.
+            return math.ceil(self.window_seconds / 60 * 10_000) / 10_000
         left = (self._window() + 1) * self.window_seconds - self.clock()
         return max(1, math.ceil(left / 60))
 
-    def headers(self, page_id: str | None, regain: int | None) -> dict[str, str]:
+    def headers(self, page_id: str | None, regain: float | None) -> dict[str, str]:
         """The usage headers of one answer; ``regain`` (minutes) for a page refusal."""
         app = self._percent("app", self.app_budget, self.app_usage)
         headers = {"X-App-Usage": json.dumps(_figures(app))}

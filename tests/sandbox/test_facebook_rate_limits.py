@@ -60,6 +60,19 @@ def test_a_page_over_its_budget_is_refused_with_80001_and_the_minutes_to_regain_
     assert admin(server)["refused"] == 1
 
 
+def test_a_window_shorter_than_a_minute_announces_one_window_in_minutes(server):
+    # A test's stand-in for Facebook's window: whole minutes would make every wait a minute
+    page, token = next(iter(page_tokens(server).items()))
+    admin(server, page_budget=1, window_seconds=30)
+    graph(server, f"{page}/ratings", token)
+
+    refused = graph(server, f"{page}/ratings", token)
+
+    assert refused.json()["error"]["code"] == 80001
+    usage = json.loads(refused.headers["x-business-use-case-usage"])[page][0]
+    assert usage["call_count"] == 100 and usage["estimated_time_to_regain_access"] == 0.5
+
+
 @pytest.mark.parametrize("code", [32, 613])
 def test_the_page_refusal_can_be_the_older_page_limit_or_a_custom_one(server, code):
     page, token = next(iter(page_tokens(server).items()))

@@ -58,7 +58,9 @@ def _instant(text: str) -> float:
 
 
 def test_large_seeds_are_fast() -> None:
-    started = time.perf_counter()
+    # This process's CPU time, not the clock's: the suite runs in parallel (and beside other
+    # work), and seeding only computes, so waiting for a core is not its slowness.
+    started = time.process_time()
     state = SandboxState.seeded(locations=1000, reviews_per_location=100)
     assert len(state.reviews) == 100_000
-    assert time.perf_counter() - started < 5
+    assert time.process_time() - started < 5

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from connectors.sandbox.server import SandboxServer, base_urls
 from connectors.sandbox.state import SandboxState
 from models import Checkpoint, Connection, Item, Reply, ReplyAction, ReplyStatus
+from services.sync.limits import facebook_gate
 from tests.service_calls import deliver, sync
 from tests.support import delayed_messages, this_runs_broker
 from tests.workers.facebook_support import connect_facebook, fb_admin, use_facebook_app
@@ -116,7 +117,23 @@ def test_error_12_retires_recommendations_only(db, sandbox, facebook):
     assert sync(facebook.id, "facebook_tagged").status == "succeeded"
 
 
-def test_a_short_throttle_is_waited_out_and_the_sync_completes(db, sandbox, facebook):
+class SkippedWaits:
+    """The clock of a pacing gate whose waits are recorded and skipped instead of slept: real
+    time, moved on by every wait asked for."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+        self.skipped = 0.0
+
+    def __call__(self) -> float:
+        return time.time() + self.skipped
+
+    def wait(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        self.skipped += max(0.0, seconds)
+
+
+def test_a_short_throttle_is_waited_out_and_the_sync_completes(db, sandbox, facebook, monkeypatch):
     # Given two throttled answers with nothing to wait for (regain in 0 minutes)
     fb_admin(
         sandbox,
@@ -124,11 +141,20 @@ def test_a_short_throttle_is_waited_out_and_the_sync_completes(db, sandbox, face
         "/faults",
         json={"path": "/ratings$", "code": 32, "times": 2, "regain_minutes": 0},
     )
+    # And the sync's gate (this Graph host's, shared by its calls) on a clock that skips waits
+    gate, clock = facebook_gate(), SkippedWaits()
+    monkeypatch.setattr(gate, "clock", clock)
+    monkeypatch.setattr(gate, "sleep", clock.wait)
+    this_runs_broker().flush_all()
 
     run = sync(facebook.id, "facebook_ratings")
 
     assert run.status == "succeeded" and run.requests >= 2 + 2
     assert len(items(db, kind="recommendation")) == 10
+    # Waited out in place, the page held at its limit after each refusal (2 s, to the whole
+    # second), not handed back to the broker
+    assert len([w for w in clock.waits if w >= 1]) >= 2 and sum(clock.waits) >= 2 * 2
+    assert delayed_messages() == [] and run.rate_limit_waits >= 2
 
 
 def test_a_page_throttled_for_minutes_goes_back_to_the_broker_and_keeps_the_cursor(
