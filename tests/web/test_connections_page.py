@@ -38,4 +38,4 @@ def test_a_facebook_connection_shows_its_label_and_the_version_warning(
     expect(card.locator("h2")).to_contain_text("Sandbox Manager", timeout=30_000)
     warning = card.get_by_role("list", name="Warnings").locator("[data-code=version_ended]")
     expect(warning).to_contain_text("v20.0 ended on 2026-09-24")
-    look(page, "connections-facebook")
+    look(page, "connections-facebook-warning")
