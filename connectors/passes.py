@@ -65,19 +65,12 @@ def parsed_page(
     return page
 
 
-class IncrementalPass:
-    """One pass over a location, newest-updated first.
-
-    The listing is sorted by update time, descending, so everything at or after the cursor
-    comes first: the pass stops at the first older record. ``new_cursor`` is only set once the
-    pass is complete; an interrupted pass leaves the old cursor, and the next one starts again
-    from the top (upserts are idempotent, so re-reading is harmless). With ``cursor=None`` the
-    pass reads everything: a first sync, or a full pass that finds deletions.
-    """
+class _Started:
+    """What every pass starts with: its listing, its cursor, and where to resume."""
 
     def __init__(
         self,
-        stream: Stream,
+        stream: Any,
         location: str,
         cursor: datetime | None,
         resume: dict[str, Any] | None = None,
@@ -88,10 +81,30 @@ class IncrementalPass:
         self.new_cursor: datetime | None = None
         self.complete = False
         self.skipped = 0
-        self.resume = resume if stream.paginator.resumable else None
+        self.resume = resume if resume and self._resumable(resume) else None
         # Where to carry on after the pages yielded so far (None: from the top), for a pass
-        # the provider stopped; only listings with resumable cursors have one.
+        # the provider stopped.
         self.position: dict[str, Any] | None = self.resume
+
+    def _resumable(self, resume: dict[str, Any]) -> bool:
+        raise NotImplementedError
+
+
+class IncrementalPass(_Started):
+    """One pass over a location, newest-updated first.
+
+    The listing is sorted by update time, descending, so everything at or after the cursor
+    comes first: the pass stops at the first older record. ``new_cursor`` is only set once the
+    pass is complete; an interrupted pass leaves the old cursor, and the next one starts again
+    from the top (upserts are idempotent, so re-reading is harmless). With ``cursor=None`` the
+    pass reads everything: a first sync, or a full pass that finds deletions.
+    """
+
+    stream: Stream
+
+    def _resumable(self, resume: dict[str, Any]) -> bool:
+        # Only listings with resumable cursors can carry on where a stopped pass was.
+        return self.stream.paginator.resumable
 
     def pages(self) -> Iterator[Page]:
         stream = self.stream
@@ -143,7 +156,7 @@ class IncrementalPass:
         return page, False
 
 
-class ChildPass:
+class ChildPass(_Started):
     """Parents, then the children of every parent changed since the cursor.
 
     The parents are listed newest-updated first, so once a page of parents reaches the cursor
@@ -153,22 +166,11 @@ class ChildPass:
     seen so far.
     """
 
-    def __init__(
-        self,
-        stream: ChildStream,
-        location: str,
-        cursor: datetime | None,
-        resume: dict[str, Any] | None = None,
-    ) -> None:
-        self.stream = stream
-        self.location = location
-        self.cursor = cursor
-        self.new_cursor: datetime | None = None
-        self.complete = False
-        self.skipped = 0
+    stream: ChildStream
+
+    def _resumable(self, resume: dict[str, Any]) -> bool:
         # An older pass's position (other keys) is no position: that pass starts at the top.
-        self.resume = resume if resume and "parents" in resume else None
-        self.position: dict[str, Any] | None = self.resume
+        return "parents" in resume
 
     def pages(self) -> Iterator[Page]:
         stream = self.stream
