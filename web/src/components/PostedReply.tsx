@@ -3,6 +3,7 @@ import { useId, useState, type FormEvent } from "react";
 import { api, idempotencyKey, unwrap, type Schemas } from "../api/client";
 import { errorFor } from "./errors";
 import { FormError } from "./Field";
+import { ReplyChecks } from "./ReplyChecks";
 import { measure, ReplyState, sourceName, when } from "./itemBits";
 
 type Item = Schemas["ItemDetail"];
@@ -103,20 +104,8 @@ function EditReply({ item, text: posted, onDone }: { item: Item; text: string; o
         aria-invalid={over || error?.field === "text" ? true : undefined}
         aria-describedby={`${id}-count${error ? ` ${id}-error` : ""}`}
       />
-      <p id={`${id}-count`} className={over ? "count over" : "count"} aria-live="polite">
-        {used.toLocaleString()} / {limit.size.toLocaleString()} {limit.unit}
-      </p>
-      {error && (
-        <p id={`${id}-error`} className="error" role="alert">
-          {error.message}
-        </p>
-      )}
-      {personal && (
-        <label className="check">
-          <input type="checkbox" checked={confirmPersonal} onChange={(e) => setConfirmPersonal(e.target.checked)} />
-          These are our own contact details: publish them
-        </label>
-      )}
+      <ReplyChecks id={id} used={used} limit={limit} over={over} error={error}
+        personal={Boolean(personal)} confirmed={confirmPersonal} onConfirm={setConfirmPersonal} />
       <div className="actions">
         <button type="submit" className="primary" disabled={save.isPending || over || !text.trim() || text === posted}>
           {save.isPending ? "Saving…" : "Save the edit"}

@@ -3,6 +3,7 @@ import { useId, useState, type FormEvent } from "react";
 import { api, unwrap, type Schemas } from "../api/client";
 import { errorFor } from "./errors";
 import { FormError } from "./Field";
+import { ReplyChecks } from "./ReplyChecks";
 import { measure } from "./itemBits";
 
 type Item = Schemas["ItemDetail"];
@@ -92,20 +93,8 @@ function EditQueued({ item, reply, onDone }: { item: Item; reply: Reply; onDone:
         aria-invalid={over || error?.field === "text" ? true : undefined}
         aria-describedby={`${id}-count${error ? ` ${id}-error` : ""}`}
       />
-      <p id={`${id}-count`} className={over ? "count over" : "count"} aria-live="polite">
-        {limit && `${used.toLocaleString()} / ${limit.size.toLocaleString()} ${limit.unit}`}
-      </p>
-      {error && (
-        <p id={`${id}-error`} className="error" role="alert">
-          {error.message}
-        </p>
-      )}
-      {personal && (
-        <label className="check">
-          <input type="checkbox" checked={confirmPersonal} onChange={(e) => setConfirmPersonal(e.target.checked)} />
-          These are our own contact details: publish them
-        </label>
-      )}
+      <ReplyChecks id={id} used={used} limit={limit} over={over} error={error}
+        personal={Boolean(personal)} confirmed={confirmPersonal} onConfirm={setConfirmPersonal} />
       <div className="actions">
         <button type="submit" className="primary" disabled={save.isPending || over || !text.trim() || text === reply.body}>
           {save.isPending ? "Saving…" : "Save the reply"}

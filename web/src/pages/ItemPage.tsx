@@ -4,6 +4,7 @@ import { Link, useLocation, useNavigate, useParams } from "react-router";
 import { api, idempotencyKey, unwrap, type Schemas } from "../api/client";
 import { errorFor } from "../components/errors";
 import { FormError } from "../components/Field";
+import { ReplyChecks } from "../components/ReplyChecks";
 import { authorName, measure, ReplyState, SourceBadge, Stars, when } from "../components/itemBits";
 import { Notes, TemplatePicker, Triage } from "../components/ItemWorkflow";
 import { PostedReply } from "../components/PostedReply";
@@ -210,21 +211,8 @@ function Composer({ item }: { item: Schemas["ItemDetail"] }) {
         aria-invalid={over || error?.field === "text" ? true : undefined}
         aria-describedby={`${id}-count${error ? ` ${id}-error` : ""}`}
       />
-      <p id={`${id}-count`} className={over ? "count over" : "count"} aria-live="polite">
-        {used.toLocaleString()} / {limit.size.toLocaleString()} {limit.unit}
-        {over && " — too long for " + item.source}
-      </p>
-      {error && (
-        <p id={`${id}-error`} className="error" role="alert">
-          {error.message}
-        </p>
-      )}
-      {personal && (
-        <label className="check">
-          <input type="checkbox" checked={confirmPersonal} onChange={(e) => setConfirmPersonal(e.target.checked)} />
-          These are our own contact details: publish them
-        </label>
-      )}
+      <ReplyChecks id={id} used={used} limit={limit} over={over} note={over && " — too long for " + item.source} error={error}
+        personal={Boolean(personal)} confirmed={confirmPersonal} onConfirm={setConfirmPersonal} />
       <button type="submit" className="primary" disabled={send.isPending || over || !text.trim() || (several && !mode)}>
         {send.isPending ? "Sending…" : editing ? (several ? "Update the answer" : "Update reply") : "Send reply"}
       </button>
